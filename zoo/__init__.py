@@ -1,0 +1,38 @@
+"""zoo: a plugin-based model zoo for MMEngine, mmpretrain-style classification and mmdet."""
+from importlib.metadata import PackageNotFoundError, version as installed_version
+
+from mmengine.utils import digit_version
+
+from .version import __version__
+
+# (package, lowest version allowed, first version not allowed)
+_REQUIRED = (
+    ('mmengine', '0.10.7', '1.0.0'),
+    ('mmcv', '2.1.0', '2.2.0'),
+)
+
+
+def _check_dependencies() -> None:
+    problems = []
+    for package, lowest, too_new in _REQUIRED:
+        try:
+            found = installed_version(package)
+        except PackageNotFoundError:
+            problems.append(f'{package} is not installed (need >={lowest}, <{too_new})')
+            continue
+        if not digit_version(lowest) <= digit_version(found) < digit_version(too_new):
+            problems.append(f'{package}=={found} is installed, but zoo needs '
+                            f'{package}>={lowest}, <{too_new}')
+    if problems:
+        raise ImportError('zoo cannot run with this environment: ' + '; '.join(problems) +
+                          '. Run tools/setup_env.sh to build the pinned stack.')
+
+
+_check_dependencies()
+
+# Creating the child registries is what makes `type='zoo.X'` resolvable from any scope
+# (mmdet's included) after `custom_imports=dict(imports=['zoo'])`; the components themselves
+# are imported lazily through the registries' `locations`.
+from . import registry  # noqa: E402,F401
+
+__all__ = ['__version__']

@@ -1,0 +1,3 @@
+from .base_backbone import BaseBackbone, count_parameters
+
+__all__ = ['BaseBackbone', 'count_parameters']

@@ -1,0 +1,147 @@
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+
+class BaseBackbone(BaseModule):
+    """The contract every zoo backbone keeps, written once.
+
+    A family builds its layers and hands them to :meth:`_set_stages`:
+
+    * ``stem``: named layers that run before the first stage (``conv1``, ``bn1``, ...), registered
+      on the backbone under those names so that state-dict keys match the published zoos;
+    * ``stages``: named stages (``layer1`` ... ``layer4``), each producing one feature map;
+    * ``stage_channels``: the channels of each stage's output.
+
+    The base then provides, identically for every family:
+
+    * ``forward`` returning the tuple of stage outputs chosen by ``out_indices``;
+    * ``out_channels``: the channels of those outputs, for necks and heads to check against;
+    * ``frozen_stages``: ``-1`` freezes nothing, ``0`` the stem, ``k`` the stem and the first
+      ``k`` stages (parameters stop requiring grad, their norm layers stay in eval mode);
+    * ``norm_eval``: keep every BatchNorm in eval mode (frozen statistics) while training;
+    * :meth:`get_layer_depth`: how deep a parameter sits (stem 0, stage ``i`` at ``i + 1``).
+
+    Args:
+        out_indices: Indices of the stages whose outputs ``forward`` returns; negative indices
+            count from the last stage.
+        frozen_stages: Stages to freeze, as above.
+        norm_eval: Whether BatchNorm layers stay in eval mode in training.
+        init_cfg: Initialisation config, e.g. ``dict(type='Pretrained', checkpoint=...,
+            prefix='backbone.')``.
+    """
+
+    def __init__(self,
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None):
+        super().__init__(init_cfg=init_cfg)
+        self._requested_out_indices = (out_indices, ) if isinstance(out_indices, int) \
+            else tuple(out_indices)
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.stem_names: Tuple[str, ...] = ()
+        self.stage_names: Tuple[str, ...] = ()
+
+    def _set_stages(self,
+                    stages: Dict[str, nn.Module],
+                    stage_channels: Sequence[int],
+                    stem: Optional[Dict[str, nn.Module]] = None) -> None:
+        """Register the stem and stages, validate the output and freezing options."""
+        stem = stem or {}
+        if len(stages) != len(stage_channels):
+            raise ValueError(f'{type(self).__name__}: {len(stages)} stages but '
+                             f'{len(stage_channels)} stage_channels')
+        for name, module in list(stem.items()) + list(stages.items()):
+            self.add_module(name, module)
+        self.stem_names = tuple(stem)
+        self.stage_names = tuple(stages)
+        self.stage_channels = tuple(stage_channels)
+
+        num_stages = len(stages)
+        out_indices = []
+        for index in self._requested_out_indices:
+            if not -num_stages <= index < num_stages:
+                raise ValueError(f'{type(self).__name__}: out_indices {index} is out of range '
+                                 f'for its {num_stages} stages ({", ".join(self.stage_names)})')
+            out_indices.append(index % num_stages)
+        if len(set(out_indices)) != len(out_indices):
+            raise ValueError(f'{type(self).__name__}: out_indices '
+                             f'{self._requested_out_indices} repeats a stage')
+        self.out_indices = tuple(sorted(out_indices))
+        self.out_channels = tuple(self.stage_channels[i] for i in self.out_indices)
+
+        if not -1 <= self.frozen_stages <= num_stages:
+            raise ValueError(f'{type(self).__name__}: frozen_stages must be in [-1, {num_stages}] '
+                             f'(-1: none, 0: stem, k: stem and the first k stages), '
+                             f'got {self.frozen_stages}')
+        self._freeze_stages()
+
+    @property
+    def num_stages(self) -> int:
+        return len(self.stage_names)
+
+    def frozen_modules(self) -> List[nn.Module]:
+        """The stem and stage modules that ``frozen_stages`` freezes."""
+        if self.frozen_stages < 0:
+            return []
+        names = self.stem_names + self.stage_names[:self.frozen_stages]
+        return [getattr(self, name) for name in names]
+
+    def _freeze_stages(self) -> None:
+        for module in self.frozen_modules():
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        for name in self.stem_names:
+            x = getattr(self, name)(x)
+        outs = []
+        for i, name in enumerate(self.stage_names):
+            x = getattr(self, name)(x)
+            if i in self.out_indices:
+                outs.append(x)
+            if i == self.out_indices[-1]:
+                break  # later stages would be computed for nothing
+        return tuple(outs)
+
+    def train(self, mode: bool = True) -> 'BaseBackbone':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+    def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
+        """Depth of a parameter for layer-wise learning-rate decay.
+
+        Args:
+            param_name: A parameter name relative to this backbone (``layer2.0.conv1.weight``).
+
+        Returns:
+            ``(depth, max_depth)``: the stem is at depth 0, stage ``i`` at ``i + 1``; anything
+            that is neither (and the head above the backbone) is at ``max_depth``,
+            ``num_stages + 1``.
+        """
+        max_depth = self.num_stages + 1
+        top = param_name.split('.', 1)[0]
+        if top in self.stem_names:
+            return 0, max_depth
+        if top in self.stage_names:
+            return self.stage_names.index(top) + 1, max_depth
+        return max_depth, max_depth
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters of ``module`` (shared tensors counted once)."""
+    params = {id(p): p for p in module.parameters() if p.requires_grad or not trainable_only}
+    return sum(p.numel() for p in params.values())
+
+
+__all__ = ['BaseBackbone', 'count_parameters']

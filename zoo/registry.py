@@ -1,0 +1,78 @@
+"""zoo's registries: children of MMEngine's root registries, in scope ``zoo``.
+
+Every registry below is a child of the MMEngine root registry of the same kind, so that
+
+* a zoo config (``default_scope='zoo'``) finds zoo components by plain name and MMEngine's
+  components (hooks, optimizers, schedulers...) through the parent;
+* any other scope -- mmdet's included -- reaches a zoo component as ``type='zoo.X'`` once
+  ``custom_imports=dict(imports=['zoo'])`` has created these registries.
+
+``locations`` make the registration lazy: a registry imports the package that defines its
+components the first time something is built or looked up through it.
+"""
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
+from mmengine.registry import LOOPS as MMENGINE_LOOPS
+from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
+from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
+from mmengine.registry import RUNNER_CONSTRUCTORS as MMENGINE_RUNNER_CONSTRUCTORS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
+from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
+from mmengine.registry import Registry
+
+__all__ = [
+    'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'OPTIMIZERS',
+    'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATASETS',
+    'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
+    'TASK_UTILS', 'FUNCTIONS', 'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS'
+]
+
+
+def _child(name: str, parent: Registry, location: str = None) -> Registry:
+    return Registry(name, parent=parent, scope='zoo', locations=[location] if location else [])
+
+
+# Training loop
+RUNNERS = _child('runner', MMENGINE_RUNNERS, 'zoo.engine')
+RUNNER_CONSTRUCTORS = _child('runner constructor', MMENGINE_RUNNER_CONSTRUCTORS, 'zoo.engine')
+LOOPS = _child('loop', MMENGINE_LOOPS, 'zoo.engine')
+HOOKS = _child('hook', MMENGINE_HOOKS, 'zoo.engine')
+LOG_PROCESSORS = _child('log processor', MMENGINE_LOG_PROCESSORS, 'zoo.engine')
+OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, 'zoo.engine')
+OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS, 'zoo.engine')
+OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
+                                    MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, 'zoo.engine')
+PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS, 'zoo.engine')
+
+# Data
+DATASETS = _child('dataset', MMENGINE_DATASETS, 'zoo.datasets')
+DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, 'zoo.datasets')
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'zoo.datasets')
+
+# Models
+MODELS = _child('model', MMENGINE_MODELS, 'zoo.models')
+MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS, 'zoo.models')
+WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS, 'zoo.models')
+TASK_UTILS = _child('task util', MMENGINE_TASK_UTILS, 'zoo.models')
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, 'zoo.models')
+
+# Evaluation and visualisation
+METRICS = _child('metric', MMENGINE_METRICS, 'zoo.evaluation')
+EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, 'zoo.evaluation')
+# zoo has no visualizers of its own yet: MMEngine's stock ones are reached through the parent.
+VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS)
+VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS)
