@@ -31,7 +31,8 @@ build_mmcv_wheel() {
     work=$(mktemp -d)
     echo ">>> Building mmcv $MMCV_VERSION with CPU ops from source: this takes about 15 minutes" \
          "on 2 cores, once; the wheel is cached in $WHEELS"
-    "$VENV/bin/pip" download -q --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$work"
+    "$VENV/bin/pip" download -q --no-deps --no-build-isolation --no-binary :all: \
+        "mmcv==$MMCV_VERSION" -d "$work"
     tar -xzf "$work"/mmcv-$MMCV_VERSION.tar.gz -C "$work"
     # torch >= 2.10 headers require C++20; mmcv 2.1.0 hard-codes -std=c++17.
     sed -i 's/-std=c++17/-std=c++20/g' "$work/mmcv-$MMCV_VERSION/setup.py"

@@ -1,4 +1,4 @@
-from .checkpoint import load_checkpoint_safely, strip_unsafe_objects
+from .checkpoint import UnsafeCheckpointError, load_checkpoint_safely
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules', 'load_checkpoint_safely', 'strip_unsafe_objects']
+__all__ = ['register_all_modules', 'load_checkpoint_safely', 'UnsafeCheckpointError']

@@ -1,0 +1,3 @@
+from .conv_norm_act import ConvNormAct
+
+__all__ = ['ConvNormAct']

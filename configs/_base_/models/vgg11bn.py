@@ -1,0 +1,13 @@
+# torchvision's VGG-11-BN: 132,868,840 parameters.
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(type='VGG', depth=11, norm_cfg=dict(type='BN'), out_indices=(4, )),
+    neck=dict(type='GlobalAveragePooling', output_size=7),
+    head=dict(
+        type='StackedLinearClsHead',
+        num_classes=1000,
+        in_channels=512 * 7 * 7,
+        mid_channels=[4096, 4096],
+        dropout_rate=0.5,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, 5)))

@@ -1,0 +1,8 @@
+# mmpretrain's ResNet-50 ImageNet recipe (resnet50_8xb32_in1k): 8 GPUs x 32 images,
+# SGD 0.1, steps at 30/60/90, 100 epochs.
+_base_ = [
+    '../_base_/models/resnet50.py',
+    '../_base_/datasets/imagenet_bs32.py',
+    '../_base_/schedules/imagenet_bs256.py',
+    '../_base_/default_runtime.py',
+]

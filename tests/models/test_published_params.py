@@ -1,0 +1,74 @@
+"""The model configs build the published architectures: parameter counts equal torchvision's.
+
+The figures are torchvision's published ones (its weight metadata ``_meta['num_params']``, see
+REFERENCE_FIGURES.md), written as literals and also recomputed from torchvision's own model.
+Models are built on the ``meta`` device: no memory, no random initialisation, so the whole file
+runs in seconds; the meta forward still checks that backbone, neck and head shapes fit.
+"""
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+from mmengine.config import Config
+
+import zoo.models  # noqa: F401  (registers every component)
+from zoo.models.backbones import count_parameters
+from zoo.registry import MODELS
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / '_base_' / 'models'
+
+# config name -> (torchvision builder, published parameter count)
+PUBLISHED = {
+    'alexnet': ('alexnet', 61_100_840),
+    'vgg11': ('vgg11', 132_863_336),
+    'vgg13': ('vgg13', 133_047_848),
+    'vgg16': ('vgg16', 138_357_544),
+    'vgg19': ('vgg19', 143_667_240),
+    'vgg11bn': ('vgg11_bn', 132_868_840),
+    'vgg13bn': ('vgg13_bn', 133_053_736),
+    'vgg16bn': ('vgg16_bn', 138_365_992),
+    'vgg19bn': ('vgg19_bn', 143_678_248),
+    'resnet18': ('resnet18', 11_689_512),
+    'resnet34': ('resnet34', 21_797_672),
+    'resnet50': ('resnet50', 25_557_032),
+    'resnet101': ('resnet101', 44_549_160),
+    'resnet152': ('resnet152', 60_192_808),
+    'resnext50-32x4d': ('resnext50_32x4d', 25_028_904),
+    'resnext101-32x8d': ('resnext101_32x8d', 88_791_336),
+}
+# LeNet-5 has no torchvision model: 156 + 2,416 + 48,120 (convs) + 10,164 + 850 (linears).
+LENET5_PARAMS = 61_706
+
+
+def build_config_model(name: str, device: str = 'meta') -> torch.nn.Module:
+    cfg = Config.fromfile(CONFIG_DIR / f'{name}.py')
+    with torch.device(device):
+        return MODELS.build(cfg.model)
+
+
+def test_every_model_config_is_checked():
+    names = {path.stem for path in CONFIG_DIR.glob('*.py')}
+    assert names == set(PUBLISHED) | {'lenet5'}
+
+
+@pytest.mark.parametrize('name', sorted(PUBLISHED))
+def test_published_parameter_count(name):
+    tv_name, published = PUBLISHED[name]
+    model = build_config_model(name)
+    with torch.device('meta'):
+        tv_model = getattr(torchvision.models, tv_name)(weights=None)
+    assert count_parameters(tv_model) == published
+    assert count_parameters(model) == published
+
+    # Backbone, neck and head fit together at 224 px (shapes only, on the meta device).
+    logits = model(torch.empty(2, 3, 224, 224, device='meta'), mode='tensor')
+    assert tuple(logits.shape) == (2, 1000)
+
+
+def test_lenet5_config():
+    model = build_config_model('lenet5', device='cpu').eval()
+    assert count_parameters(model) == LENET5_PARAMS
+    with torch.no_grad():
+        logits = model(torch.rand(2, 1, 32, 32), mode='tensor')
+    assert logits.shape == (2, 10)

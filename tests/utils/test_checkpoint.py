@@ -1,0 +1,89 @@
+import os
+import pickle
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+from mmengine.fileio import get_file_backend
+from mmengine.logging import HistoryBuffer
+from mmengine.runner import CheckpointLoader
+
+from zoo.utils.atomic_local_backend import AtomicLocalBackend
+from zoo.utils.checkpoint import (UnsafeCheckpointError, from_plain_checkpoint,
+                                  to_plain_checkpoint)
+
+
+def runner_like_checkpoint():
+    buffer = HistoryBuffer()
+    for value in (0.5, 0.25, 0.125):
+        buffer.update(value)
+    return {
+        'meta': dict(epoch=1, iter=30, seed=np.int64(7), cfg='model = dict()'),
+        'state_dict': OrderedDict(weight=torch.ones(2, 2)),
+        'message_hub': dict(
+            log_scalars=OrderedDict({'train/loss': buffer}),
+            runtime_info=dict(iter=30, scores=np.arange(3, dtype=np.float32)),
+            resumed_keys={'train/loss': True}),
+    }
+
+
+def test_plain_checkpoint_loads_weights_only_and_round_trips(tmp_path):
+    checkpoint = runner_like_checkpoint()
+    # What MMEngine 0.10.7 writes cannot be read back by torch >= 2.6's default load ...
+    stock = tmp_path / 'stock.pth'
+    torch.save(checkpoint, stock)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(stock, weights_only=True)
+    # ... the plain version can, and converts back to the same objects.
+    to_plain_checkpoint(checkpoint)
+    path = tmp_path / 'plain.pth'
+    torch.save(checkpoint, path)
+    loaded = torch.load(path, weights_only=True)
+    from_plain_checkpoint(loaded)
+
+    buffer = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    np.testing.assert_array_equal(buffer.data[0], [0.5, 0.25, 0.125])
+    assert buffer.mean() == pytest.approx(0.875 / 3)
+    scores = loaded['message_hub']['runtime_info']['scores']
+    assert isinstance(scores, np.ndarray) and scores.dtype == np.float32
+    assert loaded['meta']['seed'] == 7 and isinstance(loaded['meta']['seed'], np.int64)
+    assert isinstance(loaded['state_dict'], OrderedDict)
+
+
+def test_unknown_object_is_named_at_save_time():
+    checkpoint = {'meta': {'callback': lambda: None}}
+    with pytest.raises(TypeError, match=r"checkpoint\['meta'\]\['callback'\] is a .*function"):
+        to_plain_checkpoint(checkpoint)
+
+
+class RunsCode:
+    def __reduce__(self):
+        return (os.system, ('touch pwned',))
+
+
+def test_code_running_checkpoint_is_refused_not_executed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'payload': RunsCode()}, path)
+    with pytest.raises(UnsafeCheckpointError, match='refused to load checkpoint .*evil.pth'):
+        CheckpointLoader.load_checkpoint(str(path))  # the loader MMEngine's Runner uses
+    assert not (tmp_path / 'pwned').exists()
+
+
+def test_missing_checkpoint_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nowhere.pth'):
+        CheckpointLoader.load_checkpoint(str(tmp_path / 'nowhere.pth'))
+
+
+def test_atomic_backend_keeps_old_file_when_writing_fails(tmp_path):
+    backend = get_file_backend(backend_args=dict(backend='zoo_atomic_local'))
+    assert isinstance(backend, AtomicLocalBackend)
+    target = tmp_path / 'epoch_1.pth'
+    backend.put(b'complete', target)
+
+    with pytest.raises(TypeError):
+        backend.put(object(), target)  # fails mid-write
+    assert target.read_bytes() == b'complete'
+    assert [p.name for p in tmp_path.iterdir()] == ['epoch_1.pth']  # no temporary left behind

@@ -1,0 +1,74 @@
+from typing import List, Optional, Tuple, Union
+
+from mmengine.model import BaseModel
+from torch import Tensor, nn
+
+from zoo.registry import MODELS
+from zoo.structures import ClsDataSample
+
+
+@MODELS.register_module()
+class ImageClassifier(BaseModel):
+    """Backbone, optional neck and head: an image classifier for MMEngine's Runner.
+
+    Example:
+        >>> model = MODELS.build(dict(
+        ...     type='ImageClassifier',
+        ...     backbone=dict(type='ResNet', depth=18),
+        ...     neck=dict(type='GlobalAveragePooling'),
+        ...     head=dict(type='LinearClsHead', num_classes=10, in_channels=512)))
+        >>> model(torch.rand(2, 3, 64, 64)).shape   # mode='tensor': the logits
+        torch.Size([2, 10])
+
+    Args:
+        backbone: Backbone config.
+        neck: Neck config, or ``None`` when the head takes the backbone's output directly.
+        head: Classification head config.
+        data_preprocessor: Config of the data preprocessor that stacks and normalises batches
+            on the model's device; defaults to a :class:`ClsDataPreprocessor` without
+            normalisation. The tools fill it from a data set config's top-level
+            ``data_preprocessor``.
+        init_cfg: Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 head: dict,
+                 neck: Optional[dict] = None,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='zoo.ClsDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck) if neck is not None else None
+        self.head = MODELS.build(head)
+
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[List[ClsDataSample]] = None,
+                mode: str = 'tensor'):
+        """``'tensor'``: logits; ``'loss'``: a dict of losses; ``'predict'``: data samples with
+        ``pred_score`` and ``pred_label``."""
+        if mode == 'tensor':
+            return self.head(self.extract_feat(inputs))
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise ValueError(f'ImageClassifier: mode must be "tensor", "loss" or "predict", '
+                         f'got {mode!r}')
+
+    def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+        feats = self.backbone(inputs)
+        return self.neck(feats) if self.neck is not None else feats
+
+    def loss(self, inputs: Tensor, data_samples: List[ClsDataSample]) -> dict:
+        return self.head.loss(self.extract_feat(inputs), data_samples)
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: Optional[List[ClsDataSample]] = None) -> List[ClsDataSample]:
+        return self.head.predict(self.extract_feat(inputs), data_samples)

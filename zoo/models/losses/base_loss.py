@@ -1,0 +1,44 @@
+from typing import Optional
+
+from torch import Tensor, nn
+
+from .utils import REDUCTIONS, weight_reduce_loss
+
+
+class BaseLoss(nn.Module):
+    """Weighting, reduction and scaling shared by every zoo loss.
+
+    A subclass writes only its element-wise formula in :meth:`elementwise_loss`; this class
+    applies ``weight``, reduces by ``reduction`` (or ``reduction_override``) and ``avg_factor``,
+    and scales by ``loss_weight``, the same call signature as mmdet's losses so that a zoo loss
+    drops into an mmdet head.
+
+    Args:
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``.
+        loss_weight: Factor applied to the reduced loss.
+    """
+
+    def __init__(self, reduction: str = 'mean', loss_weight: float = 1.0):
+        super().__init__()
+        if reduction not in REDUCTIONS:
+            raise ValueError(f'{type(self).__name__}: reduction must be one of {REDUCTIONS}, '
+                             f'got {reduction!r}')
+        self.reduction = reduction
+        self.loss_weight = loss_weight
+
+    def elementwise_loss(self, pred: Tensor, target: Tensor, **kwargs) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self,
+                pred: Tensor,
+                target: Tensor,
+                weight: Optional[Tensor] = None,
+                avg_factor: Optional[float] = None,
+                reduction_override: Optional[str] = None,
+                **kwargs) -> Tensor:
+        reduction = reduction_override or self.reduction
+        loss = self.elementwise_loss(pred, target, **kwargs)
+        return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)
+
+    def extra_repr(self) -> str:
+        return f'reduction={self.reduction!r}, loss_weight={self.loss_weight}'
