@@ -9,7 +9,7 @@ from mmcv.transforms import CenterCrop as MMCVCenterCrop
 from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 
 from zoo.datasets.transforms import (ColorJitter, ImageDecodeError, LoadImageFromFile,
-                                     PackClsInputs, RandomResizedCrop, ResizeEdge)
+                                     PackClsInputs, RandomCrop, RandomResizedCrop, ResizeEdge)
 from zoo.registry import TRANSFORMS
 from zoo.structures import ClsDataSample
 
@@ -21,7 +21,8 @@ def random_image(h, w, c=3, seed=0):
 
 @pytest.mark.parametrize('name', [
     'LoadImageFromFile', 'CenterCrop', 'RandomFlip', 'Normalize', 'Resize', 'RandomResize',
-    'RandomGrayscale', 'RandomResizedCrop', 'ResizeEdge', 'ColorJitter', 'PackClsInputs'
+    'RandomGrayscale', 'RandomCrop', 'RandomResizedCrop', 'ResizeEdge', 'ColorJitter',
+    'PackClsInputs'
 ])
 def test_found_by_plain_name_in_zoo_registry(name):
     assert TRANSFORMS.get(name) is not None
@@ -37,7 +38,8 @@ def test_zoo_loader_is_a_mmcv_loader():
 def test_load_color_and_grayscale(tmp_path):
     img = random_image(20, 30)
     cv2.imwrite(str(tmp_path / 'a.png'), img)
-    results = TRANSFORMS.build(dict(type='LoadImageFromFile'))(dict(img_path=str(tmp_path / 'a.png')))
+    load = TRANSFORMS.build(dict(type='LoadImageFromFile'))
+    results = load(dict(img_path=str(tmp_path / 'a.png')))
     np.testing.assert_array_equal(results['img'], img)
     assert results['img_shape'] == results['ori_shape'] == (20, 30)
     gray = LoadImageFromFile(color_type='grayscale')(dict(img_path=str(tmp_path / 'a.png')))
@@ -115,6 +117,38 @@ def test_random_resized_crop_bad_options(kwargs, message):
         RandomResizedCrop(**kwargs)
 
 
+def test_random_crop_with_padding_as_the_cifar_recipe():
+    img = random_image(32, 32)
+    transform = TRANSFORMS.build(dict(type='RandomCrop', crop_size=32, padding=4))
+    np.random.seed(0)
+    windows = set()
+    for _ in range(20):
+        out = transform(dict(img=img.copy()))
+        assert out['img'].shape == (32, 32, 3) and out['img_shape'] == (32, 32)
+        padded = np.pad(img, ((4, 4), (4, 4), (0, 0)))
+        # The output is a window of the zero-padded image.
+        matches = [(t, l) for t in range(9) for l in range(9)
+                   if np.array_equal(padded[t:t + 32, l:l + 32], out['img'])]
+        assert matches
+        windows.add(matches[0])
+    assert len(windows) > 5
+    np.random.seed(1)
+    first = transform(dict(img=img.copy()))['img']
+    np.random.seed(1)
+    np.testing.assert_array_equal(transform(dict(img=img.copy()))['img'], first)
+
+
+def test_random_crop_small_image():
+    img = random_image(6, 10, None)
+    out = RandomCrop((8, 8), pad_if_needed=True)(dict(img=img))['img']
+    assert out.shape == (8, 8)
+    with pytest.raises(ValueError, match=r'image \(6 x 10 after padding\) is smaller than '
+                       r'crop_size \(8, 8\)'):
+        RandomCrop(8)(dict(img=img))
+    with pytest.raises(ValueError, match="padding_mode must be one of .* got 'wrap'"):
+        RandomCrop(8, padding_mode='wrap')
+
+
 @pytest.mark.parametrize('edge, expected', [('short', (16, 32)), ('long', (8, 16)),
                                             ('width', (8, 16)), ('height', (16, 32))])
 def test_resize_edge(edge, expected):
@@ -164,6 +198,8 @@ def test_color_jitter_factors_do_what_they_say():
     red[..., 2] = 255
     shifted = ColorJitter(hue=(1 / 3, 1 / 3))(dict(img=red))['img']
     assert shifted[0, 0].argmax() == 1 and shifted[0, 0, 1] >= 250
+    shifted = ColorJitter(hue=(-1 / 3, -1 / 3))(dict(img=red))['img']
+    assert shifted[0, 0].argmax() == 0 and shifted[0, 0, 0] >= 250  # blue
 
 
 @pytest.mark.parametrize('shape', [(12, 12), (12, 12, 1)])

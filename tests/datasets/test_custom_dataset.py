@@ -188,7 +188,7 @@ def test_missing_class_folder_of_given_classes(tmp_path):
 
 @pytest.mark.parametrize('content, line, message', [
     ('a/000.png 0\na/001.png\n', 2, 'expected "<relative/path> <label index>", got 1 fields'),
-    ('a/000.png 0 extra\n', 1, 'got 3 fields'),
+    ('a/000.png 0 extra\n', 1, 'expected "<relative/path> <label index>", got 3 fields'),
     ('a/000.png 0\n\na/001.png 2\n', 3, r'label 2 is out of range \(0..1\)'),
     ('a/000.png -1\n', 1, r'label -1 is out of range'),
     ('a/000.png cat\n', 1, "the label must be an integer index, got 'cat'"),

@@ -24,6 +24,7 @@ CONTRACT_CONFIGS: Dict[str, Tuple[dict, Tuple[int, ...]]] = {
     'AlexNet': (dict(norm_cfg=dict(type='BN')), (2, 3, 64, 64)),
     'VGG': (dict(depth=11, norm_cfg=dict(type='BN')), (2, 3, 64, 64)),
     'ResNet': (dict(depth=18), (2, 3, 64, 64)),
+    'ResNet_CIFAR': (dict(depth=18), (2, 3, 32, 32)),
     'ResNeXt': (dict(depth=50, groups=32, width_per_group=4), (2, 3, 64, 64)),
 }
 # The argument that selects a row of a family's `arch_settings` table.
@@ -98,6 +99,16 @@ def test_every_stage_output_matches_stage_channels(name):
     assert [out.shape[1] for out in outs] == list(model.stage_channels)
     sizes = [out.shape[-1] for out in outs]
     assert sizes == sorted(sizes, reverse=True), f'spatial sizes grow: {sizes}'
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_init_weights_runs(name):
+    """The default init_cfg is valid (a typo in it would only surface when training starts)."""
+    model = build(name)
+    model.init_weights()
+    with torch.no_grad():
+        outs = model.eval()(make_input(name))
+    assert all(torch.isfinite(out).all() for out in outs)
 
 
 @pytest.mark.parametrize('name', BACKBONES)

@@ -39,6 +39,9 @@ PUBLISHED = {
 }
 # LeNet-5 has no torchvision model: 156 + 2,416 + 48,120 (convs) + 10,164 + 850 (linears).
 LENET5_PARAMS = 61_706
+# ResNet-18 with the CIFAR stem and 10 classes: mmpretrain's resnet18_8xb16_cifar10 publishes
+# 11.17 M (torchvision's ResNet-18 - 7x7 stem conv + 3x3 stem conv - fc(1000) + fc(10)).
+RESNET18_CIFAR_PARAMS = 11_689_512 - 7 * 7 * 3 * 64 + 3 * 3 * 3 * 64 - 513_000 + 5_130
 
 
 def build_config_model(name: str, device: str = 'meta') -> torch.nn.Module:
@@ -49,7 +52,7 @@ def build_config_model(name: str, device: str = 'meta') -> torch.nn.Module:
 
 def test_every_model_config_is_checked():
     names = {path.stem for path in CONFIG_DIR.glob('*.py')}
-    assert names == set(PUBLISHED) | {'lenet5'}
+    assert names == set(PUBLISHED) | {'lenet5', 'resnet18_cifar'}
 
 
 @pytest.mark.parametrize('name', sorted(PUBLISHED))
@@ -71,4 +74,13 @@ def test_lenet5_config():
     assert count_parameters(model) == LENET5_PARAMS
     with torch.no_grad():
         logits = model(torch.rand(2, 1, 32, 32), mode='tensor')
+    assert logits.shape == (2, 10)
+
+
+def test_resnet18_cifar_config():
+    model = build_config_model('resnet18_cifar', device='cpu').eval()
+    assert count_parameters(model) == RESNET18_CIFAR_PARAMS
+    assert round(RESNET18_CIFAR_PARAMS / 1e6, 2) == 11.17
+    with torch.no_grad():
+        logits = model(torch.rand(2, 3, 32, 32), mode='tensor')
     assert logits.shape == (2, 10)

@@ -8,5 +8,5 @@ __all__ = [
     'BaseClsDataset', 'CustomDataset', 'IMG_EXTENSIONS', 'CIFAR10', 'UnsafePickleError',
     'load_cifar_batch', 'stratified_split', 'CenterCrop', 'Normalize', 'RandomFlip',
     'RandomGrayscale', 'RandomResize', 'Resize', 'LoadImageFromFile', 'ImageDecodeError',
-    'RandomResizedCrop', 'ResizeEdge', 'ColorJitter', 'PackClsInputs'
+    'RandomCrop', 'RandomResizedCrop', 'ResizeEdge', 'ColorJitter', 'PackClsInputs'
 ]

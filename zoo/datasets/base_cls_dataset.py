@@ -1,7 +1,9 @@
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+
+from zoo.registry import TRANSFORMS
 
 
 class BaseClsDataset(BaseDataset):
@@ -11,7 +13,19 @@ class BaseClsDataset(BaseDataset):
     class index) and either ``img_path`` or, for data sets kept in memory, ``img``; its class
     names live in ``metainfo['classes']``. This base adds the label queries that samplers,
     data set wrappers (``ClassBalancedDataset``) and analysis tools ask for.
+
+    The pipeline's transforms are built through zoo's registry (as mmpretrain's datasets do
+    through theirs), so ``dict(type='PackClsInputs')`` resolves even where no default scope is
+    set, e.g. a data set built directly in a script or a test.
+
+    Args:
+        pipeline: The transforms, as configs or callables.
+        **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`.
     """
+
+    def __init__(self, pipeline: Sequence[Union[dict, Callable]] = (), **kwargs) -> None:
+        transforms = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        super().__init__(pipeline=transforms, **kwargs)
 
     @property
     def CLASSES(self) -> Tuple[str, ...]:

@@ -5,7 +5,7 @@ from zoo.registry import TRANSFORMS
 from .formatting import PackClsInputs
 from .loading import ImageDecodeError, LoadImageFromFile
 from .photometric import ColorJitter
-from .processing import RandomResizedCrop, ResizeEdge
+from .processing import RandomCrop, RandomResizedCrop, ResizeEdge
 
 # mmcv's transforms live in mmcv's registry, a sibling of zoo's: register them here too so that
 # a config with default_scope='zoo' finds them by plain name (as mmpretrain does).
@@ -15,6 +15,6 @@ for _transform in (CenterCrop, Normalize, RandomFlip, RandomGrayscale, RandomRes
 
 __all__ = [
     'CenterCrop', 'Normalize', 'RandomFlip', 'RandomGrayscale', 'RandomResize', 'Resize',
-    'LoadImageFromFile', 'ImageDecodeError', 'RandomResizedCrop', 'ResizeEdge', 'ColorJitter',
-    'PackClsInputs'
+    'LoadImageFromFile', 'ImageDecodeError', 'RandomCrop', 'RandomResizedCrop', 'ResizeEdge',
+    'ColorJitter', 'PackClsInputs'
 ]

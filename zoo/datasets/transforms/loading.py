@@ -16,12 +16,13 @@ class ImageDecodeError(OSError):
 class LoadImageFromFile(MMCVLoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` with errors that name the file.
 
-    mmcv's transform lets the decoder's own failure through: with the default ``cv2`` backend a
-    file that is not an image decodes to ``None`` and the transform then fails with
-    ``'NoneType' object has no attribute 'shape'``; with ``pillow`` the message names an
-    anonymous ``BytesIO``. Here a missing file raises ``FileNotFoundError`` and an undecodable
-    one :class:`ImageDecodeError`, both naming ``img_path``. Everything else (arguments,
-    ``color_type``, ``ignore_empty``, backends, the keys it sets) is mmcv's.
+    mmcv 2.1.0 reports a file that is not an image with a bare ``assert`` under the ``cv2``
+    backend (``AssertionError``, gone under ``python -O``, and not covered by ``ignore_empty``)
+    and, under ``pillow``, with ``cannot identify image file <_io.BytesIO object ...>``, which
+    names no file. Here a missing file raises ``FileNotFoundError`` and an undecodable one
+    :class:`ImageDecodeError` (an ``OSError``), both naming ``img_path``, and ``ignore_empty``
+    covers both. Everything else (arguments, ``color_type``, backends, the keys it sets) is
+    mmcv's.
 
     Required keys: ``img_path``. Added keys: ``img`` (``uint8`` ``(H, W, 3)`` BGR, or
     ``(H, W)`` for ``color_type='grayscale'``), ``img_shape``, ``ori_shape`` (``(H, W)``).

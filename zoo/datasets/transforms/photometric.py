@@ -1,6 +1,7 @@
 from numbers import Number
 from typing import Optional, Sequence, Tuple, Union
 
+import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -34,6 +35,17 @@ def _factor_range(name: str, value: FactorType, center: float, bound: Tuple[floa
     return None if low == high == center else (low, high)
 
 
+def adjust_hue_bgr(img: np.ndarray, shift: float) -> np.ndarray:
+    """Rotate the hue of a uint8 BGR image by ``shift`` turns of the colour circle.
+
+    ``mmcv.adjust_hue`` is not used: it expects RGB and, under numpy 2, fails on negative
+    shifts (``np.uint8`` of a negative number raises ``OverflowError``).
+    """
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV_FULL)  # hue in 0..255 for the full circle
+    hsv[..., 0] += np.uint8(int(round(shift * 256)) % 256)  # uint8 addition wraps around
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL)
+
+
 @TRANSFORMS.register_module()
 class ColorJitter(BaseTransform):
     """Randomly change the brightness, contrast, saturation and hue of a uint8 BGR image.
@@ -42,7 +54,7 @@ class ColorJitter(BaseTransform):
     ``[max(0, 1 - x), 1 + x]`` (hue: a shift in ``[-x, x]`` of the colour circle, ``x <= 0.5``),
     or from a given ``(min, max)`` pair, and the four adjustments run in a random order. The
     adjustments are mmcv's (:func:`mmcv.adjust_brightness`, :func:`mmcv.adjust_contrast`,
-    :func:`mmcv.adjust_color` for saturation, :func:`mmcv.adjust_hue`); the draws use numpy's
+    :func:`mmcv.adjust_color` for saturation; hue: :func:`adjust_hue_bgr`); the draws use numpy's
     global generator, so ``np.random.seed`` makes them reproducible.
 
     A grayscale image, ``(H, W)`` or ``(H, W, 1)``, gets brightness and contrast only (it has no
@@ -95,8 +107,7 @@ class ColorJitter(BaseTransform):
             elif index == 2 and saturation is not None and gray_shape is None:
                 img = mmcv.adjust_color(img, saturation)
             elif index == 3 and hue is not None and gray_shape is None:
-                # mmcv.adjust_hue works in RGB; on BGR the colour circle runs the other way.
-                img = mmcv.adjust_hue(img, -hue)
+                img = adjust_hue_bgr(img, hue)
         if gray_shape is not None:
             img = np.ascontiguousarray(img[..., 0]).reshape(gray_shape)
         results['img'] = img

@@ -177,3 +177,87 @@ class ResizeEdge(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(scale={self.scale}, edge={self.edge!r}, '
                 f'backend={self.backend!r}, interpolation={self.interpolation!r})')
+
+
+@TRANSFORMS.register_module()
+class RandomCrop(BaseTransform):
+    """Crop a random ``crop_size`` window, after optional padding (the CIFAR recipe).
+
+    As torchvision's and mmpretrain's ``RandomCrop``: ``RandomCrop(crop_size=32, padding=4)``
+    pads a 32 x 32 image to 40 x 40 and takes a random 32 x 32 window of it. mmcv has no
+    random crop transform. The offset uses numpy's global generator.
+
+    Required keys: ``img``. Modified keys: ``img``, ``img_shape``.
+
+    Args:
+        crop_size: ``int`` for a square, or ``(height, width)``.
+        padding: Border added first: ``int`` (every side), ``(left/right, top/bottom)`` or
+            ``(left, top, right, bottom)``; ``None`` for none.
+        pad_if_needed: Pad an image smaller than the crop (by the missing size on both sides,
+            as torchvision) instead of raising.
+        pad_val: The value of constant padding.
+        padding_mode: ``'constant'``, ``'edge'``, ``'reflect'`` or ``'symmetric'``.
+    """
+
+    PADDING_MODES = ('constant', 'edge', 'reflect', 'symmetric')
+
+    def __init__(self,
+                 crop_size: Union[int, Sequence[int]],
+                 padding: Union[int, Sequence[int], None] = None,
+                 pad_if_needed: bool = False,
+                 pad_val: Union[Number, Sequence[Number]] = 0,
+                 padding_mode: str = 'constant') -> None:
+        if isinstance(crop_size, int):
+            crop_size = (crop_size, crop_size)
+        if not (isinstance(crop_size, Sequence) and len(crop_size) == 2
+                and all(isinstance(s, int) and s > 0 for s in crop_size)):
+            raise ValueError(f'crop_size must be a positive int or (height, width), '
+                             f'got {crop_size!r}')
+        if padding is not None and not (
+                (isinstance(padding, int) and padding >= 0) or
+                (isinstance(padding, Sequence) and len(padding) in (2, 4)
+                 and all(isinstance(p, int) and p >= 0 for p in padding))):
+            raise ValueError(f'padding must be an int >= 0 or 2 or 4 of them, got {padding!r}')
+        if padding_mode not in self.PADDING_MODES:
+            raise ValueError(f'padding_mode must be one of {self.PADDING_MODES}, '
+                             f'got {padding_mode!r}')
+        self.crop_size = tuple(crop_size)
+        self.padding = tuple(padding) if isinstance(padding, Sequence) else padding
+        self.pad_if_needed = pad_if_needed
+        self.pad_val = pad_val
+        self.padding_mode = padding_mode
+
+    @cache_randomness
+    def rand_crop_params(self, img: np.ndarray) -> Tuple[int, int]:
+        """Draw the window's ``(top, left)``."""
+        h, w = img.shape[:2]
+        crop_h, crop_w = self.crop_size
+        return np.random.randint(0, h - crop_h + 1), np.random.randint(0, w - crop_w + 1)
+
+    def _pad(self, img: np.ndarray, padding) -> np.ndarray:
+        return mmcv.impad(img, padding=padding, pad_val=self.pad_val,
+                          padding_mode=self.padding_mode)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        if self.padding is not None:
+            img = self._pad(img, self.padding)
+        crop_h, crop_w = self.crop_size
+        if self.pad_if_needed:
+            missing_h = max(crop_h - img.shape[0], 0)
+            missing_w = max(crop_w - img.shape[1], 0)
+            if missing_h or missing_w:
+                img = self._pad(img, (missing_w, missing_h))
+        if img.shape[0] < crop_h or img.shape[1] < crop_w:
+            raise ValueError(f'RandomCrop: the image ({img.shape[0]} x {img.shape[1]} after '
+                             f'padding) is smaller than crop_size {self.crop_size}; set '
+                             f'pad_if_needed=True or resize first')
+        top, left = self.rand_crop_params(img)
+        results['img'] = np.ascontiguousarray(img[top:top + crop_h, left:left + crop_w])
+        results['img_shape'] = results['img'].shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
+                f'padding={self.padding}, pad_if_needed={self.pad_if_needed}, '
+                f'pad_val={self.pad_val}, padding_mode={self.padding_mode!r})')

@@ -14,9 +14,10 @@ class AlexNet(BaseBackbone):
 
     Five stages, one per convolution, each followed by its ReLU and, for stages 1, 2 and 5, a
     3x3 max pool of stride 2: channels 64, 192, 384, 256, 256. Flattened, the stages hold the
-    layers of torchvision's ``alexnet().features`` in the same order. torchvision's adaptive 6x6 average pool
-    is the ``GlobalAveragePooling(output_size=6)`` neck, its classifier a
-    ``StackedLinearClsHead``. Inputs need at least 63x63 pixels.
+    layers of torchvision's ``alexnet().features`` in the same order. torchvision's adaptive
+    6x6 average pool is the ``GlobalAveragePooling(output_size=6)`` neck, its classifier a
+    ``StackedLinearClsHead`` (which puts each dropout after its ReLU rather than before the
+    linear layer: the same parameters). Inputs need at least 63x63 pixels.
 
     Args:
         in_channels: Input image channels.

@@ -1,4 +1,4 @@
-from typing import List, Optional, Sequence, Type, Union
+from typing import Dict, List, Optional, Sequence, Type, Union
 
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import constant_init
@@ -183,9 +183,9 @@ class ResNet(BaseBackbone):
 
     The stem is ``conv1`` (7x7, stride 2), ``bn1``, ``relu``, ``maxpool`` (3x3, stride 2), the
     stages ``layer1`` ... ``layer4``, all named as in torchvision: the state dict equals that of
-    ``torchvision.models.resnet{depth}()`` without ``fc.*`` (and that of an mmpretrain ResNet
-    backbone), so either checkpoint loads directly, e.g. with
-    ``init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')``.
+    ``torchvision.models.resnet{depth}()`` without ``fc.*``, and that of mmpretrain's BN ResNet
+    backbone, so either checkpoint loads directly: ``init_cfg=dict(type='Pretrained',
+    checkpoint=...)``, with ``prefix='backbone.'`` for an mmpretrain classifier checkpoint.
 
     Args:
         depth: 18, 34, 50, 101 or 152 (rows of :attr:`arch_settings`).
@@ -266,12 +266,7 @@ class ResNet(BaseBackbone):
         self.zero_init_residual = zero_init_residual
         block, stage_blocks = self.arch_settings[depth]
 
-        stem = dict(
-            conv1=build_conv_layer(conv_cfg, in_channels, self.stem_channels, 7, stride=2,
-                                   padding=3, bias=False),
-            bn1=build_norm_layer(norm_cfg, self.stem_channels)[1],
-            relu=nn.ReLU(inplace=True),
-            maxpool=nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+        stem = self.build_stem(in_channels, conv_cfg, norm_cfg)
         stages, stage_channels = {}, []
         channels = self.stem_channels
         for i in range(num_stages):
@@ -292,6 +287,16 @@ class ResNet(BaseBackbone):
             stage_channels.append(channels)
         self._set_stages(stages, stage_channels, stem)
 
+    def build_stem(self, in_channels: int, conv_cfg: Optional[dict],
+                   norm_cfg: dict) -> Dict[str, nn.Module]:
+        """ImageNet stem: 7x7 stride-2 convolution and 3x3 stride-2 max pool (4x down)."""
+        return dict(
+            conv1=build_conv_layer(conv_cfg, in_channels, self.stem_channels, 7, stride=2,
+                                   padding=3, bias=False),
+            bn1=build_norm_layer(norm_cfg, self.stem_channels)[1],
+            relu=nn.ReLU(inplace=True),
+            maxpool=nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+
     def init_weights(self) -> None:
         super().init_weights()
         init_cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
@@ -303,4 +308,28 @@ class ResNet(BaseBackbone):
                     constant_init(module.last_norm, val=0, bias=0)
 
 
-__all__ = ['BasicBlock', 'Bottleneck', 'ResLayer', 'ResNet']
+@MODELS.register_module()
+class ResNet_CIFAR(ResNet):
+    """ResNet with the CIFAR stem (mmpretrain's ``ResNet_CIFAR``): one 3x3 stride-1
+    convolution and no max pool, so that 32x32 images keep their resolution into ``layer1``.
+
+    Example:
+        >>> import torch
+        >>> from zoo.models.backbones import ResNet_CIFAR
+        >>> model = ResNet_CIFAR(depth=18, out_indices=(0, 3)).eval()
+        >>> for out in model(torch.rand(1, 3, 32, 32)):
+        ...     print(tuple(out.shape))
+        (1, 64, 32, 32)
+        (1, 512, 4, 4)
+    """
+
+    def build_stem(self, in_channels: int, conv_cfg: Optional[dict],
+                   norm_cfg: dict) -> Dict[str, nn.Module]:
+        return dict(
+            conv1=build_conv_layer(conv_cfg, in_channels, self.stem_channels, 3, stride=1,
+                                   padding=1, bias=False),
+            bn1=build_norm_layer(norm_cfg, self.stem_channels)[1],
+            relu=nn.ReLU(inplace=True))
+
+
+__all__ = ['BasicBlock', 'Bottleneck', 'ResLayer', 'ResNet', 'ResNet_CIFAR']

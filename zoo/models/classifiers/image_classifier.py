@@ -26,8 +26,8 @@ class ImageClassifier(BaseModel):
         head: Classification head config.
         data_preprocessor: Config of the data preprocessor that stacks and normalises batches
             on the model's device; defaults to a :class:`ClsDataPreprocessor` without
-            normalisation. The tools fill it from a data set config's top-level
-            ``data_preprocessor``.
+            normalisation; a config without ``type`` gets that type. The Runner fills it from a
+            data set config's top-level ``data_preprocessor``.
         init_cfg: Initialisation config.
     """
 
@@ -37,10 +37,9 @@ class ImageClassifier(BaseModel):
                  neck: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='zoo.ClsDataPreprocessor')
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
+        if not isinstance(data_preprocessor, nn.Module):
+            data_preprocessor = MODELS.build(
+                dict(dict(type='zoo.ClsDataPreprocessor'), **(data_preprocessor or {})))
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None

@@ -31,12 +31,8 @@ class ConvNormAct(nn.Sequential):
     Example:
         >>> import torch
         >>> layer = ConvNormAct(3, 8, 3, stride=2, norm_cfg=dict(type='BN'))
-        >>> layer
-        ConvNormAct(
-          (0): Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
-          (1): BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
-          (2): ReLU(inplace=True)
-        )
+        >>> [type(m).__name__ for m in layer], layer[0].bias is None
+        (['Conv2d', 'BatchNorm2d', 'ReLU'], True)
         >>> tuple(layer(torch.rand(1, 3, 32, 32)).shape)
         (1, 8, 16, 16)
     """
