@@ -9,5 +9,5 @@ CONFIG=configs/lenet/lenet5_1xb64_digits.py
 WORK_DIR=${WORK_DIR:-work_dirs/lenet5_1xb64_digits}
 
 python tools/dataset_converters/digits_to_imagefolder.py --out data/digits
-python tools/train.py "$CONFIG" --work-dir "$WORK_DIR" --cfg-options randomness.seed=0
+python tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
 python tools/test.py "$CONFIG" "$(cat "$WORK_DIR/last_checkpoint")" --work-dir "$WORK_DIR"

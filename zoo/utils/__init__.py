@@ -1,4 +1,4 @@
-from .checkpoint import UnsafeCheckpointError, load_checkpoint_safely
+from .checkpoint import UnsafeCheckpointError, load_from_local_safely
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules', 'load_checkpoint_safely', 'UnsafeCheckpointError']
+__all__ = ['register_all_modules', 'load_from_local_safely', 'UnsafeCheckpointError']

@@ -96,7 +96,7 @@ def from_plain_checkpoint(checkpoint: dict) -> None:
         checkpoint[key] = from_plain(checkpoint[key])
 
 
-def load_checkpoint_safely(filename: str, map_location=None) -> Any:
+def load_from_local_safely(filename: str, map_location=None) -> Any:
     """``torch.load(weights_only=True)`` with errors that name the file and what is wrong.
 
     Raises:
@@ -123,4 +123,4 @@ def load_checkpoint_safely(filename: str, map_location=None) -> Any:
 
 # Every local checkpoint MMEngine opens (load_from, resume, init_cfg Pretrained) goes through
 # the loader above: the same weights-only rule as torch's default, with a clear refusal.
-CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_safely, force=True)
+CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safely, force=True)
