@@ -1,0 +1,7 @@
+# mmpretrain's ResNeXt-101 32x8d ImageNet recipe: the ResNet-50 schedule.
+_base_ = [
+    '../_base_/models/resnext101-32x8d.py',
+    '../_base_/datasets/imagenet_bs32.py',
+    '../_base_/schedules/imagenet_bs256.py',
+    '../_base_/default_runtime.py',
+]
