@@ -7,6 +7,7 @@ import argparse
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
@@ -22,7 +23,8 @@ def parse_args() -> argparse.Namespace:
         '--resume', nargs='?', const='auto', metavar='PATH',
         help='resume from PATH, or from the latest checkpoint of the work dir when no PATH')
     parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (fp16 on CUDA, bf16 on CPU)')
+                        help='automatic mixed precision: fp16 with loss scaling on CUDA, bf16 autocast '
+                        'elsewhere')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_cfg.max_epochs=3')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -44,11 +46,14 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper', 'BF16AutocastOptimWrapper'):
             raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper or AmpOptimWrapper, '
                              f'the config has {wrapper!r}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if torch.cuda.is_available():  # fp16 with dynamic loss scaling
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:  # MMEngine's AmpOptimWrapper needs an accelerator; bf16 needs no loss scale
+            cfg.optim_wrapper.type = 'BF16AutocastOptimWrapper'
 
     if args.resume == 'auto':
         cfg.resume = True
