@@ -5,22 +5,31 @@ from mmengine.utils import digit_version
 
 from .version import __version__
 
-# (package, lowest version allowed, first version not allowed)
+# (distributions that provide the package, lowest version allowed, first version not allowed);
+# mmcv-lite is mmcv without the compiled ops, enough for classification.
 _REQUIRED = (
-    ('mmengine', '0.10.7', '1.0.0'),
-    ('mmcv', '2.1.0', '2.2.0'),
+    (('mmengine', ), '0.10.7', '1.0.0'),
+    (('mmcv', 'mmcv-lite'), '2.1.0', '2.2.0'),
 )
+
+
+def _installed(distributions) -> str:
+    for name in distributions:
+        try:
+            return installed_version(name)
+        except PackageNotFoundError:
+            continue
+    return ''
 
 
 def _check_dependencies() -> None:
     problems = []
-    for package, lowest, too_new in _REQUIRED:
-        try:
-            found = installed_version(package)
-        except PackageNotFoundError:
+    for distributions, lowest, too_new in _REQUIRED:
+        package = distributions[0]
+        found = _installed(distributions)
+        if not found:
             problems.append(f'{package} is not installed (need >={lowest}, <{too_new})')
-            continue
-        if not digit_version(lowest) <= digit_version(found) < digit_version(too_new):
+        elif not digit_version(lowest) <= digit_version(found) < digit_version(too_new):
             problems.append(f'{package}=={found} is installed, but zoo needs '
                             f'{package}>={lowest}, <{too_new}')
     if problems:
