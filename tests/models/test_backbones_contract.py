@@ -26,6 +26,12 @@ CONTRACT_CONFIGS: Dict[str, Tuple[dict, Tuple[int, ...]]] = {
     'ResNet': (dict(depth=18), (2, 3, 64, 64)),
     'ResNet_CIFAR': (dict(depth=18), (2, 3, 32, 32)),
     'ResNeXt': (dict(depth=50, groups=32, width_per_group=4), (2, 3, 64, 64)),
+    'GoogLeNet': (dict(), (2, 3, 64, 64)),
+    'GoogLeNet_CIFAR': (dict(), (2, 3, 32, 32)),
+    'MobileNetV1': (dict(widen_factor=0.25), (2, 3, 64, 64)),
+    'MobileNetV2': (dict(widen_factor=0.5), (2, 3, 64, 64)),
+    'MobileNetV3': (dict(arch='small'), (2, 3, 64, 64)),
+    'SSDVGG': (dict(depth=11, norm_cfg=dict(type='BN')), (2, 3, 64, 64)),
 }
 # The argument that selects a row of a family's `arch_settings` table.
 ARCH_KEYS = ('depth', 'arch')

@@ -2,12 +2,18 @@
 architecture, measured in the same run.
 
     python tools/analysis_tools/benchmark.py configs/resnet/resnet50_8xb32_in1k.py \
-        --device cpu --batch-size 16 [--amp] [--channels-last]
+        --device cpu --batch-size 16 [--amp] [--channels-last] \
+        [--variant model.backbone.frozen_stages=3]
 
 Both models get the same random batch (already normalised, on the device): the figures are
 the networks' own speed, without data loading. Rounds alternate between the two models so
 that a change in machine load hits both; warm-up iterations are excluded; the median round is
 reported. Compare the ratio, not the absolute numbers, on a shared machine.
+
+``--variant KEY=VALUE ...`` adds a second zoo model, built from the config with those overrides
+on top of ``--cfg-options``, to the same alternating rounds, with a ``variant / zoo`` column:
+e.g. ``model.backbone.frozen_stages=3`` shows what freezing the stem and stages 1-3 saves (no
+gradients are computed below stage 4).
 """
 import argparse
 import statistics
@@ -39,6 +45,8 @@ def parse_args() -> argparse.Namespace:
                         help='autocast: bf16 (CPU, and CUDA where supported), else fp16')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--variant', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='also time the config with these overrides, in the same rounds')
     return parser.parse_args()
 
 
@@ -103,6 +111,11 @@ def main() -> None:
     torch.manual_seed(0)
 
     zoo_model = build_model_from_cfg(cfg)
+    variant_model = None
+    if args.variant:
+        variant_cfg = cfg.copy()
+        variant_cfg.merge_from_dict(args.variant)
+        variant_model = build_model_from_cfg(variant_cfg)
     tv_name: Optional[str] = torchvision_counterpart(cfg.model)
     num_classes = cfg.model.head.num_classes
     in_channels = getattr(zoo_model.backbone, 'in_channels', 3)
@@ -113,6 +126,11 @@ def main() -> None:
 
     benches = [Bench('zoo', zoo_model.to(args.device, memory_format=memory_format),
                      lambda x: zoo_model(x, mode='tensor'), args, inputs, labels)]
+    if variant_model is not None:
+        variant_name = 'zoo ' + ','.join(f'{k}={v}' for k, v in args.variant.items())
+        variant_model = variant_model.to(args.device, memory_format=memory_format)
+        benches.append(Bench(variant_name, variant_model,
+                             lambda x: variant_model(x, mode='tensor'), args, inputs, labels))
     if tv_name is not None:
         tv_model = torchvision.models.get_model(tv_name, weights=None, num_classes=num_classes)
         tv_model = tv_model.to(args.device, memory_format=memory_format)
@@ -132,14 +150,20 @@ def main() -> None:
     print(f'batch {args.batch_size}, {args.shape}x{args.shape}, amp={args.amp}, '
           f'channels_last={args.channels_last}, median of {args.rounds} rounds x {args.iters} '
           'iterations, warm-up excluded')
+    # (column, numerator, denominator) as indices into benches
+    ratios = []
+    if tv_name is not None:
+        ratios.append(('zoo / torchvision', 0, len(benches) - 1))
+    if variant_model is not None:
+        ratios.append(('variant / zoo', 1, 0))
     header = '| mode | ' + ' | '.join(f'{b.name} images/s' for b in benches)
-    header += ' | zoo / torchvision |' if len(benches) == 2 else ' |'
+    header += ''.join(f' | {label}' for label, _, _ in ratios) + ' |'
     print(header)
     print('|' + ' --- |' * (header.count('|') - 1))
     for mode in modes:
         speeds = [b.images_per_second(mode) for b in benches]
         row = f'| {mode} | ' + ' | '.join(f'{s:.1f}' for s in speeds)
-        row += f' | {speeds[0] / speeds[1]:.3f} |' if len(speeds) == 2 else ' |'
+        row += ''.join(f' | {speeds[i] / speeds[j]:.3f}' for _, i, j in ratios) + ' |'
         print(row)
     if tv_name is None:
         print('torchvision has no model of this architecture: zoo figures only')

@@ -1,3 +1,4 @@
+from .freeze_hook import FreezeHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['SafeCheckpointHook']
+__all__ = ['SafeCheckpointHook', 'FreezeHook']

@@ -4,6 +4,8 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..layers.plugin import insert_plugins
+
 
 class BaseBackbone(BaseModule):
     """The contract every zoo backbone keeps, written once.
@@ -22,7 +24,9 @@ class BaseBackbone(BaseModule):
     * ``frozen_stages``: ``-1`` freezes nothing, ``0`` the stem, ``k`` the stem and the first
       ``k`` stages (parameters stop requiring grad, their norm layers stay in eval mode);
     * ``norm_eval``: keep every BatchNorm in eval mode (frozen statistics) while training;
-    * :meth:`get_layer_depth`: how deep a parameter sits (stem 0, stage ``i`` at ``i + 1``).
+    * :meth:`get_layer_depth`: how deep a parameter sits (stem 0, stage ``i`` at ``i + 1``);
+    * ``plugins``: attention modules inserted into the blocks of chosen stages, at the plugin
+      points the blocks declare (:mod:`zoo.models.layers.plugin`), for every family alike.
 
     Args:
         out_indices: Indices of the stages whose outputs ``forward`` returns; negative indices
@@ -31,14 +35,19 @@ class BaseBackbone(BaseModule):
         norm_eval: Whether BatchNorm layers stay in eval mode in training.
         init_cfg: Initialisation config, e.g. ``dict(type='Pretrained', checkpoint=...,
             prefix='backbone.')``.
+        plugins: Plugin specs, e.g. SE-ResNet-50's ``[dict(cfg=dict(type='SELayer', ratio=16),
+            position='after_conv3', stages=(True, True, True, True))]`` (``stages`` defaults to
+            all); see :func:`~zoo.models.layers.plugin.insert_plugins`.
     """
 
     def __init__(self,
                  out_indices: Union[int, Sequence[int]] = -1,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None):
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 plugins: Optional[Sequence[dict]] = None):
         super().__init__(init_cfg=init_cfg)
+        self.plugin_specs = list(plugins or [])
         self._requested_out_indices = (out_indices, ) if isinstance(out_indices, int) \
             else tuple(out_indices)
         self.frozen_stages = frozen_stages
@@ -57,6 +66,7 @@ class BaseBackbone(BaseModule):
                              f'{len(stage_channels)} stage_channels')
         for name, module in list(stem.items()) + list(stages.items()):
             self.add_module(name, module)
+        insert_plugins(type(self).__name__, stages, self.plugin_specs)
         self.stem_names = tuple(stem)
         self.stage_names = tuple(stages)
         self.stage_channels = tuple(stage_channels)

@@ -5,6 +5,7 @@ from mmengine.model import constant_init
 from torch import Tensor, nn
 
 from zoo.registry import MODELS
+from ..layers import PluggableBlock
 from .base_backbone import BaseBackbone
 
 # Where the stride of a Bottleneck goes: on its 3x3 convolution ('pytorch', torchvision's
@@ -12,10 +13,12 @@ from .base_backbone import BaseBackbone
 STYLES = ('pytorch', 'caffe')
 
 
-class BasicBlock(nn.Module):
+class BasicBlock(PluggableBlock):
     """Two 3x3 convolutions with a residual connection (ResNet-18/34).
 
     Sub-module names are torchvision's: ``conv1``, ``bn1``, ``conv2``, ``bn2``, ``downsample``.
+    Plugins can go after the first convolution's activation (``'after_conv1'``) and after the
+    second one's norm, before the residual sum (``'after_conv2'``).
 
     Args:
         in_channels: Input channels.
@@ -62,20 +65,28 @@ class BasicBlock(nn.Module):
         """The norm layer before the residual sum, zeroed by ``zero_init_residual``."""
         return self.bn2
 
+    @property
+    def plugin_points(self) -> Dict[str, int]:
+        return dict(after_conv1=self.conv1.out_channels, after_conv2=self.conv2.out_channels)
+
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
+        out = self.forward_plugins('after_conv1', out)
         out = self.bn2(self.conv2(out))
+        out = self.forward_plugins('after_conv2', out)
         out += identity
         return self.relu(out)
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(PluggableBlock):
     """1x1, 3x3 (optionally grouped) and 1x1 convolutions with a residual connection.
 
     Sub-module names are torchvision's: ``conv1``, ``bn1``, ``conv2``, ``bn2``, ``conv3``,
     ``bn3``, ``downsample``. The inner width is ``int(planes * base_width / 64) * groups``
-    (``planes`` for ResNet, 128 in the first stage of ResNeXt-50 32x4d).
+    (``planes`` for ResNet, 128 in the first stage of ResNeXt-50 32x4d). Plugins can go after
+    the first two convolutions' activations (``'after_conv1'``, ``'after_conv2'``) and after
+    the last one's norm, before the residual sum (``'after_conv3'``: SE-ResNet's SE).
 
     Args:
         in_channels: Input channels.
@@ -123,11 +134,19 @@ class Bottleneck(nn.Module):
         """The norm layer before the residual sum, zeroed by ``zero_init_residual``."""
         return self.bn3
 
+    @property
+    def plugin_points(self) -> Dict[str, int]:
+        return dict(after_conv1=self.conv1.out_channels, after_conv2=self.conv2.out_channels,
+                    after_conv3=self.conv3.out_channels)
+
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
+        out = self.forward_plugins('after_conv1', out)
         out = self.relu(self.bn2(self.conv2(out)))
+        out = self.forward_plugins('after_conv2', out)
         out = self.bn3(self.conv3(out))
+        out = self.forward_plugins('after_conv3', out)
         out += identity
         return self.relu(out)
 
@@ -209,6 +228,9 @@ class ResNet(BaseBackbone):
             <https://arxiv.org/abs/1706.02677>`_). Skipped when ``init_cfg`` loads a checkpoint.
         init_cfg: Initialisation config; the default is torchvision's (Kaiming normal, fan-out,
             for convolutions; weight 1, bias 0 for norm layers).
+        plugins: Attention plugins for the blocks of chosen stages, e.g. SE-ResNet's
+            ``[dict(cfg=dict(type='SELayer', ratio=16), position='after_conv3')]``; positions
+            are those of :class:`BasicBlock` and :class:`Bottleneck`.
 
     Example:
         >>> import torch
@@ -250,8 +272,9 @@ class ResNet(BaseBackbone):
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer=['Conv2d']),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-                 ]):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+                 ],
+                 plugins: Optional[List[dict]] = None):
+        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg, plugins=plugins)
         name = type(self).__name__
         if depth not in self.arch_settings:
             raise ValueError(f'{name}: depth {depth!r} is not one of {sorted(self.arch_settings)}')

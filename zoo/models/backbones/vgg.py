@@ -7,6 +7,19 @@ from ..layers import ConvNormAct
 from .base_backbone import BaseBackbone
 
 
+def vgg_convs(in_channels: int, out_channels: int, num_convs: int, conv_cfg: Optional[dict],
+              norm_cfg: Optional[dict], act_cfg: Optional[dict]) -> List[ConvNormAct]:
+    """The 3x3 convolutions of one VGG stage, each with its norm and activation.
+
+    The convolutions keep their bias even before a norm layer, as torchvision's VGG-BN does.
+    """
+    return [
+        ConvNormAct(in_channels if i == 0 else out_channels, out_channels, 3, padding=1,
+                    bias=True, conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        for i in range(num_convs)
+    ]
+
+
 @MODELS.register_module()
 class VGG(BaseBackbone):
     """The convolutional part of VGG (`Very Deep Convolutional Networks for Large-Scale Image
@@ -30,6 +43,8 @@ class VGG(BaseBackbone):
         norm_eval: Whether norm layers stay in eval mode in training.
         init_cfg: Initialisation config; the default is torchvision's (Kaiming normal, fan-out,
             for convolutions; weight 1, bias 0 for norm layers).
+        plugins: Attention plugins after the conv layers of chosen stages (position
+            ``'after_conv'``, on each layer's activation output).
 
     Example:
         >>> import torch
@@ -65,23 +80,19 @@ class VGG(BaseBackbone):
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer=['Conv2d']),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-                 ]):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+                 ],
+                 plugins: Optional[List[dict]] = None):
+        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg, plugins=plugins)
         if depth not in self.arch_settings:
             raise ValueError(f'{type(self).__name__}: depth {depth!r} is not one of '
                              f'{sorted(self.arch_settings)}')
         self.depth = depth
         stages = {}
         for i, (num_convs, channels) in enumerate(zip(self.arch_settings[depth], self.widths)):
-            layers = []
-            for _ in range(num_convs):
-                layers.append(
-                    ConvNormAct(in_channels, channels, 3, padding=1, bias=True,
-                                conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg))
-                in_channels = channels
-            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-            stages[f'layer{i + 1}'] = nn.Sequential(*layers)
+            convs = vgg_convs(in_channels, channels, num_convs, conv_cfg, norm_cfg, act_cfg)
+            stages[f'layer{i + 1}'] = nn.Sequential(*convs, nn.MaxPool2d(kernel_size=2, stride=2))
+            in_channels = channels
         self._set_stages(stages, self.widths)
 
 
-__all__ = ['VGG']
+__all__ = ['VGG', 'vgg_convs']

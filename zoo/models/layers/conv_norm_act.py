@@ -1,16 +1,21 @@
-from typing import Optional, Union
+from typing import Dict, Optional, Union
 
 from mmcv.cnn import build_activation_layer, build_conv_layer, build_norm_layer
-from torch import nn
+from torch import Tensor, nn
+
+from .plugin import PluggableBlock
 
 
-class ConvNormAct(nn.Sequential):
+class ConvNormAct(PluggableBlock, nn.Sequential):
     """A convolution, then an optional norm layer, then an optional activation.
 
     The layers are the children ``0``, ``1``, ``2`` of a :class:`torch.nn.Sequential`, as in
     torchvision's ``Conv2dNormActivation``, so that state-dict keys stay short and map one to one
     onto torchvision's. Unlike mmcv's ``ConvModule`` it accepts a conv bias before a BatchNorm
     without a warning: VGG-BN has one, and its published parameter count includes it.
+
+    It takes plugins (:class:`~zoo.models.layers.plugin.PluggableBlock`) at ``'after_conv'``,
+    on its output: how VGG's stages of conv layers take SE, CBAM or SRM.
 
     Args:
         in_channels: Input channels.
@@ -72,6 +77,16 @@ class ConvNormAct(nn.Sequential):
         if act_cfg is not None:
             layers.append(build_activation_layer(act_cfg))
         super().__init__(*layers)
+
+    @property
+    def plugin_points(self) -> Dict[str, int]:
+        return {'after_conv': self[0].out_channels}
+
+    def forward(self, x: Tensor) -> Tensor:
+        for name, layer in self._modules.items():
+            if name != 'plugins':  # the plugins run last, on the activation's output
+                x = layer(x)
+        return self.forward_plugins('after_conv', x)
 
 
 __all__ = ['ConvNormAct']

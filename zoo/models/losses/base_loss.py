@@ -11,7 +11,9 @@ class BaseLoss(nn.Module):
     A subclass writes only its element-wise formula in :meth:`elementwise_loss`; this class
     applies ``weight``, reduces by ``reduction`` (or ``reduction_override``) and ``avg_factor``,
     and scales by ``loss_weight``, the same call signature as mmdet's losses so that a zoo loss
-    drops into an mmdet head.
+    drops into an mmdet head. ``weight`` may have the loss's shape or any shape that
+    :func:`~zoo.models.losses.utils.expand_weight` accepts (one per sample, flattened, or one
+    per box coordinate for a loss per box); an empty input gives 0 with a gradient.
 
     Args:
         reduction: ``'none'``, ``'mean'`` or ``'sum'``.
@@ -29,6 +31,12 @@ class BaseLoss(nn.Module):
     def elementwise_loss(self, pred: Tensor, target: Tensor, **kwargs) -> Tensor:
         raise NotImplementedError
 
+    def check_same_shape(self, pred: Tensor, target: Tensor) -> None:
+        """Raise a ``ValueError`` naming both shapes unless ``pred`` and ``target`` match."""
+        if pred.shape != target.shape:
+            raise ValueError(f'{type(self).__name__}: pred {tuple(pred.shape)} and target '
+                             f'{tuple(target.shape)} must have the same shape')
+
     def forward(self,
                 pred: Tensor,
                 target: Tensor,
@@ -38,7 +46,11 @@ class BaseLoss(nn.Module):
                 **kwargs) -> Tensor:
         reduction = reduction_override or self.reduction
         loss = self.elementwise_loss(pred, target, **kwargs)
-        return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)
+        try:
+            reduced = weight_reduce_loss(loss, weight, reduction, avg_factor)
+        except ValueError as error:
+            raise ValueError(f'{type(self).__name__}: {error}') from None
+        return self.loss_weight * reduced
 
     def extra_repr(self) -> str:
         return f'reduction={self.reduction!r}, loss_weight={self.loss_weight}'

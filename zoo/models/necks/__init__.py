@@ -1,3 +1,4 @@
+from .fpn import FPN
 from .gap import GlobalAveragePooling
 
-__all__ = ['GlobalAveragePooling']
+__all__ = ['GlobalAveragePooling', 'FPN']

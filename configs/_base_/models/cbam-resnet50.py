@@ -1,0 +1,8 @@
+# CBAM-ResNet-50 (Woo et al., 2018): channel then spatial attention after the last convolution
+# of every bottleneck, before the residual sum: 28,089,624 parameters (the paper's 28.09 M).
+_base_ = ['./resnet50.py']
+model = dict(
+    backbone=dict(plugins=[
+        dict(cfg=dict(type='CBAM', ratio=16, kernel_size=7), position='after_conv3',
+             stages=(True, True, True, True))
+    ]))

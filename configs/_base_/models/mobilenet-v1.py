@@ -1,0 +1,11 @@
+# MobileNetV1 1.0 (the paper's Table 1): 4,231,976 parameters (the paper's 4.2 M).
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(type='MobileNetV1', widen_factor=1.0),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=1000,
+        in_channels=1024,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, 5)))

@@ -1,0 +1,8 @@
+# ResNet-18 with the CIFAR stem and SRM after the second convolution of every basic
+# block, before the residual sum; mmpretrain's CIFAR-10 ResNet recipe (128 images a step,
+# 200 epochs).
+_base_ = ['../resnet/resnet18_8xb16_cifar10.py']
+model = dict(
+    backbone=dict(plugins=[
+        dict(cfg=dict(type='SRM'), position='after_conv2', stages=(True, True, True, True))
+    ]))

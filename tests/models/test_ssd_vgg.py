@@ -1,0 +1,118 @@
+"""zoo.SSDVGG replaces mmdet's SSDVGG: same outputs given converted weights, same shapes and
+parameter count inside mmdet's own SSD300 config."""
+import os.path as osp
+
+import mmdet
+import pytest
+import torch
+from mmdet.models.backbones import SSDVGG as MMDetSSDVGG
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+import zoo.models  # noqa: F401  (registers every component)
+from zoo.models.backbones import VGG, SSDVGG, count_parameters
+from zoo.registry import MODELS
+
+MMDET_SSD300 = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'ssd', 'ssd300_coco.py')
+
+
+def randomise(module: torch.nn.Module, seed: int = 0) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in module.parameters():
+            param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
+
+
+def test_equals_mmdet_ssdvgg_given_converted_weights():
+    theirs = MMDetSSDVGG(depth=16, with_last_pool=False, ceil_mode=True, out_indices=(3, 4),
+                         out_feature_indices=(22, 34))
+    theirs.eval()  # mmcv's VGG.train returns None
+    randomise(theirs)
+    ours = MODELS.build(dict(type='SSDVGG', depth=16)).eval()
+
+    assert count_parameters(ours) == count_parameters(theirs) == 20_483_904
+    converted = SSDVGG.convert_mmdet_state_dict(theirs.state_dict(), depth=16)
+    ours.load_state_dict(converted, strict=True)
+
+    # 67 px: every 2x2 pool meets an odd size, so ceil_mode matters (67, 34, 17, 9, 5)
+    x = torch.randn(1, 3, 67, 67, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected, outs = theirs(x), ours(x)
+    assert [tuple(o.shape) for o in outs] == [(1, 512, 9, 9), (1, 1024, 5, 5)]
+    for out, exp in zip(outs, expected):
+        assert out.shape == exp.shape
+        torch.testing.assert_close(out, exp, atol=1e-6, rtol=1e-5)
+
+
+def test_key_mapping_points_at_mmdet_output_layers():
+    mapping = SSDVGG.mmdet_key_mapping(16)
+    # mmdet reads its outputs after the ReLUs at features.22 and .34, i.e. after these convs
+    assert mapping['features.21'] == 'layer4.2.0'  # conv4_3
+    assert mapping['features.33'] == 'layer6.fc7.0'
+    assert mapping['features.31'] == 'layer6.fc6.0'
+    with torch.device('meta'):  # the layers' names, without allocating their weights
+        for depth in SSDVGG.arch_settings:
+            ours, theirs = SSDVGG(depth=depth), MMDetSSDVGG(depth=depth)
+            mapping = SSDVGG.mmdet_key_mapping(depth)
+            assert set(mapping) == {k.rpartition('.')[0] for k in theirs.state_dict()}
+            assert set(mapping.values()) == {k.rpartition('.')[0] for k in ours.state_dict()}
+
+
+def test_convert_keeps_other_keys_and_names_unknown_ones():
+    weight = torch.zeros(1)
+    state = {'backbone.features.0.weight': weight, 'neck.l2_norm.weight': weight}
+    assert set(SSDVGG.convert_mmdet_state_dict(state, prefix='backbone.')) == {
+        'backbone.layer1.0.0.weight', 'neck.l2_norm.weight'
+    }
+    with pytest.raises(KeyError, match="'backbone.features.1.weight' is not a parameter"):
+        SSDVGG.convert_mmdet_state_dict({'backbone.features.1.weight': weight},
+                                        prefix='backbone.')
+
+
+def test_ssd300_shapes_on_the_meta_device():
+    """SSD's 300 px geometry without computing anything: conv4_3 38x38, fc7 19x19."""
+    with torch.device('meta'):
+        x = torch.empty(1, 3, 300, 300)
+        outs = SSDVGG(depth=16)(x)
+        sizes = [o.shape[-1] for o in SSDVGG(depth=16, out_indices=range(6))(x)]
+    assert [tuple(o.shape) for o in outs] == [(1, 512, 38, 38), (1, 1024, 19, 19)]
+    assert sizes == [300, 150, 75, 38, 19, 19]
+
+
+def test_replaces_ssdvgg_in_mmdet_ssd300_config():
+    cfg = Config.fromfile(MMDET_SSD300)
+    assert cfg.model.backbone.type == 'SSDVGG'
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        from mmdet.registry import MODELS as MMDET_MODELS
+        from mmdet.utils import register_all_modules
+        register_all_modules(init_default_scope=False)
+        theirs = MMDET_MODELS.build(cfg.model)
+        cfg.model.backbone = dict(type='zoo.SSDVGG', depth=16)
+        ours = MMDET_MODELS.build(cfg.model)
+    assert isinstance(ours.backbone, SSDVGG)
+    assert ours.backbone.out_channels == tuple(cfg.model.neck.in_channels)
+    assert count_parameters(ours) == count_parameters(theirs)
+    assert count_parameters(ours.backbone) == count_parameters(theirs.backbone)
+
+
+def test_loads_a_zoo_vgg_classification_checkpoint(tmp_path):
+    vgg = VGG(depth=11)
+    randomise(vgg)
+    path = tmp_path / 'vgg11.pth'
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in vgg.state_dict().items()}}, path)
+
+    model = SSDVGG(depth=11, init_cfg=dict(type='Pretrained', checkpoint=str(path),
+                                           prefix='backbone.'))
+    model.init_weights()
+    state = model.state_dict()
+    for key, value in vgg.state_dict().items():
+        assert torch.equal(state[key], value), key
+    assert not torch.equal(state['layer6.fc6.0.weight'], torch.zeros_like(
+        state['layer6.fc6.0.weight']))  # the new layers were initialised, not left empty
+
+
+def test_bad_depth_is_named():
+    with pytest.raises(ValueError, match=r'depth 15 is not one of \[11, 13, 16, 19\]'):
+        SSDVGG(depth=15)
+    with pytest.raises(ValueError, match='depth 15'):
+        SSDVGG.mmdet_key_mapping(15)

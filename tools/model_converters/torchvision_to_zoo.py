@@ -1,0 +1,178 @@
+"""Convert a torchvision classification state dict into a zoo ImageClassifier checkpoint.
+
+    python tools/model_converters/torchvision_to_zoo.py mobilenet_v3_large \
+        mobilenet_v3_large-8738ca79.pth work_dirs/mobilenet-v3-large_tv.pth
+
+The output is ``{'state_dict': {'backbone.*', 'head.*'}, 'meta': {...}}`` for the model of the
+architecture's config (``CONFIGS``): ``python tools/test.py CONFIG OUTPUT`` evaluates it, and a
+detector takes its backbone with ``init_cfg=dict(type='Pretrained', checkpoint=OUTPUT,
+prefix='backbone.')``. The converted keys are checked against that model: a checkpoint of
+another architecture fails with the missing and unexpected keys named. Checkpoints are read
+with ``weights_only=True``.
+
+Each converter renames keys only (the zoo models are torchvision's layer for layer); the
+mapping is derived from the zoo backbones' own arch tables.
+"""
+import argparse
+import re
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import torch
+from mmengine.config import Config
+from torch import Tensor
+
+from zoo.models.backbones import MobileNetV2, MobileNetV3
+from zoo.models.builder import build_model_from_cfg
+from zoo.utils import register_all_modules
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+StateDict = Dict[str, Tensor]
+CONFIG_DIR = REPO_ROOT / 'configs' / '_base_' / 'models'
+# torchvision model name -> the zoo config whose model holds the converted weights
+CONFIGS: Dict[str, Path] = {
+    'googlenet': CONFIG_DIR / 'googlenet.py',
+    'mobilenet_v2': CONFIG_DIR / 'mobilenet-v2.py',
+    'mobilenet_v3_small': CONFIG_DIR / 'mobilenet-v3-small.py',
+    'mobilenet_v3_large': CONFIG_DIR / 'mobilenet-v3-large.py',
+}
+CONVERTERS: Dict[str, Callable[[StateDict], StateDict]] = {}
+
+
+def converter(*names: str) -> Callable:
+    """Register a state-dict converter for the torchvision models ``names``."""
+
+    def register(func: Callable[[str, StateDict], StateDict]) -> Callable:
+        for name in names:
+            CONVERTERS[name] = lambda state, name=name: func(name, state)
+        return func
+
+    return register
+
+
+def block_names(stage_lengths: List[int]) -> List[Tuple[int, str]]:
+    """``(stage index, 'layer<i>.<j>')`` of every block, in torchvision's flat order."""
+    return [(i, f'layer{i + 1}.{j}') for i, length in enumerate(stage_lengths)
+            for j in range(length)]
+
+
+def rename(state: StateDict, rules: List[Tuple[str, str]]) -> StateDict:
+    """Apply the first matching ``(pattern, replacement)`` regex to each key; a key no rule
+    matches is kept (and then reported as unexpected by :func:`check_keys`)."""
+    out = {}
+    for key, value in state.items():
+        for pattern, replacement in rules:
+            new_key, count = re.subn(pattern, replacement, key)
+            if count:
+                key = new_key
+                break
+        out[key] = value
+    return out
+
+
+@converter('mobilenet_v2')
+def convert_mobilenet_v2(name: str, state: StateDict) -> StateDict:
+    """``features.0`` -> ``conv1``; ``features.<i>.conv.<k>`` -> the i-th block's expansion,
+    depthwise and projection layers; the last feature layer -> ``conv2``; ``classifier.1`` ->
+    ``head.fc``."""
+    blocks = block_names([n for _, _, n, _ in MobileNetV2.stage_settings])
+    rules = [(r'^features\.0\.', 'backbone.conv1.'),
+             (rf'^features\.{len(blocks) + 1}\.', 'backbone.conv2.'),
+             (r'^classifier\.1\.', 'head.fc.')]
+    for i, (stage, block) in enumerate(blocks):
+        # torchvision's block: [expansion (not for t=1)], depthwise, projection conv, its norm
+        layers = ['depthwise_conv.', 'project_conv.0.', 'project_conv.1.']
+        if MobileNetV2.stage_settings[stage][0] != 1:
+            layers.insert(0, 'expand_conv.')
+        for k, target in enumerate(layers):
+            rules.append((rf'^features\.{i + 1}\.conv\.{k}\.', f'backbone.{block}.{target}'))
+    return rename(state, rules)
+
+
+@converter('mobilenet_v3_small', 'mobilenet_v3_large')
+def convert_mobilenet_v3(name: str, state: StateDict) -> StateDict:
+    """``features.0`` -> ``conv1``; ``features.<i>.block.<k>`` -> the i-th block's layers
+    (expansion where it widens, depthwise, SE where it has one, projection); the last feature
+    layer -> ``conv2``; ``classifier.<k>`` -> ``head.layers.<k>``."""
+    stages = MobileNetV3.arch_settings[name.rsplit('_', 1)[-1]]
+    rows = [row for stage in stages for row in stage]
+    blocks = block_names([len(stage) for stage in stages])
+    rules = [(r'^features\.0\.', 'backbone.conv1.'),
+             (rf'^features\.{len(blocks) + 1}\.', 'backbone.conv2.'),
+             (r'^classifier\.', 'head.layers.')]
+    in_channels = MobileNetV3.stem_channels
+    for i, ((_, block), (_, mid, out, with_se, _, _)) in enumerate(zip(blocks, rows)):
+        layers = (['expand_conv'] if mid != in_channels else []) + ['depthwise_conv'] + \
+            (['se'] if with_se else []) + ['project_conv']
+        for k, target in enumerate(layers):
+            rules.append((rf'^features\.{i + 1}\.block\.{k}\.', f'backbone.{block}.{target}.'))
+        in_channels = out
+    return rename(state, rules)
+
+
+@converter('googlenet')
+def convert_googlenet(name: str, state: StateDict) -> StateDict:
+    """``BasicConv2d``'s ``conv``/``bn`` -> ``ConvNormAct``'s ``0``/``1``; the stem and the
+    Inception modules go under ``backbone.``, ``aux1``/``aux2`` -> ``head.aux.0``/``1``, ``fc`` ->
+    ``head.fc``."""
+    state = rename(state, [(r'\.conv\.(weight|bias)$', r'.0.\1'), (r'\.bn\.', '.1.')])
+    return rename(state, [(r'^(conv\d|inception\d[a-e])\.', r'backbone.\1.'),
+                          (r'^aux(\d)\.', lambda m: f'head.aux.{int(m[1]) - 1}.'),
+                          (r'^fc\.', 'head.fc.')])
+
+
+def check_keys(state: StateDict, expected: StateDict, arch: str) -> None:
+    """Raise a ``KeyError`` naming the missing and unexpected keys and a ``ValueError`` naming
+    the shape mismatches of a converted state dict."""
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise KeyError(f'the checkpoint is not a torchvision {arch}: after conversion '
+                       f'{len(missing)} keys are missing ({", ".join(missing[:8])}'
+                       f'{", ..." if len(missing) > 8 else ""}) and {len(unexpected)} are '
+                       f'unexpected ({", ".join(unexpected[:8])}'
+                       f'{", ..." if len(unexpected) > 8 else ""})')
+    mismatched = [f'{key}: {tuple(state[key].shape)} vs {tuple(value.shape)}'
+                  for key, value in expected.items() if state[key].shape != value.shape]
+    if mismatched:
+        raise ValueError(f'the checkpoint does not fit zoo\'s {arch}: shapes differ for '
+                         f'{"; ".join(mismatched[:8])}')
+
+
+def convert(arch: str, state: StateDict) -> StateDict:
+    """Convert a torchvision ``arch`` state dict into the state dict of the zoo model of
+    ``CONFIGS[arch]``, checked key by key and shape by shape."""
+    if arch not in CONVERTERS:
+        raise KeyError(f'no converter for {arch!r}; known: {sorted(CONVERTERS)}')
+    converted = CONVERTERS[arch](state)
+    register_all_modules()
+    cfg = Config.fromfile(CONFIGS[arch])
+    with torch.device('meta'):
+        expected = build_model_from_cfg(cfg).state_dict()
+    check_keys(converted, expected, arch)
+    return converted
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Convert torchvision weights to zoo')
+    parser.add_argument('arch', choices=sorted(CONVERTERS), help='torchvision model name')
+    parser.add_argument('src', help='torchvision state dict (.pth)')
+    parser.add_argument('dst', help='zoo checkpoint to write')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    state = torch.load(args.src, map_location='cpu', weights_only=True)
+    state = state.get('state_dict', state) if isinstance(state, dict) else state
+    converted = convert(args.arch, state)
+    Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(dict(state_dict=converted,
+                    meta=dict(source=f'torchvision {args.arch}', config=str(CONFIGS[args.arch]))),
+               args.dst)
+    print(f'{args.arch}: {len(converted)} tensors -> {args.dst} (model: {CONFIGS[args.arch]})')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,82 @@
+"""File helpers of the detection data set tools: image sizes, image copies, atomic output."""
+import os
+import os.path as osp
+import shutil
+from contextlib import contextmanager
+from typing import Iterator, Tuple
+
+from PIL import Image
+
+# EXIF orientations that turn the stored image by 90 or 270 degrees (5..8): the decoded image,
+# as mmcv's loader returns it, then has width and height swapped.
+_TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)
+_EXIF_ORIENTATION = 0x0112
+
+
+def image_size(path: str) -> Tuple[int, int]:
+    """``(width, height)`` of an image as mmcv decodes it, read from the file header only.
+
+    PIL reads the header without decoding the pixels, so this is cheap even for large
+    images. The EXIF orientation is applied, as ``mmcv.imfrombytes`` (OpenCV) applies it
+    when it decodes the image, and as YOLO annotation tools normalise against.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        OSError: if the file is not an image PIL can identify.
+    """
+    with Image.open(path) as image:
+        width, height = image.size
+        orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+    if orientation in _TRANSPOSING_ORIENTATIONS:
+        width, height = height, width
+    return int(width), int(height)
+
+
+def link_or_copy(src: str, dst: str) -> None:
+    """Put the file ``src`` at ``dst``: a hard link where the file system allows, else a copy.
+
+    Data set conversions duplicate every image into the target layout; a hard link costs no
+    space and no time, and the images are read-only data.
+    """
+    os.makedirs(osp.dirname(dst), exist_ok=True)
+    if osp.abspath(src) == osp.abspath(dst):
+        return
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def list_files(folder: str) -> list:
+    """Every file under ``folder``, as sorted ``/``-separated paths relative to it."""
+    found = []
+    for root, _, names in os.walk(folder):
+        found.extend(osp.relpath(osp.join(root, n), folder).replace(os.sep, '/') for n in names)
+    return sorted(found)
+
+
+@contextmanager
+def atomic_output_dir(out: str) -> Iterator[str]:
+    """Yield a temporary sibling folder of ``out``; on success it replaces ``out`` at once.
+
+    A run stopped half-way leaves only ``<out>.incomplete`` (removed by the next run), never a
+    complete-looking ``out``; an existing ``out`` is moved aside first and deleted only after
+    the new one is in place.
+
+    Example:
+        >>> with atomic_output_dir('data/shapes') as tmp:  # doctest: +SKIP
+        ...     write_everything_into(tmp)
+    """
+    out = osp.normpath(out)
+    tmp = f'{out}.incomplete'
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    yield tmp
+    if osp.exists(out):
+        old = f'{out}.old'
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(out, old)
+        os.rename(tmp, out)
+        shutil.rmtree(old)
+    else:
+        os.rename(tmp, out)

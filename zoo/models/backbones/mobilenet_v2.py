@@ -1,0 +1,109 @@
+from typing import List, Optional, Sequence, Union
+
+from torch import nn
+
+from zoo.registry import MODELS
+from ..layers import ConvNormAct, InvertedResidual, make_divisible
+from .base_backbone import BaseBackbone
+
+
+@MODELS.register_module()
+class MobileNetV2(BaseBackbone):
+    """MobileNetV2 (`MobileNetV2: Inverted Residuals and Linear Bottlenecks
+    <https://arxiv.org/abs/1801.04381>`_), torchvision's ``mobilenet_v2`` layer for layer.
+
+    ``conv1`` (3x3, stride 2), seven stages ``layer1`` ... ``layer7`` of inverted residuals (the
+    rows of the paper's Table 2), and ``conv2``, the final 1x1 convolution to 1280 channels,
+    as an eighth stage (mmpretrain's layout: ``out_indices=(7, )`` is the classifier's input).
+    With the ``GlobalAveragePooling`` neck and a 1000-class ``LinearClsHead`` it has
+    torchvision's 3,504,872 parameters; torchvision's ``features.<i>`` are ``conv1``, the blocks
+    in order and ``conv2``.
+
+    Args:
+        widen_factor: Width multiplier; widths are rounded to multiples of 8, and the last
+            convolution is widened but never narrowed, as in torchvision.
+        in_channels: Input image channels.
+        stem_stride: Stride of ``conv1``; 1 keeps 32x32 CIFAR images at full resolution into
+            the first stage.
+        out_indices: Stages whose outputs are returned (``(1, 2, 4, 7)`` gives strides 4, 8,
+            16, 32 for a detection neck).
+        frozen_stages: ``-1`` freezes nothing, ``0`` the stem, ``k`` the stem and the first
+            ``k`` stages.
+        conv_cfg: Convolution config; ``None`` is Conv2d.
+        norm_cfg: Norm config after each convolution.
+        act_cfg: Activation of the stem, the expansions, the depthwise convolutions and
+            ``conv2``.
+        norm_eval: Whether BatchNorm layers stay in eval mode in training.
+        init_cfg: Initialisation config; the default is torchvision's (Kaiming normal, fan-out,
+            for convolutions; weight 1, bias 0 for norm layers).
+        plugins: Attention plugins for the blocks of chosen stages, at ``'after_expand'``,
+            ``'after_depthwise'`` or ``'after_project'`` (``conv2`` takes ``'after_conv'``).
+
+    Example:
+        >>> import torch
+        >>> from zoo.models.backbones import MobileNetV2
+        >>> model = MobileNetV2(out_indices=(1, 2, 4, 7)).eval()
+        >>> for out in model(torch.rand(1, 3, 224, 224)):
+        ...     print(tuple(out.shape))
+        (1, 24, 56, 56)
+        (1, 32, 28, 28)
+        (1, 96, 14, 14)
+        (1, 1280, 7, 7)
+    """
+
+    stem_channels = 32
+    last_channels = 1280
+    # One row per stage (Table 2): expansion ratio t, output channels c, blocks n, stride s.
+    stage_settings = (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    )
+
+    def __init__(self,
+                 widen_factor: float = 1.0,
+                 in_channels: int = 3,
+                 stem_stride: int = 2,
+                 out_indices: Union[int, Sequence[int]] = (7, ),
+                 frozen_stages: int = -1,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='ReLU6', inplace=True),
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
+                     dict(type='Kaiming', layer=['Conv2d']),
+                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+                 ],
+                 plugins: Optional[List[dict]] = None):
+        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg, plugins=plugins)
+        if widen_factor <= 0:
+            raise ValueError(f'MobileNetV2: widen_factor must be positive, got {widen_factor}')
+        if stem_stride not in (1, 2):
+            raise ValueError(f'MobileNetV2: stem_stride must be 1 or 2, got {stem_stride}')
+        self.widen_factor = widen_factor
+        common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
+
+        channels = make_divisible(self.stem_channels * widen_factor)
+        stem = dict(conv1=ConvNormAct(in_channels, channels, 3, stride=stem_stride, **common))
+        stages, stage_channels = {}, []
+        for i, (expand_ratio, width, num_blocks, stride) in enumerate(self.stage_settings):
+            out_channels = make_divisible(width * widen_factor)
+            blocks = []
+            for j in range(num_blocks):
+                blocks.append(
+                    InvertedResidual(channels, out_channels, int(round(channels * expand_ratio)),
+                                     stride=stride if j == 0 else 1, **common))
+                channels = out_channels
+            stages[f'layer{i + 1}'] = nn.Sequential(*blocks)
+            stage_channels.append(channels)
+        last_channels = make_divisible(self.last_channels * max(1.0, widen_factor))
+        stages['conv2'] = ConvNormAct(channels, last_channels, 1, **common)
+        stage_channels.append(last_channels)
+        self._set_stages(stages, stage_channels, stem)
+
+
+__all__ = ['MobileNetV2']

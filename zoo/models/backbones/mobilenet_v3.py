@@ -1,0 +1,138 @@
+from typing import List, Optional, Sequence, Union
+
+from torch import nn
+
+from zoo.registry import MODELS
+from ..layers import ConvNormAct, InvertedResidual, make_divisible
+from .base_backbone import BaseBackbone
+
+
+@MODELS.register_module()
+class MobileNetV3(BaseBackbone):
+    """MobileNetV3 Small and Large (`Searching for MobileNetV3
+    <https://arxiv.org/abs/1905.02244>`_), torchvision's ``mobilenet_v3_small/large`` layer
+    for layer.
+
+    ``conv1`` (3x3, stride 2, hard-swish), stages ``layer1`` ... of inverted residuals (the rows
+    of the paper's Tables 1 and 2, a new stage at each stride 2), and ``conv2``, the final 1x1
+    convolution (576 / 960 channels, hard-swish), as the last stage. Blocks marked SE squeeze
+    their expansion by 4 (rounded to a multiple of 8) and gate with a hard sigmoid. BatchNorm
+    uses eps 0.001 and momentum 0.01 as in torchvision and the TensorFlow original. torchvision's
+    classifier is ``StackedLinearClsHead(mid_channels=[1024 or 1280], dropout_rate=0.2,
+    act_cfg=dict(type='HSwish'))``: with it, Small has torchvision's 2,542,856 parameters and
+    Large 5,483,032; torchvision's ``features.<i>`` are ``conv1``, the blocks in order and
+    ``conv2``.
+
+    Args:
+        arch: ``'small'`` or ``'large'`` (rows of :attr:`arch_settings`).
+        widen_factor: Width multiplier of every layer, rounded to multiples of 8, as
+            torchvision's ``width_mult``.
+        in_channels: Input image channels.
+        stem_stride: Stride of ``conv1``; 1 keeps 32x32 CIFAR images at full resolution into
+            the first stage.
+        out_indices: Stages whose outputs are returned.
+        frozen_stages: ``-1`` freezes nothing, ``0`` the stem, ``k`` the stem and the first
+            ``k`` stages.
+        conv_cfg: Convolution config; ``None`` is Conv2d.
+        norm_cfg: Norm config after each convolution.
+        norm_eval: Whether BatchNorm layers stay in eval mode in training.
+        init_cfg: Initialisation config; the default is torchvision's (Kaiming normal, fan-out,
+            for convolutions; weight 1, bias 0 for norm layers).
+        plugins: Attention plugins for the blocks of chosen stages, at ``'after_expand'``,
+            ``'after_depthwise'`` or ``'after_project'`` (``conv2`` takes ``'after_conv'``).
+
+    Example:
+        >>> import torch
+        >>> from zoo.models.backbones import MobileNetV3
+        >>> model = MobileNetV3('small', out_indices=(0, 1, 2, 3, 4)).eval()
+        >>> for out in model(torch.rand(1, 3, 224, 224)):
+        ...     print(tuple(out.shape))
+        (1, 16, 56, 56)
+        (1, 24, 28, 28)
+        (1, 48, 14, 14)
+        (1, 96, 7, 7)
+        (1, 576, 7, 7)
+    """
+
+    stem_channels = 16
+    # arch: stages of blocks (kernel, expansion channels, output channels, SE, activation,
+    # stride).
+    arch_settings = {
+        'small': (
+            ((3, 16, 16, True, 'ReLU', 2), ),
+            ((3, 72, 24, False, 'ReLU', 2), (3, 88, 24, False, 'ReLU', 1)),
+            ((5, 96, 40, True, 'HSwish', 2), (5, 240, 40, True, 'HSwish', 1),
+             (5, 240, 40, True, 'HSwish', 1), (5, 120, 48, True, 'HSwish', 1),
+             (5, 144, 48, True, 'HSwish', 1)),
+            ((5, 288, 96, True, 'HSwish', 2), (5, 576, 96, True, 'HSwish', 1),
+             (5, 576, 96, True, 'HSwish', 1)),
+        ),
+        'large': (
+            ((3, 16, 16, False, 'ReLU', 1), ),
+            ((3, 64, 24, False, 'ReLU', 2), (3, 72, 24, False, 'ReLU', 1)),
+            ((5, 72, 40, True, 'ReLU', 2), (5, 120, 40, True, 'ReLU', 1),
+             (5, 120, 40, True, 'ReLU', 1)),
+            ((3, 240, 80, False, 'HSwish', 2), (3, 200, 80, False, 'HSwish', 1),
+             (3, 184, 80, False, 'HSwish', 1), (3, 184, 80, False, 'HSwish', 1),
+             (3, 480, 112, True, 'HSwish', 1), (3, 672, 112, True, 'HSwish', 1)),
+            ((5, 672, 160, True, 'HSwish', 2), (5, 960, 160, True, 'HSwish', 1),
+             (5, 960, 160, True, 'HSwish', 1)),
+        ),
+    }
+
+    def __init__(self,
+                 arch: str = 'small',
+                 widen_factor: float = 1.0,
+                 in_channels: int = 3,
+                 stem_stride: int = 2,
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 frozen_stages: int = -1,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: dict = dict(type='BN', eps=0.001, momentum=0.01),
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
+                     dict(type='Kaiming', layer=['Conv2d']),
+                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+                 ],
+                 plugins: Optional[List[dict]] = None):
+        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg, plugins=plugins)
+        if arch not in self.arch_settings:
+            raise ValueError(f'MobileNetV3: arch {arch!r} is not one of '
+                             f'{sorted(self.arch_settings)}')
+        if widen_factor <= 0:
+            raise ValueError(f'MobileNetV3: widen_factor must be positive, got {widen_factor}')
+        if stem_stride not in (1, 2):
+            raise ValueError(f'MobileNetV3: stem_stride must be 1 or 2, got {stem_stride}')
+        self.arch = arch
+        self.widen_factor = widen_factor
+        common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+        hswish = dict(type='HSwish', inplace=True)
+        se_cfg = dict(type='SELayer', ratio=4, divisor=8, gate_cfg=dict(type='Hardsigmoid'))
+
+        def width(channels: int) -> int:
+            return make_divisible(channels * widen_factor)
+
+        channels = width(self.stem_channels)
+        stem = dict(
+            conv1=ConvNormAct(in_channels, channels, 3, stride=stem_stride, act_cfg=hswish,
+                              **common))
+        stages, stage_channels = {}, []
+        for i, rows in enumerate(self.arch_settings[arch]):
+            blocks = []
+            for kernel, mid_channels, out_channels, with_se, act, stride in rows:
+                blocks.append(
+                    InvertedResidual(channels, width(out_channels), width(mid_channels),
+                                     kernel_size=kernel, stride=stride,
+                                     se_cfg=se_cfg if with_se else None,
+                                     act_cfg=dict(type=act, inplace=True), **common))
+                channels = width(out_channels)
+            stages[f'layer{i + 1}'] = nn.Sequential(*blocks)
+            stage_channels.append(channels)
+        # torchvision: six times the last block's width (576 / 960 at widen_factor 1).
+        last_channels = 6 * channels
+        stages['conv2'] = ConvNormAct(channels, last_channels, 1, act_cfg=hswish, **common)
+        stage_channels.append(last_channels)
+        self._set_stages(stages, stage_channels, stem)
+
+
+__all__ = ['MobileNetV3']

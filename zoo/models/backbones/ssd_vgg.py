@@ -1,0 +1,155 @@
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Union
+
+from torch import Tensor, nn
+
+from zoo.registry import MODELS
+from ..layers import ConvNormAct
+from .base_backbone import BaseBackbone
+from .vgg import VGG, vgg_convs
+
+
+@MODELS.register_module()
+class SSDVGG(BaseBackbone):
+    """VGG in the form SSD (`Liu et al. <https://arxiv.org/abs/1512.02325>`_) uses: a drop-in
+    for mmdet's ``SSDVGG`` backbone.
+
+    Against the classification :class:`VGG`: max pools round up (``ceil_mode``, so 300 px gives
+    38x38 ``conv4_3`` maps), the fifth stage's 2x2 pool is replaced by a 3x3 stride-1 one, and
+    the fully connected fc6/fc7 become convolutions: fc6 a 3x3 dilated 6 times, fc7 a 1x1, both
+    1024 channels with ReLU. The pool that ends each VGG stage opens the next one here, so that a
+    stage outputs its last convolution's map before pooling, where SSD reads ``conv4_3``.
+
+    Stages (outputs for a 300 px input): ``layer1`` conv1 (300), ``layer2`` conv2 (150),
+    ``layer3`` conv3 (75), ``layer4`` conv4 (38), ``layer5`` conv5 (19), ``layer6`` pool5, fc6,
+    fc7 (19). The default ``out_indices=(3, 5)`` gives ``conv4_3`` (512 channels) and ``fc7``
+    (1024), what mmdet's ``SSDVGG(depth=16, out_feature_indices=(22, 34))`` gives; the L2
+    normalisation of ``conv4_3`` belongs to mmdet's ``SSDNeck``, as there.
+
+    State dicts: the convolutions of ``layer1`` ... ``layer5`` have :class:`VGG`'s keys
+    (``layer{s}.{j}.0.weight``; the pools have no parameters), so a zoo VGG classification
+    checkpoint loads with ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
+    (fc6/fc7 stay newly initialised). ``fc6``/``fc7`` are ``layer6.fc6.0`` / ``layer6.fc7.0``.
+    mmdet's (and torchvision's ``features``) keys ``features.{i}`` map one to one,
+    see :meth:`mmdet_key_mapping` and :meth:`convert_mmdet_state_dict`.
+
+    Args:
+        depth: 11, 13, 16 or 19 (rows of :attr:`arch_settings`).
+        in_channels: Input image channels.
+        out_indices: Stages whose outputs are returned.
+        frozen_stages: ``-1`` freezes nothing, ``k`` the first ``k`` stages (there is no stem).
+        ceil_mode: Whether the 2x2 max pools round their output size up.
+        conv_cfg: Convolution config; ``None`` is Conv2d.
+        norm_cfg: ``None`` as in SSD; ``dict(type='BN')`` adds a norm after every convolution.
+        act_cfg: Activation config.
+        norm_eval: Whether norm layers stay in eval mode in training.
+        init_cfg: Initialisation config; the default is :class:`VGG`'s.
+
+    Example:
+        >>> import torch
+        >>> from zoo.models.backbones import SSDVGG
+        >>> model = SSDVGG(depth=16).eval()
+        >>> conv4_3, fc7 = model(torch.rand(1, 3, 75, 75))
+        >>> tuple(conv4_3.shape), tuple(fc7.shape)
+        ((1, 512, 10, 10), (1, 1024, 5, 5))
+        >>> model.out_channels
+        (512, 1024)
+    """
+
+    arch_settings = VGG.arch_settings
+    widths = VGG.widths
+    fc_channels = 1024
+
+    def __init__(self,
+                 depth: int,
+                 in_channels: int = 3,
+                 out_indices: Union[int, Sequence[int]] = (3, 5),
+                 frozen_stages: int = -1,
+                 ceil_mode: bool = True,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
+                 act_cfg: dict = dict(type='ReLU', inplace=True),
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
+                     dict(type='Kaiming', layer=['Conv2d']),
+                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+                 ]):
+        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        if depth not in self.arch_settings:
+            raise ValueError(f'{type(self).__name__}: depth {depth!r} is not one of '
+                             f'{sorted(self.arch_settings)}')
+        self.depth = depth
+        cfgs = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        stages = {}
+        for i, (num_convs, channels) in enumerate(zip(self.arch_settings[depth], self.widths)):
+            layers = OrderedDict()
+            if i > 0:
+                layers['pool'] = nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode)
+            # named '0', '1', ... as in VGG's stages, whatever comes before them
+            for j, conv in enumerate(vgg_convs(in_channels, channels, num_convs, **cfgs)):
+                layers[str(j)] = conv
+            stages[f'layer{i + 1}'] = nn.Sequential(layers)
+            in_channels = channels
+        stages['layer6'] = nn.Sequential(
+            OrderedDict(
+                pool=nn.MaxPool2d(kernel_size=3, stride=1, padding=1),
+                fc6=ConvNormAct(in_channels, self.fc_channels, 3, padding=6, dilation=6,
+                                bias=True, **cfgs),
+                fc7=ConvNormAct(self.fc_channels, self.fc_channels, 1, bias=True, **cfgs)))
+        self._set_stages(stages, self.widths + (self.fc_channels, ))
+
+    @classmethod
+    def mmdet_key_mapping(cls, depth: int = 16) -> Dict[str, str]:
+        """Module names of mmdet's ``SSDVGG`` (without BatchNorm) -> this class's.
+
+        mmdet's ``features`` is one sequence: for each stage, ``conv, relu`` per convolution,
+        then a 2x2 pool except after the fifth stage; then pool5, fc6, relu, fc7, relu. For
+        depth 16: ``features.0`` -> ``layer1.0.0``, ``features.21`` (conv4_3) ->
+        ``layer4.2.0``, ``features.31`` -> ``layer6.fc6.0``, ``features.33`` ->
+        ``layer6.fc7.0``. torchvision's ``vgg16().features`` numbers its first 13 convolutions
+        the same way.
+        """
+        if depth not in cls.arch_settings:
+            raise ValueError(f'{cls.__name__}: depth {depth!r} is not one of '
+                             f'{sorted(cls.arch_settings)}')
+        mapping, index = {}, 0
+        for stage, num_convs in enumerate(cls.arch_settings[depth]):
+            for j in range(num_convs):
+                mapping[f'features.{index}'] = f'layer{stage + 1}.{j}.0'
+                index += 2  # conv, relu
+            index += 1 if stage < 4 else 0  # the pool after stages 1 to 4
+        mapping[f'features.{index + 1}'] = 'layer6.fc6.0'  # index is pool5
+        mapping[f'features.{index + 3}'] = 'layer6.fc7.0'
+        return mapping
+
+    @classmethod
+    def convert_mmdet_state_dict(cls,
+                                 state_dict: Dict[str, Tensor],
+                                 depth: int = 16,
+                                 prefix: str = '') -> Dict[str, Tensor]:
+        """Rename the keys of an mmdet ``SSDVGG`` state dict to this class's.
+
+        Args:
+            state_dict: mmdet's state dict, e.g. a detector checkpoint's ``state_dict``.
+            depth: The VGG depth it was built with.
+            prefix: Prefix of the backbone's keys (``'backbone.'`` in a detector checkpoint);
+                keys without it (neck, head) are returned unchanged.
+
+        Raises:
+            KeyError: naming a backbone key that has no counterpart here.
+        """
+        mapping = cls.mmdet_key_mapping(depth)
+        converted = {}
+        for key, value in state_dict.items():
+            if not key.startswith(prefix):
+                converted[key] = value
+                continue
+            module, _, param = key[len(prefix):].rpartition('.')
+            if module not in mapping:
+                raise KeyError(f'{cls.__name__}: {key!r} is not a parameter of mmdet\'s SSDVGG '
+                               f'(depth {depth}) without BatchNorm')
+            converted[f'{prefix}{mapping[module]}.{param}'] = value
+        return converted
+
+
+__all__ = ['SSDVGG']

@@ -1,0 +1,280 @@
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.logging import MMLogger
+from torch import Tensor, nn
+
+from zoo.registry import MODELS
+from ..layers import (FFN, DropPath, MultiheadAttention, PatchEmbed, build_channel_last_norm,
+                      drop_path_rates, resize_pos_embed)
+from .base_backbone import BaseBackbone
+
+
+class TransformerEncoderLayer(nn.Module):
+    """A pre-norm transformer encoder layer: ``x + attn(ln1(x))``, then ``x + ffn(ln2(x))``.
+
+    Args:
+        embed_dims: Token channels.
+        num_heads: Attention heads.
+        feedforward_channels: Hidden channels of the FFN.
+        qkv_bias: Whether the ``qkv`` projection has a bias.
+        drop_rate: Dropout after the attention projection and in the FFN.
+        attn_drop_rate: Dropout on the attention weights.
+        drop_path_rate: Stochastic depth of both residual branches.
+        act_cfg: FFN activation.
+        norm_cfg: Norm config (channel-last, see :func:`build_channel_last_norm`).
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 feedforward_channels: int,
+                 qkv_bias: bool = True,
+                 drop_rate: float = 0.0,
+                 attn_drop_rate: float = 0.0,
+                 drop_path_rate: float = 0.0,
+                 act_cfg: dict = dict(type='GELU'),
+                 norm_cfg: dict = dict(type='LN', eps=1e-6)):
+        super().__init__()
+        self.ln1 = build_channel_last_norm(norm_cfg, embed_dims)
+        self.attn = MultiheadAttention(embed_dims, num_heads, qkv_bias=qkv_bias,
+                                       attn_drop=attn_drop_rate, proj_drop=drop_rate)
+        self.ln2 = build_channel_last_norm(norm_cfg, embed_dims)
+        self.ffn = FFN(embed_dims, feedforward_channels, act_cfg=act_cfg, drop=drop_rate)
+        self.drop_path = DropPath(drop_path_rate)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x + self.drop_path(self.attn(self.ln1(x)))
+        return x + self.drop_path(self.ffn(self.ln2(x)))
+
+
+@MODELS.register_module()
+class VisionTransformer(BaseBackbone):
+    """Vision Transformer (`An Image is Worth 16x16 Words <https://arxiv.org/abs/2010.11929>`_).
+
+    The stem is the patch embedding (``patch_embed``) together with the class token and the
+    learned position embedding (``cls_token``, ``pos_embed``); the stages are the encoder layers
+    ``layer1`` ... ``layerN``, so ``out_indices`` picks layers and ``frozen_stages=k`` freezes
+    the embeddings and the first ``k`` layers. The final norm (``norm``) follows the last
+    layer. With the same weights the network computes what torchvision's ``vit_b_16`` /
+    ``vit_l_16`` compute (``tools/model_converters/torchvision_to_zoo.py`` renames their keys).
+
+    The position embedding is made for ``img_size``. Another input size gets the embedding
+    resized to its patch grid (bicubic) at every forward; a checkpoint whose embedding was
+    trained for another grid is resized once when it is loaded.
+
+    Args:
+        arch: A row of :attr:`arch_settings` (``'s'``, ``'b'``, ``'l'`` or their long names)
+            or a dict with ``embed_dims``, ``num_layers``, ``num_heads`` and
+            ``feedforward_channels``.
+        img_size: Input size the position embedding is made for (int or ``(h, w)``).
+        patch_size: Side of a patch.
+        in_channels: Image channels.
+        out_indices: Layers whose outputs are returned (``-1``: the last).
+        out_type: What each output is: ``'cls_token'`` ``(B, C)``; ``'featmap'``, the patch
+            tokens as a map ``(B, C, H / p, W / p)``; ``'avg_featmap'``, the mean patch token,
+            normalised by ``fc_norm``, ``(B, C)``; ``'raw'``, all tokens ``(B, 1 + HW / p^2, C)``.
+        qkv_bias: Whether the ``qkv`` projections have a bias.
+        drop_rate: Dropout after the position embedding, the attention projections and in the
+            FFNs.
+        attn_drop_rate: Dropout on the attention weights.
+        drop_path_rate: Stochastic depth of the last layer, rising linearly from 0 at the first.
+        norm_cfg: Norm config for every norm, channel-last: ``dict(type='LN', eps=1e-6)`` as
+            the paper, or ``dict(type='BN')``.
+        final_norm: Whether the output of the last layer is normalised (``norm``).
+        interpolate_mode: Interpolation of the position embedding on a size change.
+        frozen_stages: ``-1`` freezes nothing, ``0`` the embeddings, ``k`` also the first ``k``
+            layers (and the final norm when ``k`` is the number of layers).
+        norm_eval: Whether BatchNorm layers (``norm_cfg=dict(type='BN')``) stay in eval mode.
+        init_cfg: Initialisation (truncated normal for linear layers, as mmpretrain and timm);
+            the position embedding gets a truncated normal of std 0.02 unless a checkpoint is
+            loaded.
+
+    Example:
+        >>> import torch
+        >>> from zoo.models.backbones import VisionTransformer
+        >>> model = VisionTransformer(arch='s', img_size=64, out_indices=(3, 11)).eval()
+        >>> [tuple(out.shape) for out in model(torch.rand(1, 3, 64, 64))]
+        [(1, 384), (1, 384)]
+        >>> model = VisionTransformer(arch='s', img_size=64, out_type='featmap').eval()
+        >>> [tuple(out.shape) for out in model(torch.rand(1, 3, 96, 64))]   # another size
+        [(1, 384, 6, 4)]
+    """
+
+    arch_settings: Dict[str, Dict[str, int]] = {
+        **dict.fromkeys(['s', 'small'], dict(  # ViT-S/16 as in DeiT and timm (22.05 M)
+            embed_dims=384, num_layers=12, num_heads=6, feedforward_channels=1536)),
+        **dict.fromkeys(['b', 'base'], dict(
+            embed_dims=768, num_layers=12, num_heads=12, feedforward_channels=3072)),
+        **dict.fromkeys(['l', 'large'], dict(
+            embed_dims=1024, num_layers=24, num_heads=16, feedforward_channels=4096)),
+    }  # yapf: disable
+    arch_keys = ('embed_dims', 'num_layers', 'num_heads', 'feedforward_channels')
+    num_extra_tokens = 1  # the class token
+    OUT_TYPES = ('cls_token', 'featmap', 'avg_featmap', 'raw')
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'b',
+                 img_size: Union[int, Sequence[int]] = 224,
+                 patch_size: int = 16,
+                 in_channels: int = 3,
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 out_type: str = 'cls_token',
+                 qkv_bias: bool = True,
+                 drop_rate: float = 0.0,
+                 attn_drop_rate: float = 0.0,
+                 drop_path_rate: float = 0.0,
+                 norm_cfg: dict = dict(type='LN', eps=1e-6),
+                 final_norm: bool = True,
+                 interpolate_mode: str = 'bicubic',
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
+                     dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.0),
+                     dict(type='Kaiming', layer='Conv2d', mode='fan_in',
+                          nonlinearity='linear'),
+                     dict(type='Constant', layer=['LayerNorm', '_BatchNorm'], val=1.0,
+                          bias=0.0),
+                 ]):
+        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        self.arch = self._parse_arch(arch)
+        if out_type not in self.OUT_TYPES:
+            raise ValueError(f'{type(self).__name__}: out_type {out_type!r} is not one of '
+                             f'{self.OUT_TYPES}')
+        self.out_type = out_type
+        self.embed_dims = embed_dims = self.arch['embed_dims']
+        num_layers = self.arch['num_layers']
+        img_size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
+        if len(img_size) != 2 or min(img_size) < patch_size:
+            raise ValueError(f'{type(self).__name__}: img_size {img_size} must be (h, w) of '
+                             f'at least one {patch_size}x{patch_size} patch')
+        self.img_size = img_size
+        self.patch_size = patch_size
+        self.in_channels = in_channels
+        self.interpolate_mode = interpolate_mode
+        # The patch grid the position embedding is made for.
+        self.patch_resolution = (img_size[0] // patch_size, img_size[1] // patch_size)
+        num_patches = self.patch_resolution[0] * self.patch_resolution[1]
+
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
+        self.pos_embed = nn.Parameter(
+            torch.zeros(1, self.num_extra_tokens + num_patches, embed_dims))
+        self.drop_after_pos = nn.Dropout(drop_rate)
+        self.register_load_state_dict_pre_hook(self._resize_loaded_pos_embed)
+
+        rates = drop_path_rates(drop_path_rate, num_layers)
+        layers = {
+            f'layer{i + 1}': TransformerEncoderLayer(
+                embed_dims, self.arch['num_heads'], self.arch['feedforward_channels'],
+                qkv_bias=qkv_bias, drop_rate=drop_rate, attn_drop_rate=attn_drop_rate,
+                drop_path_rate=rates[i], norm_cfg=norm_cfg)
+            for i in range(num_layers)
+        }
+        self.final_norm = final_norm
+        self.norm = build_channel_last_norm(norm_cfg, embed_dims) if final_norm else None
+        self.fc_norm = build_channel_last_norm(norm_cfg, embed_dims) \
+            if out_type == 'avg_featmap' else None
+        self._set_stages(layers, [embed_dims] * num_layers,
+                         stem=dict(patch_embed=PatchEmbed(in_channels, embed_dims, patch_size)))
+
+    def _parse_arch(self, arch: Union[str, dict]) -> Dict[str, int]:
+        if isinstance(arch, str):
+            if arch.lower() not in self.arch_settings:
+                raise ValueError(f'{type(self).__name__}: arch {arch!r} is not one of '
+                                 f'{list(self.arch_settings)} (or a dict with keys '
+                                 f'{list(self.arch_keys)})')
+            return dict(self.arch_settings[arch.lower()])
+        if not isinstance(arch, dict) or set(arch) != set(self.arch_keys):
+            raise ValueError(f'{type(self).__name__}: arch {arch!r} is neither one of '
+                             f'{list(self.arch_settings)} nor a dict with exactly the keys '
+                             f'{list(self.arch_keys)}')
+        return dict(arch)
+
+    def frozen_modules(self) -> List[nn.Module]:
+        modules = super().frozen_modules()
+        if self.frozen_stages == self.num_stages and self.norm is not None:
+            modules.append(self.norm)
+        return modules
+
+    def _freeze_stages(self) -> None:
+        super()._freeze_stages()
+        if self.frozen_stages >= 0:
+            self.cls_token.requires_grad = False
+            self.pos_embed.requires_grad = False
+
+    def _loads_checkpoint(self) -> bool:
+        init_cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
+        return any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
+                   for cfg in init_cfgs)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if not self._loads_checkpoint():
+            nn.init.trunc_normal_(self.pos_embed, std=0.02)
+
+    def _resize_loaded_pos_embed(self, module: nn.Module, state_dict: dict, prefix: str,
+                                 *args) -> None:
+        """Load-time hook: resize a checkpoint's position embedding made for another grid.
+
+        The checkpoint's grid is taken to be square, as published ViTs are."""
+        key = prefix + 'pos_embed'
+        if key not in state_dict or state_dict[key].shape == self.pos_embed.shape:
+            return
+        loaded = state_dict[key]
+        num_patches = loaded.shape[1] - self.num_extra_tokens
+        side = int(round(num_patches**0.5))
+        if loaded.dim() != 3 or side * side != num_patches:
+            raise ValueError(f'{type(self).__name__}: cannot resize the checkpoint\'s {key} of '
+                             f'shape {tuple(loaded.shape)}: it does not hold a class token '
+                             'and a square patch grid')
+        MMLogger.get_current_instance().info(
+            f'Resize {key} from a {side}x{side} to a {self.patch_resolution[0]}x'
+            f'{self.patch_resolution[1]} patch grid')
+        state_dict[key] = resize_pos_embed(loaded, (side, side), self.patch_resolution,
+                                           self.interpolate_mode, self.num_extra_tokens)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        x = self.patch_embed(x)  # B, h, w, C
+        batch, height, width, _ = x.shape
+        x = torch.cat([self.cls_token.expand(batch, -1, -1), x.flatten(1, 2)], dim=1)
+        x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, (height, width),
+                                 self.interpolate_mode, self.num_extra_tokens)
+        x = self.drop_after_pos(x)
+
+        outs = []
+        for i, name in enumerate(self.stage_names):
+            x = getattr(self, name)(x)
+            if i == self.num_stages - 1 and self.norm is not None:
+                x = self.norm(x)
+            if i in self.out_indices:
+                outs.append(self._format_output(x, (height, width)))
+            if i == self.out_indices[-1]:
+                break  # later layers would be computed for nothing
+        return tuple(outs)
+
+    def _format_output(self, x: Tensor, grid: Tuple[int, int]) -> Tensor:
+        if self.out_type == 'raw':
+            return x
+        if self.out_type == 'cls_token':
+            return x[:, 0]
+        patches = x[:, self.num_extra_tokens:]
+        if self.out_type == 'featmap':
+            return patches.reshape(x.shape[0], *grid, -1).permute(0, 3, 1, 2)
+        return self.fc_norm(patches.mean(dim=1))  # avg_featmap
+
+    def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
+        """Depth for layer-wise learning-rate decay, as mmpretrain's ViT: the embeddings
+        (``patch_embed``, ``cls_token``, ``pos_embed``) at 0, ``layer{i}`` at ``i``, the final
+        norms and anything above the backbone at ``max_depth = num_layers + 1``.
+
+        Example:
+            >>> model = VisionTransformer(arch='s', img_size=32)
+            >>> model.get_layer_depth('cls_token'), model.get_layer_depth('layer12.ln1.weight')
+            ((0, 13), (12, 13))
+        """
+        if param_name in ('cls_token', 'pos_embed'):
+            return 0, self.num_stages + 1
+        return super().get_layer_depth(param_name)
+
+
+__all__ = ['VisionTransformer', 'TransformerEncoderLayer']
