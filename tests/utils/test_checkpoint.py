@@ -87,3 +87,30 @@ def test_atomic_backend_keeps_old_file_when_writing_fails(tmp_path):
         backend.put(object(), target)  # fails mid-write
     assert target.read_bytes() == b'complete'
     assert [p.name for p in tmp_path.iterdir()] == ['epoch_1.pth']  # no temporary left behind
+
+
+def put_in_hub_cache(tmp_path, monkeypatch, name: str, obj) -> str:
+    """Place ``obj`` where torch.hub caches torchvision's ``name`` weights; no download."""
+    from mmengine.runner.checkpoint import get_torchvision_models
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    url = get_torchvision_models()[name]
+    cached = tmp_path / 'torch_home' / 'hub' / 'checkpoints' / url.rsplit('/', 1)[1]
+    cached.parent.mkdir(parents=True)
+    torch.save(obj, cached)
+    return url
+
+
+def test_torchvision_scheme_loads_weights_only_from_the_hub_cache(tmp_path, monkeypatch):
+    weights = {'fc.weight': torch.ones(2, 2)}
+    put_in_hub_cache(tmp_path, monkeypatch, 'resnet18', weights)
+    loaded = CheckpointLoader.load_checkpoint('torchvision://resnet18')
+    torch.testing.assert_close(loaded['fc.weight'], weights['fc.weight'])
+
+
+def test_downloaded_checkpoint_that_runs_code_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    url = put_in_hub_cache(tmp_path, monkeypatch, 'resnet18', {'payload': RunsCode()})
+    for source in ('torchvision://resnet18', url):
+        with pytest.raises(UnsafeCheckpointError, match='refused to load checkpoint'):
+            CheckpointLoader.load_checkpoint(source)
+    assert not (tmp_path / 'pwned').exists()

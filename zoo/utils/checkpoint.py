@@ -7,16 +7,18 @@ fails. Rather than allowing more globals (numpy scalars unpickle through ``built
 which would let a crafted file run code), zoo writes checkpoints as plain data and converts the
 few non-plain objects back after loading (:func:`to_plain_checkpoint` /
 :func:`from_plain_checkpoint`, used by ``SafeCheckpointHook``). Every local checkpoint, the
-zoo's and third parties', is still loaded with ``weights_only=True``.
+zoo's and third parties', local or downloaded, is loaded with ``weights_only=True``.
 """
 import os.path as osp
 import pickle
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 # Tags of the objects converted to plain data; a tagged dict has exactly one key.
@@ -96,6 +98,17 @@ def from_plain_checkpoint(checkpoint: dict) -> None:
         checkpoint[key] = from_plain(checkpoint[key])
 
 
+def _refusal(source: str, error: pickle.UnpicklingError) -> UnsafeCheckpointError:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    detail = next((line for line in lines if 'GLOBAL' in line or 'Unsupported' in line),
+                  lines[-1] if lines else type(error).__name__)
+    return UnsafeCheckpointError(
+        f'refused to load checkpoint {source}: it holds Python objects that unpickling would '
+        f'have to construct or call, which could run code ({detail}). zoo loads only tensors and '
+        'plain data (torch.load weights_only=True). If you trust the file, convert it once: '
+        'torch.save(torch.load(path, weights_only=False)["state_dict"], new_path).')
+
+
 def load_from_local_safely(filename: str, map_location=None) -> Any:
     """``torch.load(weights_only=True)`` with errors that name the file and what is wrong.
 
@@ -110,17 +123,35 @@ def load_from_local_safely(filename: str, map_location=None) -> Any:
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        first_line = str(error).strip().splitlines()[-1] if str(error).strip() else ''
-        detail = next((line.strip() for line in str(error).splitlines()
-                       if 'GLOBAL' in line or 'Unsupported' in line), first_line)
-        raise UnsafeCheckpointError(
-            f'refused to load checkpoint {filename}: it holds Python objects that unpickling '
-            f'would have to construct or call, which could run code ({detail}). zoo loads only '
-            'tensors and plain data (torch.load weights_only=True). If you trust the file, '
-            'convert it once: torch.save(torch.load(path, weights_only=False)["state_dict"], '
-            'new_path).') from None
+        raise _refusal(filename, error) from None
 
 
-# Every local checkpoint MMEngine opens (load_from, resume, init_cfg Pretrained) goes through
-# the loader above: the same weights-only rule as torch's default, with a clear refusal.
+def load_from_http_safely(url: str, map_location=None, model_dir: Optional[str] = None) -> Any:
+    """MMEngine's ``http(s)://`` loader (download once into the torch hub cache, rank 0 first),
+    but weights-only: ``torch.hub.load_state_dict_from_url`` unpickles anything by default."""
+
+    def load() -> Any:
+        try:
+            return torch.hub.load_state_dict_from_url(
+                url, model_dir=model_dir, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as error:
+            raise _refusal(url, error) from None
+
+    rank, world_size = get_dist_info()
+    checkpoint = load() if rank == 0 else None
+    if world_size > 1:
+        torch.distributed.barrier()  # rank 0 has downloaded it; the others read the cache
+        if rank > 0:
+            checkpoint = load()
+    return checkpoint
+
+
+# Every checkpoint MMEngine opens from disk or the web (load_from, resume, init_cfg Pretrained)
+# goes through the loaders above: the same weights-only rule as torch.load's default, with a
+# clear refusal, also where torch.hub would otherwise unpickle anything. MMEngine's
+# torchvision://, open-mmlab:// and mmcls:// schemes resolve their URL, then call the module's
+# `load_from_http` by name: pointing that name at the safe loader covers them all at once.
 CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safely, force=True)
+CheckpointLoader.register_scheme(
+    prefixes=('http://', 'https://'), loader=load_from_http_safely, force=True)
+mmengine_checkpoint.load_from_http = load_from_http_safely
