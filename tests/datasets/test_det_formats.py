@@ -188,6 +188,19 @@ def test_edge_cases_through_voc_and_back(edge_case_coco, tmp_path):
         convert_dataset(str(edge_case_coco), str(tmp_path / 'voc2'), 'coco', 'voc')
 
 
+def test_voc_class_order_without_classes_txt(shapes_root, tmp_path):
+    import shutil
+    shutil.copytree(shapes_root / 'voc', tmp_path / 'voc')
+    (tmp_path / 'voc/classes.txt').unlink()  # VOC itself records no class order
+    original = read_split(str(shapes_root / 'voc'), 'voc', 'val')
+    found = read_split(str(tmp_path / 'voc'), 'voc', 'val')
+    assert found.classes == ('ellipse', 'rectangle', 'triangle')  # sorted names
+    for a, b in zip(found.images, original.images):
+        assert [found.classes[i] for i in a.labels] == [original.classes[i] for i in b.labels]
+    given = read_split(str(tmp_path / 'voc'), 'voc', 'val', classes=original.classes)
+    assert [r.labels.tolist() for r in given.images] == [r.labels.tolist() for r in original.images]
+
+
 def test_two_images_of_one_name_in_voc_are_refused(tmp_path):
     root = tmp_path / 'coco'
     for split, value in (('train', 10), ('val', 200)):

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from tests.conftest import REPO_ROOT, make_image_folder
+from zoo.models import build_model_from_cfg
 
 NUM_CLASSES = 3
 
@@ -67,3 +68,27 @@ def logged(work_dir: Path, key: str) -> List[float]:
 
 def state_dict(path: Path) -> dict:
     return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+
+
+def initial_checkpoint(cfg: Config, path: Path) -> dict:
+    """Write the weights a run starts from (``load_from``) and return them."""
+    torch.manual_seed(0)
+    model = build_model_from_cfg(cfg)
+    model.init_weights()
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.save({'state_dict': weights}, path)
+    return weights
+
+
+def backbone_keys(weights: dict) -> List[str]:
+    return [k for k in weights if k.startswith('backbone.')]
+
+
+def assert_same(a: dict, b: dict, keys) -> None:
+    """Bit for bit."""
+    for key in keys:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+
+
+def changed(a: dict, b: dict, keys) -> List[str]:
+    return [key for key in keys if not torch.equal(a[key], b[key])]

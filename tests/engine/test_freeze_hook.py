@@ -5,37 +5,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.engine.runner_utils import state_dict, tiny_cfg, tiny_data, train
+from tests.engine.runner_utils import (assert_same, backbone_keys, changed, initial_checkpoint,
+                                       state_dict, tiny_cfg, tiny_data, train)
 from zoo.engine import FreezeHook
-from zoo.models import build_model_from_cfg
 
 
 @pytest.fixture
 def data_root(tmp_path) -> Path:
     return tiny_data(tmp_path / 'images', per_class=2)  # 6 images: 3 iterations an epoch
-
-
-def initial_checkpoint(cfg, path: Path) -> dict:
-    """Write the weights a run starts from (``load_from``) and return them."""
-    torch.manual_seed(0)
-    model = build_model_from_cfg(cfg)
-    model.init_weights()
-    weights = {k: v.clone() for k, v in model.state_dict().items()}
-    torch.save({'state_dict': weights}, path)
-    return weights
-
-
-def backbone_keys(weights: dict) -> list:
-    return [k for k in weights if k.startswith('backbone.')]
-
-
-def assert_same(a: dict, b: dict, keys) -> None:
-    for key in keys:
-        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
-
-
-def changed(a: dict, b: dict, keys) -> list:
-    return [key for key in keys if not torch.equal(a[key], b[key])]
 
 
 def test_frozen_until_the_unfreeze_epoch_then_trained(tmp_path, data_root):
@@ -70,7 +47,8 @@ def test_unfreeze_at_an_iteration_inside_an_epoch(tmp_path, data_root):
     cfg = tiny_cfg(work_dir, data_root, max_epochs=2,
                    custom_hooks=[dict(type='FreezeHook', modules=r'backbone\.layer[12]',
                                       unfreeze_iter=4)],
-                   default_hooks=dict(checkpoint=dict(interval=1, by_epoch=False)))
+                   default_hooks=dict(checkpoint=dict(interval=1, by_epoch=False,
+                                                        max_keep_ckpts=-1)))
     init = initial_checkpoint(cfg, tmp_path / 'init.pth')
     cfg.load_from = str(tmp_path / 'init.pth')
     train(cfg)

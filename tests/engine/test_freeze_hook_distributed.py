@@ -4,12 +4,12 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 
-import pytest
 from tests.conftest import REPO_ROOT
-from tests.engine.runner_utils import state_dict, tiny_cfg, tiny_data
-from tests.engine.test_freeze_hook import assert_same, backbone_keys, changed, initial_checkpoint
+from tests.engine.runner_utils import (assert_same, backbone_keys, changed, initial_checkpoint,
+                                       state_dict, tiny_cfg, tiny_data)
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import zoo.models  # noqa: F401  (registers every component)
-from zoo.models.backbones import VGG, SSDVGG, count_parameters
+from zoo.models.backbones import SSDVGG, VGG, count_parameters
 from zoo.registry import MODELS
 
 MMDET_SSD300 = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'ssd', 'ssd300_coco.py')
@@ -31,8 +31,7 @@ def test_equals_mmdet_ssdvgg_given_converted_weights():
     ours = MODELS.build(dict(type='SSDVGG', depth=16)).eval()
 
     assert count_parameters(ours) == count_parameters(theirs) == 20_483_904
-    converted = SSDVGG.convert_mmdet_state_dict(theirs.state_dict(), depth=16)
-    ours.load_state_dict(converted, strict=True)
+    ours.load_state_dict(theirs.state_dict(), strict=True)  # features.{i} keys, renamed on load
 
     # 67 px: every 2x2 pool meets an odd size, so ceil_mode matters (67, 34, 17, 9, 5)
     x = torch.randn(1, 3, 67, 67, generator=torch.Generator().manual_seed(1))
@@ -58,15 +57,27 @@ def test_key_mapping_points_at_mmdet_output_layers():
             assert set(mapping.values()) == {k.rpartition('.')[0] for k in ours.state_dict()}
 
 
-def test_convert_keeps_other_keys_and_names_unknown_ones():
-    weight = torch.zeros(1)
-    state = {'backbone.features.0.weight': weight, 'neck.l2_norm.weight': weight}
-    assert set(SSDVGG.convert_mmdet_state_dict(state, prefix='backbone.')) == {
-        'backbone.layer1.0.0.weight', 'neck.l2_norm.weight'
-    }
-    with pytest.raises(KeyError, match="'backbone.features.1.weight' is not a parameter"):
-        SSDVGG.convert_mmdet_state_dict({'backbone.features.1.weight': weight},
-                                        prefix='backbone.')
+def test_mmdet_keys_load_through_init_cfg(tmp_path):
+    """mmdet's SSD300 config initialises its backbone from a `features.{i}` checkpoint
+    (open-mmlab://vgg16_caffe): a file with those keys initialises zoo's SSDVGG as well."""
+    theirs = MMDetSSDVGG(depth=11)
+    randomise(theirs)
+    path = tmp_path / 'ssd_vgg11.pth'
+    torch.save(theirs.state_dict(), path)
+    ours = SSDVGG(depth=11, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    ours.init_weights()
+    mapping = SSDVGG.mmdet_key_mapping(11)
+    state = ours.state_dict()
+    for key, value in theirs.state_dict().items():
+        module, _, param = key.rpartition('.')
+        assert torch.equal(state[f'{mapping[module]}.{param}'], value), key
+
+
+def test_norm_layouts_are_not_renamed():
+    """With BatchNorm the `features.{i}` numbering differs: such keys stay unexpected."""
+    model = SSDVGG(depth=11, norm_cfg=dict(type='BN'))
+    result = model.load_state_dict({'features.0.weight': torch.zeros(64, 3, 3, 3)}, strict=False)
+    assert result.unexpected_keys == ['features.0.weight']
 
 
 def test_ssd300_shapes_on_the_meta_device():
@@ -93,6 +104,11 @@ def test_replaces_ssdvgg_in_mmdet_ssd300_config():
     assert ours.backbone.out_channels == tuple(cfg.model.neck.in_channels)
     assert count_parameters(ours) == count_parameters(theirs)
     assert count_parameters(ours.backbone) == count_parameters(theirs.backbone)
+    # an mmdet SSD300 checkpoint loads into the detector with zoo's backbone, key for key
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    conv4_3 = ours.backbone.get_submodule('layer4.2.0')  # layer4[2] would be its 2nd conv
+    assert torch.equal(conv4_3.weight, theirs.backbone.features[21].weight)
+    assert torch.equal(ours.backbone.layer6.fc7[0].bias, theirs.backbone.features[33].bias)
 
 
 def test_loads_a_zoo_vgg_classification_checkpoint(tmp_path):

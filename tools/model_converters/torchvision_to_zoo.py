@@ -36,6 +36,14 @@ CONFIGS: Dict[str, Path] = {
     'mobilenet_v2': CONFIG_DIR / 'mobilenet-v2.py',
     'mobilenet_v3_small': CONFIG_DIR / 'mobilenet-v3-small.py',
     'mobilenet_v3_large': CONFIG_DIR / 'mobilenet-v3-large.py',
+    **{f'resnet{depth}': CONFIG_DIR / f'resnet{depth}.py' for depth in (18, 34, 50, 101, 152)},
+    'resnext50_32x4d': CONFIG_DIR / 'resnext50-32x4d.py',
+    'resnext101_32x8d': CONFIG_DIR / 'resnext101-32x8d.py',
+    'vit_b_16': CONFIG_DIR / 'vit-base-p16.py',
+    'vit_l_16': CONFIG_DIR / 'vit-large-p16.py',
+    'swin_t': CONFIG_DIR / 'swin-tiny.py',
+    'swin_s': CONFIG_DIR / 'swin-small.py',
+    'swin_b': CONFIG_DIR / 'swin-base.py',
 }
 CONVERTERS: Dict[str, Callable[[StateDict], StateDict]] = {}
 
@@ -120,6 +128,57 @@ def convert_googlenet(name: str, state: StateDict) -> StateDict:
     return rename(state, [(r'^(conv\d|inception\d[a-e])\.', r'backbone.\1.'),
                           (r'^aux(\d)\.', lambda m: f'head.aux.{int(m[1]) - 1}.'),
                           (r'^fc\.', 'head.fc.')])
+
+
+@converter('resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'resnext50_32x4d',
+           'resnext101_32x8d')
+def convert_resnet(name: str, state: StateDict) -> StateDict:
+    """The backbone keys are torchvision's own; ``fc`` -> ``head.fc``."""
+    return rename(state, [(r'^fc\.', 'head.fc.'), (r'^', 'backbone.')])
+
+
+@converter('vit_b_16', 'vit_l_16')
+def convert_vit(name: str, state: StateDict) -> StateDict:
+    """``conv_proj`` -> ``patch_embed.projection``; ``class_token``, ``encoder.pos_embedding`` ->
+    ``cls_token``, ``pos_embed``; ``encoder_layer_<i>`` -> ``layer<i + 1>`` with ``ln_1``/``ln_2``
+    -> ``ln1``/``ln2``, ``self_attention.in_proj_*``/``out_proj`` -> ``attn.qkv``/``attn.proj``
+    (q, k, v in the same order), ``mlp.0``/``mlp.3`` (or the legacy ``linear_1``/``linear_2``)
+    -> ``ffn.fc1``/``ffn.fc2``; ``encoder.ln`` -> ``norm``; ``heads`` -> ``head.layers``."""
+    state = rename(state, [(r'\.ln_(\d)\.', r'.ln\1.'),
+                           (r'\.self_attention\.in_proj_(weight|bias)$', r'.attn.qkv.\1'),
+                           (r'\.self_attention\.out_proj\.', '.attn.proj.'),
+                           (r'\.mlp\.(0|linear_1)\.', '.ffn.fc1.'),
+                           (r'\.mlp\.(3|linear_2)\.', '.ffn.fc2.')])
+    return rename(state, [
+        (r'^conv_proj\.', 'backbone.patch_embed.projection.'),
+        (r'^class_token$', 'backbone.cls_token'),
+        (r'^encoder\.pos_embedding$', 'backbone.pos_embed'),
+        (r'^encoder\.layers\.encoder_layer_(\d+)\.',
+         lambda m: f'backbone.layer{int(m[1]) + 1}.'),
+        (r'^encoder\.ln\.', 'backbone.norm.'),
+        (r'^heads\.', 'head.layers.'),
+    ])
+
+
+@converter('swin_t', 'swin_s', 'swin_b')
+def convert_swin(name: str, state: StateDict) -> StateDict:
+    """``features.0`` (conv, permute, norm) -> ``patch_embed.projection``/``norm``; the blocks
+    ``features.<2k + 1>.<j>`` -> ``stage<k + 1>.blocks.<j>`` with ``mlp.0``/``mlp.3`` ->
+    ``ffn.fc1``/``ffn.fc2``; the patch merging ``features.<2k>`` -> ``stage<k + 1>.downsample``
+    (same concatenation order); ``norm`` -> ``norm3``; ``head`` -> ``head.fc``. The
+    ``relative_position_index`` buffers are dropped: the zoo derives them from the window."""
+    state = {key: value for key, value in state.items()
+             if not key.endswith('.attn.relative_position_index')}
+    state = rename(state, [(r'\.mlp\.0\.', '.ffn.fc1.'), (r'\.mlp\.3\.', '.ffn.fc2.')])
+    return rename(state, [
+        (r'^features\.0\.0\.', 'backbone.patch_embed.projection.'),
+        (r'^features\.0\.2\.', 'backbone.patch_embed.norm.'),
+        (r'^features\.(\d+)\.(\d+)\.',
+         lambda m: f'backbone.stage{(int(m[1]) + 1) // 2}.blocks.{m[2]}.'),
+        (r'^features\.(\d+)\.', lambda m: f'backbone.stage{int(m[1]) // 2 + 1}.downsample.'),
+        (r'^norm\.', 'backbone.norm3.'),
+        (r'^head\.', 'head.fc.'),
+    ])
 
 
 def check_keys(state: StateDict, expected: StateDict, arch: str) -> None:

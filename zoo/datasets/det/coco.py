@@ -5,7 +5,8 @@ from mmdet.datasets import CocoDataset as MMDetCocoDataset
 from mmengine.fileio import exists
 
 from zoo.registry import DATASETS
-from ..det_formats import AnnotationChecker, InvalidAnnotationError, check_on_error, checked_box
+from ..det_formats import AnnotationChecker, InvalidAnnotationError, check_on_error
+from ..det_formats.coco import checked_coco_box
 from .utils import build_det_transforms
 
 
@@ -98,12 +99,8 @@ class CocoDataset(MMDetCocoDataset):
         if ann.get('category_id') not in self.coco.cats:
             raise InvalidAnnotationError(f'category_id {ann.get("category_id")} is not in '
                                          f'"categories" (ids: {sorted(self.coco.cats)})')
-        bbox = ann.get('bbox')
-        if not isinstance(bbox, (list, tuple)) or len(bbox) != 4 \
-                or not all(isinstance(v, (int, float)) for v in bbox):
-            raise InvalidAnnotationError(f'bbox must be 4 numbers [x, y, w, h], got {bbox!r}')
-        x, y, w, h = bbox
-        x1, y1, x2, y2 = checked_box(x, y, x + w, y + h, width, height)
+        x1, y1, x2, y2 = checked_coco_box(ann.get('bbox'), width, height)
+        x, y, w, h = ann['bbox']
         area = ann.get('area')
         if not isinstance(area, (int, float)) or area <= 0:
             raise InvalidAnnotationError(f'area must be a positive number, got {area!r} (for a '

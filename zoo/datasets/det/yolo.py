@@ -4,9 +4,8 @@ from typing import Callable, List, Optional, Sequence, Union
 from mmdet.datasets.base_det_dataset import BaseDetDataset
 
 from zoo.registry import DATASETS
-from ..det_formats import (AnnotationChecker, check_on_error, image_size, read_class_names,
-                           read_yolo_labels, yolo_label_path)
-from ..det_formats.yolo import read_image_list, scan_images
+from ..det_formats import AnnotationChecker, check_on_error, read_class_names
+from ..det_formats.yolo import read_image_list, read_yolo_image, scan_images
 from .utils import build_det_transforms
 
 
@@ -134,22 +133,17 @@ class YOLODataset(BaseDetDataset):
         num_classes = len(self.metainfo['classes'])
         data_list = []
         for img_id, (where, img_path) in enumerate(entries, start=1):
-            if not osp.isfile(img_path):
-                checker.skip(where, f'image file {img_path} not found')
+            record = read_yolo_image(where, img_path, osp.basename(img_path), num_classes,
+                                     checker)
+            if record is None:
                 continue
-            try:
-                width, height = image_size(img_path)
-            except OSError as error:
-                checker.skip(where, f'cannot read the image {img_path}: {error}')
-                continue
-            bboxes, labels = read_yolo_labels(yolo_label_path(img_path), width, height,
-                                              num_classes, checker)
             instances = [
                 dict(bbox=[float(v) for v in box], bbox_label=int(label), ignore_flag=0)
-                for box, label in zip(bboxes, labels)
+                for box, label in zip(record.bboxes, record.labels)
             ]
             data_list.append(dict(img_path=img_path, img_id=img_id, seg_map_path=None,
-                                  height=height, width=width, instances=instances))
+                                  height=record.height, width=record.width,
+                                  instances=instances))
         self.skipped = checker.skipped
         checker.log_summary()
         if not data_list:

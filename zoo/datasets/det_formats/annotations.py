@@ -9,7 +9,7 @@ normalised centres) in one place.
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.logging import print_log
@@ -61,7 +61,7 @@ class AnnotationChecker:
         self.source = source
         self.skipped: List[str] = []
 
-    def skip(self, where: str, what) -> None:
+    def skip(self, where: str, what: Union[str, Exception]) -> None:
         """Raise, or log and count, the problem ``what`` found at ``where``."""
         message = f'{where}: {what}'
         if self.on_error == 'raise':

@@ -16,7 +16,7 @@ a COCO file, so both give identical small/medium/large figures.
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -47,6 +47,20 @@ def clean_number(value: float):
     """``value`` rounded to :data:`COORD_DECIMALS` decimals, as an ``int`` when whole."""
     value = round(float(value), COORD_DECIMALS)
     return int(value) if value.is_integer() else value
+
+
+def checked_coco_box(bbox, width: int, height: int) -> Tuple[float, float, float, float]:
+    """``[x1, y1, x2, y2]`` of a COCO ``[x, y, w, h]``, checked and clipped to the image.
+
+    Raises:
+        InvalidAnnotationError: if ``bbox`` is not 4 numbers or the box is broken (see
+            :func:`.annotations.checked_box`).
+    """
+    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4 \
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox):
+        raise InvalidAnnotationError(f'bbox must be 4 numbers [x, y, w, h], got {bbox!r}')
+    x, y, w, h = (float(v) for v in bbox)
+    return checked_box(x, y, x + w, y + h, width, height)
 
 
 def read_coco(ann_file: str, img_dir: str, checker: Optional[AnnotationChecker] = None
@@ -117,12 +131,7 @@ def read_coco(ann_file: str, img_dir: str, checker: Optional[AnnotationChecker] 
             continue
         record = records[image_id]
         try:
-            bbox = ann.get('bbox')
-            if not isinstance(bbox, (list, tuple)) or len(bbox) != 4 \
-                    or not all(isinstance(v, (int, float)) for v in bbox):
-                raise InvalidAnnotationError(f'bbox must be 4 numbers [x, y, w, h], got {bbox!r}')
-            x, y, w, h = (float(v) for v in bbox)
-            box = checked_box(x, y, x + w, y + h, record.width, record.height)
+            box = checked_coco_box(ann.get('bbox'), record.width, record.height)
         except InvalidAnnotationError as error:
             checker.skip(f'{where}, image {record.file_name!r}', error)
             continue

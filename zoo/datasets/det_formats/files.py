@@ -1,11 +1,13 @@
-"""File helpers of the detection data set tools: image sizes, image copies, atomic output."""
+"""File helpers of the detection formats: image sizes, class-name files, copies, atomic output."""
 import os
 import os.path as osp
 import shutil
 from contextlib import contextmanager
-from typing import Iterator, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 from PIL import Image
+
+from .annotations import InvalidAnnotationError
 
 # EXIF orientations that turn the stored image by 90 or 270 degrees (5..8): the decoded image,
 # as mmcv's loader returns it, then has width and height swapped.
@@ -32,6 +34,23 @@ def image_size(path: str) -> Tuple[int, int]:
     return int(width), int(height)
 
 
+def read_class_names(path: str) -> Tuple[str, ...]:
+    """Class names, one a line (blank lines and surrounding spaces ignored)."""
+    with open(path, encoding='utf-8') as f:
+        names = tuple(line.strip() for line in f if line.strip())
+    if not names:
+        raise InvalidAnnotationError(f'{path} names no classes')
+    if len(set(names)) != len(names):
+        raise InvalidAnnotationError(f'{path} repeats class names: {list(names)}')
+    return names
+
+
+def write_class_names(classes: Sequence[str], path: str) -> None:
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(''.join(f'{name}\n' for name in classes))
+
+
 def link_or_copy(src: str, dst: str) -> None:
     """Put the file ``src`` at ``dst``: a hard link where the file system allows, else a copy.
 
@@ -47,7 +66,7 @@ def link_or_copy(src: str, dst: str) -> None:
         shutil.copyfile(src, dst)
 
 
-def list_files(folder: str) -> list:
+def list_files(folder: str) -> List[str]:
     """Every file under ``folder``, as sorted ``/``-separated paths relative to it."""
     found = []
     for root, _, names in os.walk(folder):

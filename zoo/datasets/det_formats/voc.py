@@ -28,7 +28,7 @@ import numpy as np
 
 from .annotations import (AnnotationChecker, DetectionSplit, ImageRecord, InvalidAnnotationError,
                           checked_box)
-from .files import image_size
+from .files import image_size, read_class_names, write_class_names
 
 
 def voc_xml_path(root: str, img_id: str) -> str:
@@ -63,7 +63,8 @@ def box_from_voc(xmin: float, ymin: float, xmax: float, ymax: float) -> Tuple[fl
 
 
 def voc_from_box(box: Sequence[float]) -> Tuple[Tuple[int, int, int, int], bool]:
-    """VOC ``(xmin, ymin, xmax, ymax)`` of a continuous box, and whether an edge was rounded.
+    """VOC ``(xmin, ymin, xmax, ymax)`` of a continuous box, and whether an edge was rounded
+    (to the nearest whole pixel, ties to even as Python's ``round``).
 
     Example:
         >>> voc_from_box([0, 0, 10, 20])   # pixels 0..9 x 0..19 of the image
@@ -72,23 +73,6 @@ def voc_from_box(box: Sequence[float]) -> Tuple[Tuple[int, int, int, int], bool]
     rounded = tuple(int(round(float(v))) for v in box)
     changed = any(abs(r - float(v)) > 1e-6 for r, v in zip(rounded, box))
     return tuple(v + 1 for v in rounded), changed
-
-
-def read_class_names(path: str) -> Tuple[str, ...]:
-    """Class names, one a line (blank lines and surrounding spaces ignored)."""
-    with open(path, encoding='utf-8') as f:
-        names = tuple(line.strip() for line in f if line.strip())
-    if not names:
-        raise InvalidAnnotationError(f'{path} names no classes')
-    if len(set(names)) != len(names):
-        raise InvalidAnnotationError(f'{path} repeats class names: {list(names)}')
-    return names
-
-
-def write_class_names(classes: Sequence[str], path: str) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path, 'w', encoding='utf-8') as f:
-        f.write(''.join(f'{name}\n' for name in classes))
 
 
 def read_voc_annotation(xml_path: str,

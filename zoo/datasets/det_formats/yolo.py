@@ -27,8 +27,7 @@ import numpy as np
 from ..custom import IMG_EXTENSIONS
 from .annotations import (AnnotationChecker, DetectionSplit, ImageRecord, InvalidAnnotationError,
                           checked_box)
-from .files import image_size
-from .voc import read_class_names, write_class_names
+from .files import image_size, read_class_names, write_class_names
 
 YOLO_DECIMALS = 12
 PIXEL_DECIMALS = 6
@@ -191,19 +190,31 @@ def read_yolo(root: str, split: str, checker: Optional[AnnotationChecker] = None
     img_dir = osp.join(osp.abspath(root), 'images', split)
     records = []
     for where, img_path in list_yolo_images(root, split):
-        if not osp.isfile(img_path):
-            checker.skip(where, f'image file {img_path} not found')
-            continue
         rel = osp.relpath(img_path, img_dir)
         if rel.startswith('..'):
             raise InvalidAnnotationError(f'{where}: {img_path} is not under {img_dir}')
-        width, height = image_size(img_path)
-        bboxes, labels = read_yolo_labels(yolo_label_path(img_path), width, height, len(classes),
-                                          checker)
-        records.append(ImageRecord(file_name=rel.replace(os.sep, '/'), width=width,
-                                   height=height, bboxes=bboxes, labels=labels,
-                                   img_path=img_path))
+        record = read_yolo_image(where, img_path, rel.replace(os.sep, '/'), len(classes), checker)
+        if record is not None:
+            records.append(record)
     return DetectionSplit(classes=classes, images=records)
+
+
+def read_yolo_image(where: str, img_path: str, file_name: str, num_classes: int,
+                    checker: AnnotationChecker) -> Optional[ImageRecord]:
+    """One listed image: its size (from the header) and the boxes of its label file;
+    ``None`` when ``checker`` skipped the image (missing or unreadable)."""
+    if not osp.isfile(img_path):
+        checker.skip(where, f'image file {img_path} not found')
+        return None
+    try:
+        width, height = image_size(img_path)
+    except OSError as error:
+        checker.skip(where, f'cannot read the image {img_path}: {error}')
+        return None
+    bboxes, labels = read_yolo_labels(yolo_label_path(img_path), width, height, num_classes,
+                                      checker)
+    return ImageRecord(file_name=file_name, width=width, height=height, bboxes=bboxes,
+                       labels=labels, img_path=img_path)
 
 
 def write_yolo(data: DetectionSplit, root: str, split: str) -> int:

@@ -169,7 +169,8 @@ class FreezeHook(Hook):
     def _rewrap(self, runner) -> None:
         """Rebuild a distributed wrapper so that it synchronises exactly the trainable
         parameters (see the class notes)."""
-        return
+        if not is_model_wrapper(runner.model):
+            return
         if not isinstance(runner.model, DistributedDataParallel):
             raise TypeError(f'FreezeHook: {type(runner.model).__name__} is not supported; '
                             'freezing needs an unwrapped model or a DistributedDataParallel '

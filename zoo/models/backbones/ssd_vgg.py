@@ -1,7 +1,7 @@
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Union
 
-from torch import Tensor, nn
+from torch import nn
 
 from zoo.registry import MODELS
 from ..layers import ConvNormAct
@@ -30,8 +30,9 @@ class SSDVGG(BaseBackbone):
     (``layer{s}.{j}.0.weight``; the pools have no parameters), so a zoo VGG classification
     checkpoint loads with ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
     (fc6/fc7 stay newly initialised). ``fc6``/``fc7`` are ``layer6.fc6.0`` / ``layer6.fc7.0``.
-    mmdet's (and torchvision's ``features``) keys ``features.{i}`` map one to one,
-    see :meth:`mmdet_key_mapping` and :meth:`convert_mmdet_state_dict`.
+    mmdet's keys ``features.{i}`` (torchvision's VGG ``features`` too) map one to one
+    (:meth:`mmdet_key_mapping`) and are renamed on loading: mmdet's SSD300 checkpoints and its
+    ``open-mmlab://vgg16_caffe`` initialisation load unchanged.
 
     Args:
         depth: 11, 13, 16 or 19 (rows of :attr:`arch_settings`).
@@ -79,6 +80,7 @@ class SSDVGG(BaseBackbone):
             raise ValueError(f'{type(self).__name__}: depth {depth!r} is not one of '
                              f'{sorted(self.arch_settings)}')
         self.depth = depth
+        self.norm_cfg = norm_cfg
         cfgs = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         stages = {}
         for i, (num_convs, channels) in enumerate(zip(self.arch_settings[depth], self.widths)):
@@ -122,34 +124,18 @@ class SSDVGG(BaseBackbone):
         mapping[f'features.{index + 3}'] = 'layer6.fc7.0'
         return mapping
 
-    @classmethod
-    def convert_mmdet_state_dict(cls,
-                                 state_dict: Dict[str, Tensor],
-                                 depth: int = 16,
-                                 prefix: str = '') -> Dict[str, Tensor]:
-        """Rename the keys of an mmdet ``SSDVGG`` state dict to this class's.
-
-        Args:
-            state_dict: mmdet's state dict, e.g. a detector checkpoint's ``state_dict``.
-            depth: The VGG depth it was built with.
-            prefix: Prefix of the backbone's keys (``'backbone.'`` in a detector checkpoint);
-                keys without it (neck, head) are returned unchanged.
-
-        Raises:
-            KeyError: naming a backbone key that has no counterpart here.
-        """
-        mapping = cls.mmdet_key_mapping(depth)
-        converted = {}
-        for key, value in state_dict.items():
-            if not key.startswith(prefix):
-                converted[key] = value
-                continue
-            module, _, param = key[len(prefix):].rpartition('.')
-            if module not in mapping:
-                raise KeyError(f'{cls.__name__}: {key!r} is not a parameter of mmdet\'s SSDVGG '
-                               f'(depth {depth}) without BatchNorm')
-            converted[f'{prefix}{mapping[module]}.{param}'] = value
-        return converted
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        # Accept mmdet's (and torchvision's) `features.{i}` names: rename them in place, before
+        # the children read their keys, so that mmdet's SSD300 checkpoints and its
+        # `open-mmlab://vgg16_caffe` initialisation load as they are. mmdet's SSDVGG has no
+        # norm layers, so a VGG-BN layout is left alone.
+        if self.norm_cfg is None:
+            mapping = self.mmdet_key_mapping(self.depth)
+            for key in [k for k in state_dict if k.startswith(prefix + 'features.')]:
+                module, _, param = key[len(prefix):].rpartition('.')
+                if module in mapping:
+                    state_dict[f'{prefix}{mapping[module]}.{param}'] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 __all__ = ['SSDVGG']

@@ -40,24 +40,30 @@ class LoadReport:
         loaded: Keys copied from the checkpoint into the model.
         missing: Model keys the checkpoint lacks (they keep their initialisation).
         unexpected: Checkpoint keys the model lacks.
-        mismatched: ``(key, checkpoint shape, model shape)`` of keys left out for their shape.
+        mismatched: Keys in both whose shapes differ (not loaded).
         dropped: Checkpoint keys of the head, left out on purpose (``replace_head`` /
             ``drop_head``).
         new_head: Model keys of the head, which keep their own initialisation.
+        shapes: ``key -> (checkpoint shape, model shape)``, ``None`` where a side lacks it.
     """
     loaded: List[str] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
     unexpected: List[str] = field(default_factory=list)
-    mismatched: List[Tuple[str, tuple, tuple]] = field(default_factory=list)
+    mismatched: List[str] = field(default_factory=list)
     dropped: List[str] = field(default_factory=list)
     new_head: List[str] = field(default_factory=list)
+    shapes: Dict[str, Tuple[Optional[tuple], Optional[tuple]]] = field(default_factory=dict)
 
-    def table(self, ckpt_shapes: Dict[str, tuple], model_shapes: Dict[str, tuple]) -> str:
-        """A Markdown table of every key that was not loaded, and why."""
-        rows = []
+    @property
+    def complete(self) -> bool:
+        """Whether every key was loaded but the head's, in the modes that replace it."""
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def table(self) -> str:
+        """A Markdown table of every key that was not loaded, and why ('' if none)."""
         replaced = [k for k in self.dropped if k in set(self.new_head)]
         groups = (
-            ('shape differs: not loaded', [k for k, _, _ in self.mismatched]),
+            ('shape differs: not loaded', self.mismatched),
             ('not in the model: ignored', self.unexpected),
             ('not in the checkpoint: keeps its initialisation', self.missing),
             ('head: replaced by the new one', replaced),
@@ -65,10 +71,11 @@ class LoadReport:
             ('new head: keeps its initialisation',
              [k for k in self.new_head if k not in replaced]),
         )
+        rows = []
         for status, keys in groups:
             for key in keys[:_ROWS_PER_STATUS]:
-                rows.append((key, _shape(ckpt_shapes.get(key)), _shape(model_shapes.get(key)),
-                             status))
+                ckpt_shape, model_shape = self.shapes.get(key, (None, None))
+                rows.append((key, _shape(ckpt_shape), _shape(model_shape), status))
             if len(keys) > _ROWS_PER_STATUS:
                 rows.append((f'... {len(keys) - _ROWS_PER_STATUS} more', '', '', status))
         if not rows:
@@ -155,9 +162,10 @@ def load_pretrained(model: nn.Module,
         state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
 
     target = model.state_dict()
-    ckpt_shapes = {k: tuple(v.shape) for k, v in state.items()}
-    model_shapes = {k: tuple(v.shape) for k, v in target.items()}
-    report = LoadReport()
+    report = LoadReport(shapes={
+        key: (tuple(state[key].shape) if key in state else None,
+              tuple(target[key].shape) if key in target else None)
+        for key in {**state, **target}})
     handles_head = mode in ('replace_head', 'drop_head')
     if handles_head:
         report.dropped = [k for k in state if k.startswith(head_prefix)]
@@ -177,7 +185,7 @@ def load_pretrained(model: nn.Module,
         if key not in target:
             report.unexpected.append(key)
         elif value.shape != target[key].shape:
-            report.mismatched.append((key, ckpt_shapes[key], model_shapes[key]))
+            report.mismatched.append(key)
         else:
             to_load[key] = value
     report.loaded = list(to_load)
@@ -185,13 +193,13 @@ def load_pretrained(model: nn.Module,
 
     description = (f'{len(report.loaded)} of {len(state)} checkpoint tensors loaded into '
                    f'{type(model).__name__} from {source} (mode {mode!r})')
-    table = report.table(ckpt_shapes, model_shapes)
+    table = report.table()
     if not report.loaded:
         raise ValueError(
             f'{source}: none of its keys match {type(model).__name__} (mode {mode!r}). '
             f'Checkpoint keys begin with {_key_sample(state)}; model keys begin with '
             f'{_key_sample(target)}. Set prefix or revise_keys so that they correspond.')
-    if mode == 'replace_head' and (report.missing or report.unexpected or report.mismatched):
+    if mode == 'replace_head' and not report.complete:
         raise ValueError(f'load_pretrained(mode={mode!r}): {source} is not the same network as '
                          f'{type(model).__name__} outside the head {head_prefix!r}. Use '
                          f'mode="match_shapes" to load what fits.\n{table}')
@@ -200,9 +208,8 @@ def load_pretrained(model: nn.Module,
                          f'{type(model).__name__} outside the head {head_prefix!r}. Use '
                          f'mode="match_shapes" to skip them.\n{table}')
     model.load_state_dict(to_load, strict=False)
-    complete = not (report.missing or report.unexpected or report.mismatched)
     print_log(description + (f':\n{table}' if table else ''), logger='current',
-              level=logging.INFO if complete else logging.WARNING)
+              level=logging.INFO if report.complete else logging.WARNING)
     return report
 
 

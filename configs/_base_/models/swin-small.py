@@ -1,0 +1,13 @@
+# Swin-Small (v1, window 7) at 224 px: torchvision's swin_s layer for layer, 49,606,258 parameters.
+# The classifier pools the normalised last stage (GlobalAveragePooling) into a linear layer.
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(type='SwinTransformer', arch='small', drop_path_rate=0.3),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=1000,
+        in_channels=768,
+        init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.0),
+        loss=dict(type='CrossEntropyLoss', label_smoothing=0.1, loss_weight=1.0),
+        topk=(1, 5)))

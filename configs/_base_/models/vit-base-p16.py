@@ -1,0 +1,12 @@
+# ViT-B/16 at 224 px: torchvision's vit_b_16 layer for layer, 86,567,656 parameters.
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(
+        type='VisionTransformer', arch='b', img_size=224, patch_size=16, drop_rate=0.1),
+    neck=None,
+    head=dict(
+        type='VisionTransformerClsHead',
+        num_classes=1000,
+        in_channels=768,
+        loss=dict(type='CrossEntropyLoss', label_smoothing=0.1, loss_weight=1.0),
+        topk=(1, 5)))
