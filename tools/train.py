@@ -53,7 +53,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         else:  # MMEngine's AmpOptimWrapper needs an accelerator; bf16 needs no loss scale
-            cfg.optim_wrapper.type = 'BF16AutocastOptimWrapper'
+            cfg.optim_wrapper.type = 'zoo.BF16AutocastOptimWrapper'
 
     if args.resume == 'auto':
         cfg.resume = True

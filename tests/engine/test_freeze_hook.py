@@ -15,9 +15,14 @@ def data_root(tmp_path) -> Path:
     return tiny_data(tmp_path / 'images', per_class=2)  # 6 images: 3 iterations an epoch
 
 
-def test_frozen_until_the_unfreeze_epoch_then_trained(tmp_path, data_root):
+@pytest.mark.parametrize('optimizer', [
+    dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=0.01),
+    dict(type='AdamW', lr=0.01, weight_decay=0.05),  # decoupled weight decay
+], ids=['sgd-momentum', 'adamw'])
+def test_frozen_until_the_unfreeze_epoch_then_trained(tmp_path, data_root, optimizer):
     work_dir = tmp_path / 'work'
     cfg = tiny_cfg(work_dir, data_root, max_epochs=3,
+                   optim_wrapper=dict(optimizer=dict(optimizer, _delete_=True)),
                    custom_hooks=[dict(type='FreezeHook', modules='backbone', unfreeze_epoch=2)])
     init = initial_checkpoint(cfg, tmp_path / 'init.pth')
     cfg.load_from = str(tmp_path / 'init.pth')
@@ -28,12 +33,13 @@ def test_frozen_until_the_unfreeze_epoch_then_trained(tmp_path, data_root):
     head = ['head.fc.weight', 'head.fc.bias']
     for epoch in (1, 2):
         weights = state_dict(work_dir / f'epoch_{epoch}.pth')
-        # parameters (despite momentum 0.9 and weight decay 0.01) and BN statistics alike
+        # parameters (despite momentum and weight decay) and BN statistics alike
         assert_same(weights, init, backbone)
         assert changed(weights, init, head) == head
     assert changed(state_dict(work_dir / 'epoch_3.pth'), init, backbone) == backbone
 
-    # the optimizer never stepped the frozen parameters: no momentum buffer for them in phase 1
+    # the optimizer never stepped the frozen parameters: no state (momentum, Adam moments) for
+    # them in phase 1
     num_head = len(head)
     assert len(torch.load(work_dir / 'epoch_2.pth', weights_only=True)['optimizer']['state']) \
         == num_head

@@ -44,7 +44,7 @@ def resnet_depth(name: str) -> int:
     return int(match.group(1)) if match else 0 if name.startswith('backbone.') else 5
 
 
-def test_shipped_config_sets_every_group_of_a_resnet(tmp_path):
+def test_shipped_config_sets_every_group_of_a_resnet():
     cfg = Config.fromfile(SCHEDULE)
     model = resnet18_classifier()
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -112,6 +112,31 @@ def test_vit_like_model_tokens_embeddings_and_norms():
     assert sorted(settings) == sorted(expected)
     for name, value in expected.items():
         assert settings[name] == pytest.approx(value, rel=1e-12), name
+
+
+def test_zoo_vit_with_the_shipped_config():
+    model = MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='VisionTransformer', img_size=32, patch_size=16, arch=dict(
+            embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)),
+        head=dict(type='LinearClsHead', num_classes=5, in_channels=32)))
+    wrapper = build_optim_wrapper(model, Config.fromfile(SCHEDULE).optim_wrapper)
+    settings = settings_by_param(wrapper)
+    base_lr, rate, max_depth = 2e-3, 0.65, 4  # 3 transformer layers
+    norms = {f'{name}.{p}' for name, m in model.named_modules()
+             if isinstance(m, nn.LayerNorm) for p in ('weight', 'bias')}
+    for name, _ in model.named_parameters():
+        depth = model.backbone.get_layer_depth(name[len('backbone.'):]) \
+            if name.startswith('backbone.') else (max_depth, max_depth)
+        assert depth[1] == max_depth
+        no_decay = name in norms or name.endswith(('.bias', 'cls_token', 'pos_embed'))
+        assert settings[name] == pytest.approx(
+            (base_lr * rate**(max_depth - depth[0]), 0.0 if no_decay else 0.05)), name
+    # the patch embedding learns slowest, transformer layer i at rate ** (4 - i), the head at lr
+    assert settings['backbone.patch_embed.projection.weight'][0] == pytest.approx(
+        base_lr * rate**4)
+    assert settings['backbone.layer2.attn.qkv.weight'][0] == pytest.approx(base_lr * rate**2)
+    assert settings['head.fc.weight'] == pytest.approx((base_lr, 0.05))
 
 
 def test_flat_decay_and_default_multipliers():

@@ -36,7 +36,8 @@ CONTRACT_CONFIGS: Dict[str, Tuple[dict, Tuple[int, ...]]] = {
     'VisionTransformer': (dict(arch=dict(embed_dims=32, num_layers=2, num_heads=2,
                                          feedforward_channels=64), img_size=32, patch_size=8,
                                out_type='featmap', norm_cfg=dict(type='BN')), (2, 3, 32, 32)),
-    'SwinTransformer': (dict(arch=dict(embed_dims=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4)),
+    'SwinTransformer': (dict(arch=dict(embed_dims=16, depths=(2, 2, 2, 2),
+                                       num_heads=(1, 2, 2, 4)),
                              window_size=4, norm_cfg=dict(type='BN')), (2, 3, 64, 64)),
 }
 # The argument that selects a row of a family's `arch_settings` table.

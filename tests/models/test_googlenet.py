@@ -48,7 +48,8 @@ def test_training_step_logs_and_backpropagates_the_auxiliary_losses():
     optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     before = [aux.fc2.weight.clone() for aux in model.head.aux]
     log_vars = model.train_step(batch(), optim_wrapper)
-    # MMEngine's parse_losses logs each loss and optimises their sum, logged as 'loss'.
+    # MMEngine's parse_losses optimises the sum of every '*loss*' entry and logs each entry
+    # (the head's own 'loss' key then holds the main classifier's loss).
     assert set(log_vars) == {'loss', 'loss_aux1', 'loss_aux2'}
     assert log_vars['loss_aux1'] > 0 and log_vars['loss_aux2'] > 0
     assert len(calls) == 2

@@ -39,6 +39,11 @@ PUBLISHED = {
     'mobilenet-v2': ('mobilenet_v2', 3_504_872),
     'mobilenet-v3-small': ('mobilenet_v3_small', 2_542_856),
     'mobilenet-v3-large': ('mobilenet_v3_large', 5_483_032),
+    'vit-base-p16': ('vit_b_16', 86_567_656),
+    'vit-large-p16': ('vit_l_16', 304_326_632),
+    'swin-tiny': ('swin_t', 28_288_354),
+    'swin-small': ('swin_s', 49_606_258),
+    'swin-base': ('swin_b', 87_768_224),
 }
 # LeNet-5 has no torchvision model: 156 + 2,416 + 48,120 (convs) + 10,164 + 850 (linears).
 LENET5_PARAMS = 61_706
@@ -68,6 +73,15 @@ def mobilenet_v1_params() -> int:
     return total + 1024 * 1000 + 1000
 
 
+def vit_params(dims: int, layers: int, hidden: int, patch: int = 16, grid: int = 14) -> int:
+    """ViT: patch conv, class token, position embedding, layers (2 LayerNorms, qkv, proj, FFN),
+    final LayerNorm, 1000-class linear head."""
+    layer = 2 * 2 * dims + 3 * dims * (dims + 1) + dims * (dims + 1) + 2 * dims * hidden \
+        + hidden + dims
+    return (3 * patch * patch * dims + dims + dims + (1 + grid * grid) * dims + layers * layer
+            + 2 * dims + dims * 1000 + 1000)
+
+
 # Models torchvision does not have: config name -> (exact count derived from the architecture,
 # published figure in millions, its source). The count rounds to the published figure (for
 # 28.09 M that is within 0.02%; the paper's "4.2 M" for MobileNetV1 is two digits).
@@ -81,6 +95,8 @@ PUBLISHED_ELSEWHERE = {
     # SRM: channel-wise fc (2 weights a channel) and BN (2 a channel)
     'srm-resnet50': (resnet50_plus(lambda c: 4 * c), 25.62, 'SRM paper, ImageNet results'),
     'mobilenet-v1': (mobilenet_v1_params(), 4.2, 'MobileNets paper, Table 8'),
+    'vit-small-p16': (vit_params(384, 12, 1536), 22.05,
+                      'mmpretrain deit-small_pt-4xb256_in1k (DeiT-S is ViT-S/16)'),
 }
 
 

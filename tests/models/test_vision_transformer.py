@@ -2,6 +2,7 @@
 size, output types, freezing and layer depths."""
 import pytest
 import torch
+from mmengine.runner import load_checkpoint
 
 from zoo.models.backbones import VisionTransformer
 from zoo.models.layers import resize_pos_embed
@@ -45,21 +46,24 @@ def test_position_embedding_is_resized_to_the_input_grid():
 
 
 def test_checkpoint_trained_at_another_size_loads_with_resized_pos_embed(tmp_path):
+    """Through MMEngine's ``load_checkpoint`` (the Runner's ``load_from``) and a plain
+    ``load_state_dict``: the load hook resizes the checkpoint's 4x4 grid to the model's 6x6."""
     small = tiny_vit()
     checkpoint = tmp_path / 'vit-32px.pth'
     torch.save({'state_dict': {f'backbone.{k}': v for k, v in small.state_dict().items()}},
                checkpoint)
-    large = tiny_vit(img_size=48, init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint),
-                                                prefix='backbone.'))
     expected = resize_pos_embed(small.pos_embed.detach(), (4, 4), (6, 6))
+    large = tiny_vit(img_size=48)
+    load_checkpoint(large, str(checkpoint), revise_keys=[(r'^backbone\.', '')], strict=True)
     assert large.pos_embed.shape == (1, 1 + 36, 32)
     assert torch.equal(large.pos_embed.detach(), expected)
     assert torch.equal(large.pos_embed[:, 0], small.pos_embed[:, 0])  # the class token's
     assert torch.equal(large.layer1.attn.qkv.weight, small.layer1.attn.qkv.weight)
 
-    # A plain load_state_dict resizes too; a grid that is not square cannot be inferred.
+    large = tiny_vit(img_size=48)
     large.load_state_dict(small.state_dict(), strict=True)
     assert torch.equal(large.pos_embed.detach(), expected)
+    # A grid that is not square cannot be inferred from the checkpoint.
     state = small.state_dict()
     state['pos_embed'] = torch.zeros(1, 1 + 4 * 5, 32)
     with pytest.raises(ValueError, match='square patch grid'):

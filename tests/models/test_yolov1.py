@@ -23,7 +23,7 @@ from zoo.models.dense_heads import YOLOV1Head
 from zoo.registry import DATASETS, MODELS
 
 VOC_CONFIG = REPO_ROOT / 'configs/yolov1/yolov1_r50_8xb8-135e_voc0712.py'
-SHAPES_CONFIG = REPO_ROOT / 'configs/yolov1/yolov1_r18_1xb8-40e_shapes.py'
+SHAPES_CONFIG = REPO_ROOT / 'configs/yolov1/yolov1_r18_1xb8-30e_shapes.py'
 
 
 def make_head(**kwargs) -> YOLOV1Head:
@@ -323,9 +323,6 @@ def test_config_pulls_detection_in_only_through_custom_imports():
         import zoo.models
         assert 'mmdet' not in sys.modules, 'zoo.models imported mmdet'
         from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
-from mmengine.evaluator import Evaluator
-        from mmengine.registry import DefaultScope
         cfg = Config.fromfile({str(VOC_CONFIG)!r})
         assert 'zoo.models.detectors' in sys.modules
         from mmdet.registry import MODELS

@@ -110,7 +110,8 @@ def test_resume_from_an_explicit_path_in_another_work_dir(tmp_path, image_folder
 def test_amp_trains_on_this_device(tmp_path, image_folder):
     config = write_config(tmp_path, image_folder, max_epochs=1)
     result = run_tool('tools/train.py', str(config), '--work-dir', str(tmp_path / 'w'), '--amp')
-    wrapper = 'AmpOptimWrapper' if torch.cuda.is_available() else 'BF16AutocastOptimWrapper'
+    wrapper = ('AmpOptimWrapper'
+               if torch.cuda.is_available() else 'zoo.BF16AutocastOptimWrapper')
     assert f"type='{wrapper}'" in result.stdout + result.stderr  # the config the run logged
     assert (tmp_path / 'w' / 'epoch_1.pth').is_file()
 

@@ -14,6 +14,8 @@ def torchvision_counterpart(model_cfg: dict) -> Optional[str]:
     """
     backbone = model_cfg['backbone']
     kind = backbone['type'].split('.')[-1]  # 'zoo.ResNet' -> 'ResNet'
+    if backbone.get('plugins'):
+        return None  # SE-ResNet and the like: torchvision has no such model
     if kind == 'ResNet':
         return f'resnet{backbone["depth"]}'
     if kind == 'ResNeXt':
@@ -24,4 +26,17 @@ def torchvision_counterpart(model_cfg: dict) -> Optional[str]:
         return f'vgg{backbone["depth"]}' + ('_bn' if with_bn else '')
     if kind == 'AlexNet':
         return 'alexnet'
+    plain = backbone.get('widen_factor', 1.0) == 1.0 and backbone.get('stem_stride', 2) == 2
+    if kind == 'MobileNetV2' and plain:
+        return 'mobilenet_v2'
+    if kind == 'MobileNetV3' and plain:
+        return f'mobilenet_v3_{backbone.get("arch", "small")}'
+    arch = backbone.get('arch')
+    if kind == 'VisionTransformer' and backbone.get('patch_size', 16) == 16 \
+            and backbone.get('img_size', 224) == 224 and arch in ('b', 'base', 'l', 'large'):
+        return f'vit_{arch[0]}_16'
+    if kind == 'SwinTransformer' and backbone.get('patch_size', 4) == 4 \
+            and backbone.get('window_size', 7) == 7 and arch in ('t', 'tiny', 's', 'small', 'b',
+                                                                'base'):
+        return f'swin_{arch[0]}'
     return None

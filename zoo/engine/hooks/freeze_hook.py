@@ -54,8 +54,6 @@ class FreezeHook(Hook):
         norm_eval: Keep the BatchNorm layers of frozen modules in eval mode while frozen.
     """
 
-    priority = 'NORMAL'
-
     def __init__(self,
                  modules: Union[str, Sequence[str]],
                  unfreeze_epoch: Optional[int] = None,
@@ -156,11 +154,12 @@ class FreezeHook(Hook):
         count = sum(param.numel() for param, _ in self._params)
         patterns = ', '.join(p.pattern for p in self.patterns)
         if frozen:
-            until = f'epoch {self.unfreeze_epoch}' if self.unfreeze_epoch is not None else \
-                f'iteration {self.unfreeze_iter}' if self.unfreeze_iter is not None else \
-                'the end of training'
+            span = f'for the first {self.unfreeze_epoch} epochs' \
+                if self.unfreeze_epoch is not None else \
+                f'for the first {self.unfreeze_iter} iterations' \
+                if self.unfreeze_iter is not None else 'to the end of training'
             message = f'froze {len(self._params)} tensors ({count:,} values) matching ' \
-                      f'{patterns} until {until}'
+                      f'{patterns} {span}'
         else:
             message = f'unfroze {len(self._params)} tensors ({count:,} values) matching ' \
                       f'{patterns} at epoch {runner.epoch}, iteration {runner.iter}'

@@ -131,6 +131,15 @@ class BaseBackbone(BaseModule):
     def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
         """Depth of a parameter for layer-wise learning-rate decay.
 
+        ``zoo.LayerDecayOptimWrapperConstructor`` gives a parameter at ``depth`` the learning
+        rate ``lr * rate ** (max_depth - depth)``; it strips the classifier's ``backbone.``
+        prefix before asking, and puts the neck and head at ``max_depth``. A family whose
+        layers are finer than its stages overrides this with the same contract: integers,
+        ``0 <= depth <= max_depth``, one ``max_depth`` for all parameters, the input side
+        shallowest. A ViT, for instance, puts its patch embedding, class token and position
+        embedding at 0, transformer layer ``i`` at ``i + 1`` and its final norm at
+        ``max_depth = num_layers + 1``, as mmpretrain's ``get_layer_depth`` does.
+
         Args:
             param_name: A parameter name relative to this backbone (``layer2.0.conv1.weight``).
 

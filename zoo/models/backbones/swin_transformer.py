@@ -1,6 +1,5 @@
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import torch
 from torch import Tensor, nn
 
 from zoo.registry import MODELS

@@ -93,12 +93,12 @@ class VisionTransformer(BaseBackbone):
     Example:
         >>> import torch
         >>> from zoo.models.backbones import VisionTransformer
-        >>> model = VisionTransformer(arch='s', img_size=64, out_indices=(3, 11)).eval()
+        >>> model = VisionTransformer(arch='s', img_size=64, out_type='featmap',
+        ...                           out_indices=(3, 11)).eval()
         >>> [tuple(out.shape) for out in model(torch.rand(1, 3, 64, 64))]
-        [(1, 384), (1, 384)]
-        >>> model = VisionTransformer(arch='s', img_size=64, out_type='featmap').eval()
+        [(1, 384, 4, 4), (1, 384, 4, 4)]
         >>> [tuple(out.shape) for out in model(torch.rand(1, 3, 96, 64))]   # another size
-        [(1, 384, 6, 4)]
+        [(1, 384, 6, 4), (1, 384, 6, 4)]
     """
 
     arch_settings: Dict[str, Dict[str, int]] = {

@@ -288,13 +288,14 @@ class YOLOV1Head(BaseDenseHead):
         Returns:
             ``loss_xy``, ``loss_wh``, ``loss_obj``, ``loss_noobj``, ``loss_cls``.
         """
-        boxes, conf, cls_scores = self.split(pred)
+        # fp32 even under autocast: sums of ~S*S*B squares, and sqrt targets near 0
+        boxes, conf, cls_scores = self.split(pred.float())
         targets = self.get_targets(boxes, batch_gt_instances, batch_img_metas)
-        resp = targets['responsible'].to(pred.dtype)  # 1^obj_ij, (N, S, S, B)
+        resp = targets['responsible'].to(conf.dtype)  # 1^obj_ij, (N, S, S, B)
         noobj = 1 - resp  # 1^noobj_ij
-        obj_cells = targets['obj_cells'].to(pred.dtype)  # 1^obj_i, (N, S, S)
+        obj_cells = targets['obj_cells'].to(conf.dtype)  # 1^obj_i, (N, S, S)
         conf_target = targets['ious'] if self.rescore else torch.ones_like(conf)  # C^_i
-        cls_target = F.one_hot(targets['labels'], self.num_classes).to(pred.dtype)  # p^_i(c)
+        cls_target = F.one_hot(targets['labels'], self.num_classes).to(conf.dtype)  # p^_i(c)
         sq_err = (boxes - targets['box_targets'].unsqueeze(3)).pow(2)  # (N, S, S, B, 4)
 
         num_imgs = pred.size(0)
@@ -331,7 +332,7 @@ class YOLOV1Head(BaseDenseHead):
             ``scores`` ``(K, )`` and ``labels`` ``(K, )``.
         """
         cfg = self.test_cfg if cfg is None else self._check_test_cfg(copy.deepcopy(cfg))
-        boxes, conf, cls_scores = self.split(pred)
+        boxes, conf, cls_scores = self.split(pred.float())  # bf16 would cost pixels at 448
         xyxy = self.decode_boxes(boxes).flatten(1, 3)  # (N, S * S * B, 4)
         # Pr(class | object) * Pr(object) * IoU = p_i(c) * C_ij
         scores = (cls_scores.unsqueeze(3) * conf.unsqueeze(-1)).flatten(1, 3)

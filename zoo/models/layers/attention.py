@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 
 class MultiheadAttention(nn.Module):
-    """Multi-head self-attention over the tokens of ``(..., L, C)`` inputs.
+    """Multi-head self-attention over tokens ``(B, L, C)``, or ``(B, G, L, C)`` in groups.
 
     One ``qkv`` projection gives queries, keys and values (in that order along its output, as
     torchvision's ``in_proj_weight`` and mmpretrain's ``qkv``), attention runs per head through

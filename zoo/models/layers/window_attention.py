@@ -17,9 +17,9 @@ def _relative_position_index(window_size: int) -> Tensor:
     return (relative[..., 0] * (2 * window_size - 1) + relative[..., 1]).flatten()
 
 
-def _region_ids(size: int, window_size: int, shift: int) -> Tensor:
+def _region_ids(size: int, window_size: int, shift: int, device: torch.device) -> Tensor:
     """Which of the (up to) three regions each row/column of a shifted grid came from."""
-    ids = torch.zeros(size, dtype=torch.long)
+    ids = torch.zeros(size, dtype=torch.long, device=device)
     if shift > 0:
         ids[size - window_size:size - shift] = 1
         ids[size - shift:] = 2
@@ -88,8 +88,8 @@ class WindowMultiheadAttention(MultiheadAttention):
                    device: torch.device) -> Tensor:
         """``(num_windows, N, N)``: 0 between tokens of the same region, -100 otherwise."""
         ws = self.window_size
-        regions = (_region_ids(height, ws, shift_h)[:, None] * 3 +
-                   _region_ids(width, ws, shift_w)[None, :]).to(device)
+        regions = (_region_ids(height, ws, shift_h, device)[:, None] * 3 +
+                   _region_ids(width, ws, shift_w, device)[None, :])
         regions = regions.view(height // ws, ws, width // ws, ws).transpose(1, 2).reshape(
             -1, ws * ws)
         different = regions[:, :, None] != regions[:, None, :]

@@ -1,6 +1,6 @@
 """Transfer learning: load a classification checkpoint into a model with a different head.
 
-The three ways of the usual recipe, chosen by ``mode``:
+The three ways to adapt a pretrained classifier to new classes, chosen by ``mode``:
 
 * ``'replace_head'``: load everything, then replace the classifier. The checkpoint must be the
   same network as the model outside the head (any missing, unexpected or shape-mismatched key
@@ -15,6 +15,7 @@ whose keys match the model is an error naming both sides' keys.
 """
 import logging
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -95,11 +96,15 @@ def _shape(shape: Optional[tuple]) -> str:
 def extract_state_dict(checkpoint: dict, source: str = 'checkpoint') -> Dict[str, torch.Tensor]:
     """The tensors of a checkpoint: its ``state_dict`` (MMEngine, zoo, mmpretrain), its
     ``model`` (DeiT, timm trainers) or the checkpoint itself (torchvision)."""
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'{source} holds a {type(checkpoint).__name__}, not a state dict')
     for key in ('state_dict', 'model'):
         if isinstance(checkpoint.get(key), dict):
             checkpoint = checkpoint[key]
             break
-    tensors = {k: v for k, v in checkpoint.items() if isinstance(v, torch.Tensor)}
+    tensors = OrderedDict((k, v) for k, v in checkpoint.items() if isinstance(v, torch.Tensor))
+    # module versions, read by _load_from_state_dict (MMEngine's load_checkpoint keeps them too)
+    tensors._metadata = getattr(checkpoint, '_metadata', None)
     if not tensors:
         raise ValueError(f'{source} holds no tensors: its top-level keys are '
                          f'{sorted(checkpoint)[:20]}')
@@ -150,6 +155,7 @@ def load_pretrained(model: nn.Module,
     if isinstance(checkpoint, str):
         checkpoint = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
     state = extract_state_dict(checkpoint, source)
+    metadata = state._metadata
 
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
@@ -178,7 +184,8 @@ def load_pretrained(model: nn.Module,
     def in_head(key: str) -> bool:
         return handles_head and key.startswith(head_prefix)
 
-    to_load = {}
+    to_load = OrderedDict()
+    to_load._metadata = None if prefix else metadata  # a prefix changes the module names
     for key, value in state.items():
         if in_head(key):
             continue

@@ -1,8 +1,12 @@
 # YOLOv1 on the synthetic shapes data set (3 classes; coloured rectangles, ellipses and
-# triangles on textured backgrounds), small enough to train on a CPU: zoo's ResNet-18, a
-# fully convolutional head (two 3x3 convolutions, then a 1x1 convolution per cell) and 256 px
-# input. Generate the data first (COCO, VOC and YOLO formats; this config reads the COCO one):
-#     python tools/dataset_converters/make_shapes_dataset.py --out data/shapes
+# triangles on textured backgrounds), small: zoo's ResNet-18 from scratch, a fully
+# convolutional head (two 3x3 convolutions, then a 1x1 convolution per cell), 256 px input.
+# Generate the data first, with 1000 training images (YOLOv1 from scratch overfits the default
+# 200: 0.22 bbox mAP@0.5 after 100 epochs on 200 images, against 0.78 here); this config
+# reads its COCO form:
+#     python tools/dataset_converters/make_shapes_dataset.py --out data/shapes --num-train 1000
+# Measured (one H200, 3750 iterations in about 3 min 20 s beside two other runs): bbox mAP
+# 0.450, mAP@0.5 0.784 on the 50 val images. On a 2-core CPU the same run takes hours.
 _base_ = 'mmdet::_base_/default_runtime.py'
 custom_imports = dict(imports=['zoo', 'zoo.models.detectors'], allow_failed_imports=False)
 
@@ -80,22 +84,22 @@ val_evaluator = dict(
     type='CocoMetric', ann_file=data_root + 'annotations/instances_val.json', metric='bbox')
 test_evaluator = val_evaluator
 
-# From scratch (no ImageNet weights needed offline): a gentler learning rate than the VOC
-# recipe's, one warm-up epoch, a step at 3/4 of training.
-max_epochs = 40
+# From scratch (no ImageNet weights needed offline): SGD 0.01 after a one-epoch warm-up,
+# x0.1 at epoch 24.
+max_epochs = 30
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.002, momentum=0.9, weight_decay=0.0005),
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0005),
     clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[30], gamma=0.1)
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[24], gamma=0.1)
 ]
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10),
+    logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='zoo.SafeCheckpointHook', interval=10, max_keep_ckpts=2))
 auto_scale_lr = dict(enable=False, base_batch_size=8)
