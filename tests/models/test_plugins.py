@@ -11,7 +11,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import zoo.models  # noqa: F401  (registers every component)
 from zoo.models.backbones import count_parameters
 from zoo.models.backbones.resnet import Bottleneck
-from zoo.models.layers import CBAM, SRM, ConvNormAct, InvertedResidual, SELayer, insert_plugins
+from zoo.models.layers import (CBAM, SRM, ConvNormAct, InvertedResidual, SELayer, insert_plugins,
+                               make_divisible)
 from zoo.registry import MODELS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
@@ -219,3 +220,15 @@ def test_blocks_declare_their_plugin_points():
         after_expand=96, after_depthwise=96, after_project=24)
     with pytest.raises(ValueError, match=r"no plugin point 'after_conv9'.*'after_conv1'"):
         bottleneck.add_plugin('after_conv9', SELayer(64))
+
+
+def test_se_inception_puts_one_se_on_each_inception_output():
+    """The SE paper's SE-Inception: SE on every Inception module's concatenated output."""
+    with torch.device('meta'):
+        plain = MODELS.build(dict(type='GoogLeNet'))
+        model = MODELS.build(dict(type='GoogLeNet', plugins=[se('after_concat', ratio=16)]))
+    squeeze = [(c, make_divisible(c // 16, 8)) for c in plain.stage_channels]  # 480 -> 32
+    assert count_parameters(model) - count_parameters(plain) == sum(
+        2 * c * s + s + c for c, s in squeeze)
+    out, = model(torch.empty(1, 3, 224, 224, device='meta'))
+    assert out.shape == (1, 1024, 7, 7)

@@ -27,12 +27,12 @@ class SELayer(nn.Module):
 
     Example:
         >>> import torch
-        >>> se = SELayer(64, ratio=16)
-        >>> se.fc1, se.fc2
-        (Conv2d(64, 8, kernel_size=(1, 1), stride=(1, 1)), Conv2d(8, 64, kernel_size=(1, 1), stride=(1, 1)))
-        >>> tuple(se(torch.rand(2, 64, 7, 7)).shape)
-        (2, 64, 7, 7)
-    """  # noqa: E501
+        >>> se = SELayer(256, ratio=16)
+        >>> se.fc1.out_channels, SELayer(64, ratio=16).fc1.out_channels  # 4 rounds up to 8
+        (16, 8)
+        >>> tuple(se(torch.rand(2, 256, 7, 7)).shape)
+        (2, 256, 7, 7)
+    """
 
     def __init__(self,
                  in_channels: int,
