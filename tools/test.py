@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
-from zoo.utils import register_all_modules
+from zoo.utils import prepare_cpu_distributed, register_all_modules
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,6 +44,7 @@ def main() -> None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    prepare_cpu_distributed(cfg)
     cfg.load_from = None  # loaded below, strictly: evaluating mismatched weights is meaningless
 
     runner = Runner.from_cfg(cfg)

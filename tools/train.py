@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from zoo.utils import register_all_modules
+from zoo.utils import prepare_cpu_distributed, register_all_modules
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,6 +70,7 @@ def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
     cfg = merge_args(Config.fromfile(args.config), args)
+    prepare_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -116,6 +116,23 @@ def test_amp_trains_on_this_device(tmp_path, image_folder):
     assert (tmp_path / 'w' / 'epoch_1.pth').is_file()
 
 
+def test_distributed_launch_on_cpu(tmp_path, image_folder):
+    """tools/dist_train.sh's torchrun launch, two processes, on a machine without CUDA."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    config = write_config(tmp_path, image_folder, max_epochs=1)
+    result = run_tool('-m', 'torch.distributed.run', '--nproc_per_node=2',
+                      f'--master_port={port}', 'tools/train.py', str(config), '--work-dir',
+                      str(tmp_path / 'w'), '--launcher', 'pytorch')
+    log = result.stdout + result.stderr
+    assert 'Distributed training: True' in log
+    assert 'GPU number: 2' in log  # MMEngine's name for the world size
+    assert "model_wrapper_cfg = dict(device_ids=None, type='MMDistributedDataParallel')" in log
+    assert (tmp_path / 'w' / 'epoch_1.pth').is_file()
+
+
 # ---------------------------------------------------------------- bad input
 def failing_run(*args) -> str:
     result = run_tool(*args, check=False)

@@ -26,7 +26,7 @@ import torchvision
 from mmengine.config import Config, DictAction
 from torch import nn
 
-from zoo.models import build_model_from_cfg
+from zoo.models import build_model_from_cfg, input_channels
 from zoo.models.torchvision_counterpart import torchvision_counterpart
 from zoo.utils import register_all_modules
 
@@ -118,7 +118,7 @@ def main() -> None:
         variant_model = build_model_from_cfg(variant_cfg)
     tv_name: Optional[str] = torchvision_counterpart(cfg.model)
     num_classes = cfg.model.head.num_classes
-    in_channels = getattr(zoo_model.backbone, 'in_channels', 3)
+    in_channels = input_channels(zoo_model)
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     inputs = torch.randn(args.batch_size, in_channels, args.shape, args.shape,
                          device=args.device).contiguous(memory_format=memory_format)

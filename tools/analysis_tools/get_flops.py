@@ -11,7 +11,7 @@ import torch
 from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config, DictAction
 
-from zoo.models.builder import build_model_from_cfg
+from zoo.models.builder import build_model_from_cfg, input_channels
 from zoo.utils import register_all_modules
 
 
@@ -37,7 +37,7 @@ def main() -> None:
     height, width = args.shape * 2 if len(args.shape) == 1 else args.shape
 
     model = build_model_from_cfg(cfg).eval()
-    in_channels = getattr(model.backbone, 'in_channels', 3)
+    in_channels = input_channels(model)
     inputs = torch.zeros(1, in_channels, height, width)
     info = get_model_complexity_info(model, inputs=inputs, show_table=args.table,
                                      show_arch=False)
@@ -45,7 +45,8 @@ def main() -> None:
         print(info['out_table'])
     print(f'Input shape: {tuple(inputs.shape)}')
     print(f'Params: {info["params"]:,} ({info["params"] / 1e6:.2f} M)')
-    print(f'FLOPs (multiply-accumulates): {info["flops"] / 1e9:.3f} G')
+    print(f'FLOPs (multiply-accumulates): {info["flops"] / 1e9:.3f} G '
+          f'({info["flops"] / 1e6:,.1f} M)')
 
 
 if __name__ == '__main__':

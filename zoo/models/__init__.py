@@ -1,5 +1,5 @@
 from .backbones import *  # noqa: F401,F403
-from .builder import build_model_from_cfg  # noqa: F401
+from .builder import build_model_from_cfg, input_channels  # noqa: F401
 from .classifiers import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

@@ -66,7 +66,9 @@ class VisionTransformer(BaseBackbone):
     Args:
         arch: A row of :attr:`arch_settings` (``'s'``, ``'b'``, ``'l'`` or their long names)
             or a dict with ``embed_dims``, ``num_layers``, ``num_heads`` and
-            ``feedforward_channels``.
+            ``feedforward_channels``. ``'s'`` is today's ViT-S/16 (DeiT-S, timm, AugReg: 384
+            channels, 12 layers, 6 heads), not the early 768-channel, 8-layer row that
+            mmpretrain still names ``'small'``.
         img_size: Input size the position embedding is made for (int or ``(h, w)``).
         patch_size: Side of a patch.
         in_channels: Image channels.

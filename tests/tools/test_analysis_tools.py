@@ -1,0 +1,39 @@
+"""get_flops.py and benchmark.py, run as a user runs them."""
+import re
+
+import pytest
+
+from tests.conftest import run_tool
+
+
+def test_get_flops_counts_lenet5():
+    result = run_tool('tools/analysis_tools/get_flops.py', 'configs/lenet/lenet5_1xb64_digits.py',
+                      '--shape', '32')
+    assert 'Input shape: (1, 1, 32, 32)' in result.stdout
+    assert 'Params: 61,706' in result.stdout
+    # conv 28*28*6*25 + 10*10*16*150 + 120*400, then 120*84 + 84*10 (pools are not MACs)
+    macs = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 120 * 400 + 120 * 84 + 84 * 10
+    assert f'({macs / 1e6:,.1f} M)' in result.stdout
+
+
+@pytest.mark.slow
+def test_benchmark_prints_zoo_beside_torchvision():
+    result = run_tool('tools/analysis_tools/benchmark.py', 'configs/resnet/resnet50_8xb32_in1k.py',
+                      '--cfg-options', 'model.backbone.depth=18', 'model.head.in_channels=512',
+                      '--shape', '64', '--batch-size', '2', '--iters', '1', '--rounds', '2',
+                      '--warmup', '1')
+    rows = {line.split('|')[1].strip(): line for line in result.stdout.splitlines()
+            if line.startswith('| train') or line.startswith('| infer')}
+    assert set(rows) == {'train', 'infer'}
+    assert 'torchvision resnet18 images/s' in result.stdout
+    for row in rows.values():
+        zoo, tv, ratio = (float(x) for x in re.findall(r'[\d.]+', row))
+        assert zoo > 0 and tv > 0 and ratio == pytest.approx(zoo / tv, rel=0.05)
+
+
+def test_benchmark_without_a_torchvision_counterpart():
+    result = run_tool('tools/analysis_tools/benchmark.py', 'configs/lenet/lenet5_1xb64_digits.py',
+                      '--shape', '32', '--batch-size', '2', '--iters', '1', '--rounds', '1',
+                      '--warmup', '1', '--mode', 'infer')
+    assert 'torchvision has no model of this architecture' in result.stdout
+    assert re.search(r'\| infer \| [\d.]+ \|', result.stdout)
