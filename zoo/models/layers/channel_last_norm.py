@@ -39,10 +39,12 @@ def build_channel_last_norm(cfg: Optional[dict], num_features: int) -> nn.Module
         num_features: Channels ``C``.
 
     Example:
-        >>> build_channel_last_norm(dict(type='LN', eps=1e-6), 96)
-        LayerNorm((96,), eps=1e-06, elementwise_affine=True, bias=True)
-        >>> build_channel_last_norm(dict(type='BN', momentum=0.03), 96)
-        ChannelLastBatchNorm(96, eps=1e-05, momentum=0.03, affine=True, track_running_stats=True)
+        >>> norm = build_channel_last_norm(dict(type='LN', eps=1e-6), 96)
+        >>> type(norm).__name__, norm.eps
+        ('LayerNorm', 1e-06)
+        >>> norm = build_channel_last_norm(dict(type='BN', momentum=0.03), 96)
+        >>> type(norm).__name__, norm.momentum
+        ('ChannelLastBatchNorm', 0.03)
     """
     if cfg is None:
         return nn.Identity()
