@@ -171,3 +171,16 @@ def test_unknown_mode_prefix_and_head_prefix_are_named(source):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='nowhere.pth'):
         load_pretrained(classifier(5), str(tmp_path / 'nowhere.pth'))
+
+
+def test_match_shapes_lets_a_vit_resize_a_position_embedding_from_another_size():
+    arch = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+    trained = MODELS.build(dict(type='VisionTransformer', arch=arch, img_size=64, patch_size=16))
+    target = MODELS.build(dict(type='VisionTransformer', arch=arch, img_size=32, patch_size=16))
+    assert trained.pos_embed.shape != target.pos_embed.shape
+    report = load_pretrained(target, trained.state_dict(), mode='match_shapes')
+    assert 'pos_embed' in report.loaded and not report.mismatched
+    from zoo.models.layers import resize_pos_embed
+    expected = resize_pos_embed(trained.pos_embed.detach(), (4, 4), (2, 2),
+                                target.interpolate_mode, target.num_extra_tokens)
+    torch.testing.assert_close(target.pos_embed.detach(), expected)

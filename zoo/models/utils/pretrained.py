@@ -111,6 +111,16 @@ def extract_state_dict(checkpoint: dict, source: str = 'checkpoint') -> Dict[str
     return tensors
 
 
+def apply_load_pre_hooks(model: nn.Module, state: dict) -> None:
+    """Let the model adapt checkpoint tensors in place as ``load_state_dict`` would (a ViT
+    resizes a position embedding made for another input size), before shapes are compared:
+    otherwise ``match_shapes`` would drop a tensor that the model knows how to take."""
+    for name, module in model.named_modules():
+        prefix = f'{name}.' if name else ''
+        for hook in module._load_state_dict_pre_hooks.values():
+            hook(state, prefix, {}, False, [], [], [])
+
+
 def load_pretrained(model: nn.Module,
                     checkpoint: Union[str, Dict[str, torch.Tensor]],
                     mode: str = 'match_shapes',
@@ -167,6 +177,8 @@ def load_pretrained(model: nn.Module,
     for pattern, replacement in revise_keys:
         state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
 
+    state = dict(state)
+    apply_load_pre_hooks(model, state)
     target = model.state_dict()
     report = LoadReport(shapes={
         key: (tuple(state[key].shape) if key in state else None,
