@@ -40,3 +40,12 @@ def make_image_folder(root: Path, num_classes: int = 3, per_class: int = 6,
 @pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
     return make_image_folder(tmp_path / 'images')
+
+
+@pytest.fixture(autouse=True)
+def zoo_default_scope():
+    """Every test starts in the zoo scope, whatever scope an earlier test (an mmdet one, say)
+    left current; scopes a test creates are dropped after it."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('zoo'):
+        yield

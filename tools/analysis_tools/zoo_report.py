@@ -111,10 +111,13 @@ def count_flops(model: nn.Module, size: int) -> float:
 
 
 def max_logit_difference(zoo_model: nn.Module, tv_model: nn.Module, tv_name: str,
-                         size: int) -> float:
+                         size: int) -> Optional[float]:
     """Load torchvision's (random) weights into the zoo model through the converter and return
-    the largest absolute logit difference on one random ``size`` px input."""
+    the largest absolute logit difference on one random ``size`` px input; None where the
+    converter has no rule for ``tv_name`` yet."""
     converter = load_tool('tools/model_converters/torchvision_to_zoo.py')
+    if tv_name not in converter.CONVERTERS:
+        return None
     zoo_model.load_state_dict(converter.convert(tv_name, tv_model.state_dict()), strict=True)
     inputs = torch.randn(1, 3, size, size)
     with torch.no_grad():
@@ -257,6 +260,7 @@ def main(argv: Optional[List[str]] = None) -> None:
           'px column\'s size, published FLOPs at 224 px; p: the paper\'s figure')
     print('| ' + ' | '.join(header) + ' |')
     print('|' + ' --- |' * len(header))
+    unconverted = []
     for entry in args.entries:
         row = report_row(entry, args)
         cells = [format_cell(name, row.get(name)) for name in names]
@@ -265,6 +269,10 @@ def main(argv: Optional[List[str]] = None) -> None:
             cells = [cell + ' p' if 'mmpretrain' in name and cell != '-' else cell
                      for name, cell in zip(names, cells)]
         print('| ' + ' | '.join([entry.name] + cells) + ' |', flush=True)
+        if entry.torchvision and row['max abs diff'] is None:
+            unconverted.append(entry.torchvision.name)
+    if unconverted:
+        print(f'max abs diff "-": torchvision_to_zoo.py has no converter for {unconverted}')
 
 
 if __name__ == '__main__':

@@ -5,14 +5,17 @@ data_root = 'data/shapes/coco/'
 classes = ('rectangle', 'ellipse', 'triangle')  # zoo.datasets.synthetic.SHAPE_CLASSES
 metainfo = dict(classes=classes)
 
+img_scale = (256, 256)  # the generator's default size: Resize records the scale factor
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),

@@ -99,6 +99,7 @@ class SSDVGG(BaseBackbone):
                                 bias=True, **cfgs),
                 fc7=ConvNormAct(self.fc_channels, self.fc_channels, 1, bias=True, **cfgs)))
         self._set_stages(stages, self.widths + (self.fc_channels, ))
+        self.register_load_state_dict_pre_hook(self._rename_mmdet_keys)
 
     @classmethod
     def mmdet_key_mapping(cls, depth: int = 16) -> Dict[str, str]:
@@ -124,18 +125,21 @@ class SSDVGG(BaseBackbone):
         mapping[f'features.{index + 3}'] = 'layer6.fc7.0'
         return mapping
 
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
-        # Accept mmdet's (and torchvision's) `features.{i}` names: rename them in place, before
-        # the children read their keys, so that mmdet's SSD300 checkpoints and its
-        # `open-mmlab://vgg16_caffe` initialisation load as they are. mmdet's SSDVGG has no
-        # norm layers, so a VGG-BN layout is left alone.
-        if self.norm_cfg is None:
-            mapping = self.mmdet_key_mapping(self.depth)
-            for key in [k for k in state_dict if k.startswith(prefix + 'features.')]:
-                module, _, param = key[len(prefix):].rpartition('.')
-                if module in mapping:
-                    state_dict[f'{prefix}{mapping[module]}.{param}'] = state_dict.pop(key)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+    def _rename_mmdet_keys(self, module: nn.Module, state_dict: dict, prefix: str,
+                           *args) -> None:
+        """Load-time hook: accept mmdet's (and torchvision's) ``features.{i}`` names.
+
+        They are renamed in place before the children read their keys, so that mmdet's SSD300
+        checkpoints and its ``open-mmlab://vgg16_caffe`` initialisation load as they are (also
+        through zoo's ``Pretrained``, which runs load hooks before comparing shapes). mmdet's
+        SSDVGG has no norm layers, so a VGG-BN layout is left alone."""
+        if self.norm_cfg is not None:
+            return
+        mapping = self.mmdet_key_mapping(self.depth)
+        for key in [k for k in state_dict if k.startswith(prefix + 'features.')]:
+            name, _, param = key[len(prefix):].rpartition('.')
+            if name in mapping:
+                state_dict[f'{prefix}{mapping[name]}.{param}'] = state_dict.pop(key)
 
 
 __all__ = ['SSDVGG']
