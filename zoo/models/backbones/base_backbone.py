@@ -90,6 +90,22 @@ class BaseBackbone(BaseModule):
                              f'got {self.frozen_stages}')
         self._freeze_stages()
 
+    def parse_arch(self, arch: Union[str, dict]) -> dict:
+        """A row of the family's ``arch_settings`` by name, or a custom row given as a dict
+        with exactly the family's ``arch_keys`` (for families whose rows have several fields,
+        as ViT's and Swin's)."""
+        if isinstance(arch, str):
+            if arch.lower() not in self.arch_settings:
+                raise ValueError(f'{type(self).__name__}: arch {arch!r} is not one of '
+                                 f'{list(self.arch_settings)} (or a dict with keys '
+                                 f'{list(self.arch_keys)})')
+            return dict(self.arch_settings[arch.lower()])
+        if not isinstance(arch, dict) or set(arch) != set(self.arch_keys):
+            raise ValueError(f'{type(self).__name__}: arch {arch!r} is neither one of '
+                             f'{list(self.arch_settings)} nor a dict with exactly the keys '
+                             f'{list(self.arch_keys)}')
+        return dict(arch)
+
     @property
     def num_stages(self) -> int:
         return len(self.stage_names)

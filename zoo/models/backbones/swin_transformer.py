@@ -169,8 +169,11 @@ class SwinTransformer(BaseBackbone):
                           bias=0.0),
                  ]):
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
-        self.arch = self._parse_arch(arch)
+        self.arch = self.parse_arch(arch)
         depths, num_heads = self.arch['depths'], self.arch['num_heads']
+        if len(depths) != len(num_heads):
+            raise ValueError(f'{type(self).__name__}: arch depths {depths} and num_heads '
+                             f'{num_heads} differ in length')
         self.in_channels = in_channels
         self.window_size = window_size
         channels = [self.arch['embed_dims'] * 2**i for i in range(len(depths))]
@@ -192,22 +195,6 @@ class SwinTransformer(BaseBackbone):
         for i in self.out_indices:
             self.add_module(f'norm{i}', build_channel_last_norm(norm_cfg, channels[i]))
         self._freeze_stages()
-
-    def _parse_arch(self, arch: Union[str, dict]) -> dict:
-        if isinstance(arch, str):
-            if arch.lower() not in self.arch_settings:
-                raise ValueError(f'{type(self).__name__}: arch {arch!r} is not one of '
-                                 f'{list(self.arch_settings)} (or a dict with keys '
-                                 f'{list(self.arch_keys)})')
-            return dict(self.arch_settings[arch.lower()])
-        if not isinstance(arch, dict) or set(arch) != set(self.arch_keys):
-            raise ValueError(f'{type(self).__name__}: arch {arch!r} is neither one of '
-                             f'{list(self.arch_settings)} nor a dict with exactly the keys '
-                             f'{list(self.arch_keys)}')
-        if len(arch['depths']) != len(arch['num_heads']):
-            raise ValueError(f'{type(self).__name__}: arch depths {arch["depths"]} and '
-                             f'num_heads {arch["num_heads"]} differ in length')
-        return dict(arch)
 
     def frozen_modules(self) -> List[nn.Module]:
         modules = super().frozen_modules()

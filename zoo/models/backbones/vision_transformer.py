@@ -139,7 +139,7 @@ class VisionTransformer(BaseBackbone):
                           bias=0.0),
                  ]):
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
-        self.arch = self._parse_arch(arch)
+        self.arch = self.parse_arch(arch)
         if out_type not in self.OUT_TYPES:
             raise ValueError(f'{type(self).__name__}: out_type {out_type!r} is not one of '
                              f'{self.OUT_TYPES}')
@@ -178,19 +178,6 @@ class VisionTransformer(BaseBackbone):
             if out_type == 'avg_featmap' else None
         self._set_stages(layers, [embed_dims] * num_layers,
                          stem=dict(patch_embed=PatchEmbed(in_channels, embed_dims, patch_size)))
-
-    def _parse_arch(self, arch: Union[str, dict]) -> Dict[str, int]:
-        if isinstance(arch, str):
-            if arch.lower() not in self.arch_settings:
-                raise ValueError(f'{type(self).__name__}: arch {arch!r} is not one of '
-                                 f'{list(self.arch_settings)} (or a dict with keys '
-                                 f'{list(self.arch_keys)})')
-            return dict(self.arch_settings[arch.lower()])
-        if not isinstance(arch, dict) or set(arch) != set(self.arch_keys):
-            raise ValueError(f'{type(self).__name__}: arch {arch!r} is neither one of '
-                             f'{list(self.arch_settings)} nor a dict with exactly the keys '
-                             f'{list(self.arch_keys)}')
-        return dict(arch)
 
     def frozen_modules(self) -> List[nn.Module]:
         modules = super().frozen_modules()
