@@ -5,6 +5,7 @@ from torch import nn
 from zoo.registry import MODELS
 from ..layers import ConvNormAct, DepthwiseSeparableConv, make_divisible
 from .base_backbone import BaseBackbone
+from .mobilenet_utils import check_width_and_stem
 
 
 @MODELS.register_module()
@@ -77,10 +78,7 @@ class MobileNetV1(BaseBackbone):
                  ],
                  plugins: Optional[List[dict]] = None):
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg, plugins=plugins)
-        if widen_factor <= 0:
-            raise ValueError(f'MobileNetV1: widen_factor must be positive, got {widen_factor}')
-        if stem_stride not in (1, 2):
-            raise ValueError(f'MobileNetV1: stem_stride must be 1 or 2, got {stem_stride}')
+        check_width_and_stem(type(self).__name__, widen_factor, stem_stride)
         self.widen_factor = widen_factor
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
 

@@ -5,6 +5,7 @@ from torch import nn
 from zoo.registry import MODELS
 from ..layers import ConvNormAct, InvertedResidual, make_divisible
 from .base_backbone import BaseBackbone
+from .mobilenet_utils import check_width_and_stem
 
 
 @MODELS.register_module()
@@ -99,10 +100,7 @@ class MobileNetV3(BaseBackbone):
         if arch not in self.arch_settings:
             raise ValueError(f'MobileNetV3: arch {arch!r} is not one of '
                              f'{sorted(self.arch_settings)}')
-        if widen_factor <= 0:
-            raise ValueError(f'MobileNetV3: widen_factor must be positive, got {widen_factor}')
-        if stem_stride not in (1, 2):
-            raise ValueError(f'MobileNetV3: stem_stride must be 1 or 2, got {stem_stride}')
+        check_width_and_stem(type(self).__name__, widen_factor, stem_stride)
         self.arch = arch
         self.widen_factor = widen_factor
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg)
