@@ -106,3 +106,31 @@ def test_config_trains_a_step_and_predicts(path, shapes):
         boxes = sample.pred_instances.bboxes
         assert boxes.ndim == 2 and boxes.shape[1] == 4
         assert len(sample.pred_instances.scores) == len(sample.pred_instances.labels) == len(boxes)
+
+
+@pytest.mark.parametrize('path', DET_CONFIGS, ids=config_id)
+def test_feature_strides_match_the_prior_generators(path):
+    """Each head's priors are laid out for the strides of the feature maps it gets: a neck
+    that starts at the wrong backbone level (mmdet's FPN start_level=1 fed C3-C5) would put
+    every anchor at half its image position and still train, badly."""
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(path)
+    init_default_scope('mmdet')
+    cfg.model.backbone.pop('init_cfg', None)
+    model = MODELS.build(cfg.model).eval()
+    heads = [head for head in (getattr(model, 'rpn_head', None), getattr(model, 'bbox_head', None))
+             if hasattr(head, 'prior_generator')]
+    if not heads:
+        pytest.skip(f'{type(model).__name__} places no priors (DETR, YOLOv1)')
+    size = 320
+    with torch.no_grad():
+        feats = model.extract_feat(torch.zeros(1, 3, size, size))
+    for head in heads:
+        expected = [stride[0] if isinstance(stride, tuple) else stride
+                    for stride in head.prior_generator.strides]
+        actual = [size / feat.shape[-1] for feat in feats]
+        assert len(actual) == len(expected), (type(head).__name__, actual, expected)
+        for got, want in zip(actual, expected):
+            # SSD's last strides (100, 300) are made for 300 px, hence a tolerance below 2x
+            assert 0.75 < got / want < 1.34, f'{type(head).__name__}: feature strides ' \
+                f'{actual} vs prior strides {expected}'

@@ -22,7 +22,7 @@ import torch
 from mmengine.config import Config
 from torch import Tensor
 
-from zoo.models.backbones import MobileNetV2, MobileNetV3
+from zoo.models.backbones import VGG, AlexNet, MobileNetV2, MobileNetV3
 from zoo.models.builder import build_model_from_cfg
 from zoo.utils import register_all_modules
 
@@ -32,6 +32,9 @@ StateDict = Dict[str, Tensor]
 CONFIG_DIR = REPO_ROOT / 'configs' / '_base_' / 'models'
 # torchvision model name -> the zoo config whose model holds the converted weights
 CONFIGS: Dict[str, Path] = {
+    'alexnet': CONFIG_DIR / 'alexnet.py',
+    **{f'vgg{depth}{bn}': CONFIG_DIR / f'vgg{depth}{bn.strip("_")}.py'
+       for depth in (11, 13, 16, 19) for bn in ('', '_bn')},
     'googlenet': CONFIG_DIR / 'googlenet.py',
     'mobilenet_v2': CONFIG_DIR / 'mobilenet-v2.py',
     'mobilenet_v3_small': CONFIG_DIR / 'mobilenet-v3-small.py',
@@ -77,6 +80,45 @@ def rename(state: StateDict, rules: List[Tuple[str, str]]) -> StateDict:
                 break
         out[key] = value
     return out
+
+
+# torchvision's AlexNet and VGG classifiers: the Linear layers sit at these indices
+CLASSIFIER_LINEARS = {'alexnet': (1, 4, 6), 'vgg': (0, 3, 6)}
+
+
+def classifier_rules(linear_indices: Tuple[int, ...]) -> List[Tuple[str, str]]:
+    """torchvision's ``classifier.<i>`` Linear layers -> ``StackedLinearClsHead``'s
+    ``head.layers.<0, 3, 6>`` (Linear, ReLU, Dropout per hidden layer)."""
+    return [(rf'^classifier\.{i}\.', f'head.layers.{3 * k}.')
+            for k, i in enumerate(linear_indices)]
+
+
+@converter('alexnet')
+def convert_alexnet(name: str, state: StateDict) -> StateDict:
+    """``features.<i>``: per stage a convolution, its ReLU and (stages 1, 2, 5) a max pool, in
+    :attr:`AlexNet.stage_settings` order -> ``layer<k>.0.0`` (the stage's ConvNormAct conv)."""
+    rules, index = [], 0
+    for k, (*_, with_pool) in enumerate(AlexNet.stage_settings):
+        rules.append((rf'^features\.{index}\.', f'backbone.layer{k + 1}.0.0.'))
+        index += 2 + with_pool
+    return rename(state, rules + classifier_rules(CLASSIFIER_LINEARS['alexnet']))
+
+
+@converter(*(f'vgg{depth}{bn}' for depth in VGG.arch_settings for bn in ('', '_bn')))
+def convert_vgg(name: str, state: StateDict) -> StateDict:
+    """``features.<i>``: per convolution conv, [BatchNorm,] ReLU, per stage a final max pool, in
+    :attr:`VGG.arch_settings` order -> ``layer<k>.<j>.0`` (conv) and ``.1`` (norm)."""
+    with_bn = name.endswith('_bn')
+    depth = int(re.match(r'vgg(\d+)', name)[1])
+    rules, index = [], 0
+    for k, num_convs in enumerate(VGG.arch_settings[depth]):
+        for j in range(num_convs):
+            rules.append((rf'^features\.{index}\.', f'backbone.layer{k + 1}.{j}.0.'))
+            if with_bn:
+                rules.append((rf'^features\.{index + 1}\.', f'backbone.layer{k + 1}.{j}.1.'))
+            index += 3 if with_bn else 2
+        index += 1  # the stage's max pool
+    return rename(state, rules + classifier_rules(CLASSIFIER_LINEARS['vgg']))
 
 
 @converter('mobilenet_v2')
