@@ -1,6 +1,6 @@
 # RetinaNet with zoo's ResNet-18 and zoo's FPN, trained from scratch on the synthetic shapes
 # (3 classes, 192 px) on a 2-core CPU in under 15 minutes: a narrower pyramid and head (128
-# channels, 2 convs instead of COCO's 256 x 4), AdamW, 5 epochs.
+# channels, 2 convs instead of COCO's 256 x 4), AdamW at lr 2e-3, 5 epochs.
 # tools/analysis_tools/train_shapes_detectors.py trains it and reports pycocotools' mAP.
 _base_ = [
     'mmdet::_base_/models/retinanet_r50_fpn.py',
@@ -19,4 +19,5 @@ model = dict(
     neck=dict(type='zoo.FPN', in_channels=[128, 256, 512], out_channels=128, start_level=0),
     bbox_head=dict(num_classes=3, in_channels=128, feat_channels=128, stacked_convs=2))
 
+optim_wrapper = dict(optimizer=dict(lr=2e-3))
 default_hooks = dict(logger=dict(interval=25), checkpoint=dict(type='zoo.SafeCheckpointHook'))
