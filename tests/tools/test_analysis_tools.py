@@ -37,3 +37,28 @@ def test_benchmark_without_a_torchvision_counterpart():
                       '--warmup', '1', '--mode', 'infer')
     assert 'torchvision has no model of this architecture' in result.stdout
     assert re.search(r'\| infer \| [\d.]+ \|', result.stdout)
+
+
+@pytest.mark.slow
+def test_benchmark_of_a_detection_config_adds_mmdet_parts_and_torchvision():
+    result = run_tool('tools/analysis_tools/benchmark.py',
+                      'configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', '--shape', '64',
+                      '--batch-size', '1', '--iters', '1', '--rounds', '1', '--warmup', '1')
+    header = ('| mode | zoo images/s | mmdet parts images/s | torchvision fasterrcnn_resnet50_fpn '
+              'images/s | zoo / mmdet parts | zoo / torchvision |')
+    assert header in result.stdout, result.stdout
+    for mode in ('train', 'infer'):
+        (row, ) = [line for line in result.stdout.splitlines() if line.startswith(f'| {mode} ')]
+        zoo, mmdet, tv, to_mmdet, to_tv = (float(x) for x in re.findall(r'[\d.]+', row))
+        assert min(zoo, mmdet, tv) > 0
+        assert to_mmdet == pytest.approx(zoo / mmdet, rel=0.05)
+        assert to_tv == pytest.approx(zoo / tv, rel=0.05)
+
+
+@pytest.mark.slow  # a fresh interpreter imports torch and mmdet
+def test_benchmark_refuses_a_detection_input_size_the_pyramid_cannot_take():
+    result = run_tool('tools/analysis_tools/benchmark.py',
+                      'configs/retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py', '--shape', '100',
+                      check=False)
+    assert result.returncode != 0
+    assert '--shape 100: detection inputs must be a multiple of 32' in result.stderr

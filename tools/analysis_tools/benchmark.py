@@ -4,6 +4,14 @@ architecture, measured in the same run.
     python tools/analysis_tools/benchmark.py configs/resnet/resnet50_8xb32_in1k.py \
         --device cpu --batch-size 16 [--amp] [--channels-last] \
         [--variant model.backbone.frozen_stages=3]
+    python tools/analysis_tools/benchmark.py configs/faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py \
+        --shape 512 --batch-size 2
+
+A detection config (default scope mmdet) is timed beside the same config with mmdet's own
+backbone and neck in place of zoo's (``type='zoo.ResNet'`` -> ``'mmdet.ResNet'``, same
+arguments), and beside torchvision's R-50 FPN detector of the same kind (Faster R-CNN,
+RetinaNet) for orientation; each training step computes the detector's full loss on random
+images with ``BOXES_PER_IMAGE`` random boxes each, inference predicts boxes.
 
 Both models get the same random batch (already normalised, on the device): the figures are
 the networks' own speed, without data loading. Rounds alternate between the two models so
