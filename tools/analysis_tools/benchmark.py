@@ -286,7 +286,7 @@ def main() -> None:
     print('|' + ' --- |' * (header.count('|') - 1))
     for mode in modes:
         speeds = [b.images_per_second(mode) for b in benches]
-        row = f'| {mode} | ' + ' | '.join(f'{s:.1f}' for s in speeds)
+        row = f'| {mode} | ' + ' | '.join(f'{s:.1f}' if s >= 10 else f'{s:.2f}' for s in speeds)
         row += ''.join(f' | {speeds[i] / speeds[j]:.3f}' for _, i, j in ratios) + ' |'
         print(row)
 

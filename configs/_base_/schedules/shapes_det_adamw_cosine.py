@@ -1,5 +1,6 @@
 # Detectors from scratch on the synthetic shapes on a CPU: AdamW (no decay on norms and biases),
-# 100-iteration linear warm-up, cosine decay over 5 epochs, evaluation after each epoch.
+# 100-iteration linear warm-up, cosine decay over max_epochs, evaluation after each epoch. A
+# config that changes max_epochs restates param_scheduler too (its end is fixed here).
 max_epochs = 5
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 val_cfg = dict(type='ValLoop')
