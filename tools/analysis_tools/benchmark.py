@@ -120,6 +120,13 @@ class Bench:
         return self.batch_size / statistics.median(self.times[mode])
 
 
+def classifier_bench(name: str, model: nn.Module, forward: Callable, inputs: torch.Tensor,
+                     labels: torch.Tensor, args) -> Bench:
+    """A :class:`Bench` whose training loss is the cross-entropy of ``forward(inputs)``."""
+    return Bench(name, model, lambda: F.cross_entropy(forward(inputs).float(), labels),
+                 lambda: forward(inputs), args, inputs.shape[0])
+
+
 def classification_benches(cfg: Config, args, memory_format) -> Tuple[List[Bench], list]:
     """The zoo classifier, the ``--variant`` one, and torchvision's, on one random batch."""
     models = [('zoo', build_model_from_cfg(cfg))]
@@ -140,8 +147,7 @@ def classification_benches(cfg: Config, args, memory_format) -> Tuple[List[Bench
     for name, model in models:
         model = model.to(args.device, memory_format=memory_format)
         forward = model if name.startswith('torchvision') else partial(model, mode='tensor')
-        benches.append(Bench(name, model, lambda f=forward: F.cross_entropy(
-            f(inputs).float(), labels), lambda f=forward: f(inputs), args, args.batch_size))
+        benches.append(classifier_bench(name, model, forward, inputs, labels, args))
     ratios = [('zoo / torchvision', 0, len(benches) - 1)] if tv_name else []
     if args.variant:
         ratios.append(('variant / zoo', 1, 0))

@@ -134,18 +134,19 @@ def main_logits(output):
 def images_per_second(zoo_model: nn.Module, tv_model: Optional[nn.Module], size: int,
                       args: argparse.Namespace) -> Dict[str, Optional[float]]:
     """Training and inference images/s of both models, in alternating rounds."""
-    bench_cls = load_tool('tools/analysis_tools/benchmark.py').Bench
+    classifier_bench = load_tool('tools/analysis_tools/benchmark.py').classifier_bench
     inputs = torch.randn(args.batch_size, 3, size, size, device=args.device)
     labels = torch.randint(0, 1000, (args.batch_size, ), device=args.device)
     zoo_model = zoo_model.to(args.device)
-    benches = [bench_cls('zoo', zoo_model, lambda x: zoo_model(x, mode='tensor'), args, inputs,
-                         labels)]
+    benches = [classifier_bench('zoo', zoo_model, lambda x: zoo_model(x, mode='tensor'),
+                                inputs, labels, args)]
     if tv_model is not None:
         tv_model = tv_model.to(args.device)
         # GoogLeNet returns its auxiliary logits too in training (and computes them, while
         # the zoo's 'tensor' mode does not): the loss takes the main logits
-        benches.append(bench_cls('torchvision', tv_model,
-                                 lambda x: main_logits(tv_model(x)), args, inputs, labels))
+        benches.append(classifier_bench('torchvision', tv_model,
+                                        lambda x: main_logits(tv_model(x)), inputs, labels,
+                                        args))
     speeds: Dict[str, Optional[float]] = {}
     for mode in ('train', 'infer'):
         for bench in benches:
