@@ -58,7 +58,7 @@ def test_benchmark_of_a_detection_config_adds_mmdet_parts_and_torchvision():
 @pytest.mark.slow  # a fresh interpreter imports torch and mmdet
 def test_benchmark_refuses_a_detection_input_size_the_pyramid_cannot_take():
     result = run_tool('tools/analysis_tools/benchmark.py',
-                      'configs/retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py', '--shape', '100',
-                      check=False)
+                      'configs/retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py',
+                      '--shape', '100', check=False)
     assert result.returncode != 0
     assert '--shape 100: detection inputs must be a multiple of 32' in result.stderr

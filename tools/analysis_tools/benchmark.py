@@ -38,7 +38,7 @@ from mmengine.registry import init_default_scope
 from torch import nn
 
 from zoo.models import build_model_from_cfg, input_channels
-from zoo.models.torchvision_counterpart import torchvision_counterpart
+from zoo.models.torchvision_counterpart import torchvision_counterpart, torchvision_regularisation
 from zoo.utils import register_all_modules
 
 # Detection: torchvision's R-50 FPN detector of the same kind, timed for orientation
@@ -137,7 +137,9 @@ def classification_benches(cfg: Config, args, memory_format) -> Tuple[List[Bench
     num_classes = cfg.model.head.num_classes
     tv_name: Optional[str] = torchvision_counterpart(cfg.model)
     if tv_name is not None:
-        tv_model = torchvision.models.get_model(tv_name, weights=None, num_classes=num_classes)
+        # with the config's dropout and stochastic depth, so that both do the same work
+        tv_model = torchvision.models.get_model(tv_name, weights=None, num_classes=num_classes,
+                                                **torchvision_regularisation(cfg.model))
         models.append((f'torchvision {tv_name}', tv_model))
     inputs = torch.randn(args.batch_size, input_channels(models[0][1]), args.shape, args.shape,
                          device=args.device).contiguous(memory_format=memory_format)

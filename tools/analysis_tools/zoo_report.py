@@ -42,6 +42,7 @@ from mmengine.runner import Runner, load_checkpoint
 from torch import nn
 
 from zoo.models import build_model_from_cfg
+from zoo.models.torchvision_counterpart import torchvision_regularisation
 from zoo.utils import register_all_modules
 from zoo.utils.metafile import MetafileModel, count_published_parameters, load_all_metafiles
 
@@ -190,7 +191,8 @@ def report_row(entry: MetafileModel, args: argparse.Namespace) -> Dict[str, Opti
     tv_model = None
     size = args.shape
     if tv is not None:
-        tv_model = torchvision.models.get_model(tv.name, weights=None)
+        tv_model = torchvision.models.get_model(tv.name, weights=None,
+                                                **torchvision_regularisation(cfg.model))
         # torchvision's ViT takes its training size only: the whole row uses it
         size = getattr(tv_model, 'image_size', args.shape)
     row = {

@@ -40,3 +40,24 @@ def torchvision_counterpart(model_cfg: dict) -> Optional[str]:
                                                                 'base'):
         return f'swin_{arch[0]}'
     return None
+
+
+def torchvision_regularisation(model_cfg: dict) -> dict:
+    """Arguments for torchvision's counterpart that give it the zoo config's dropout and
+    stochastic depth, so that a training step of each does the same work (mmpretrain's ViT-B
+    recipe has dropout 0.1 where torchvision's ``vit_b_16()`` has none).
+
+    Example:
+        >>> torchvision_regularisation(dict(backbone=dict(type='VisionTransformer', arch='b',
+        ...                                               drop_rate=0.1)))
+        {'dropout': 0.1, 'attention_dropout': 0.0}
+    """
+    backbone = model_cfg['backbone']
+    kind = backbone['type'].split('.')[-1]
+    if kind not in ('VisionTransformer', 'SwinTransformer'):
+        return {}
+    kwargs = dict(dropout=backbone.get('drop_rate', 0.0),
+                  attention_dropout=backbone.get('attn_drop_rate', 0.0))
+    if kind == 'SwinTransformer':  # torchvision's ViT has no stochastic depth
+        kwargs['stochastic_depth_prob'] = backbone.get('drop_path_rate', 0.1)
+    return kwargs
