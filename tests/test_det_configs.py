@@ -80,15 +80,20 @@ def test_configs_are_found():
             'ssd/ssd300_coco.py', 'detr/detr_r50_8xb2-150e_coco.py'} <= names
 
 
+def build_detector(cfg: Config) -> torch.nn.Module:
+    """The config's model, built in mmdet's scope, without the backbone's pretrained weights
+    (the user's to download; everything else is the config's own)."""
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    cfg.model.backbone.pop('init_cfg', None)
+    return MODELS.build(cfg.model)
+
+
 @pytest.mark.parametrize('path', DET_CONFIGS, ids=config_id)
 def test_config_trains_a_step_and_predicts(path, shapes):
-    from mmdet.registry import MODELS
     cfg = Config.fromfile(path)  # custom_imports bring zoo in
-    init_default_scope('mmdet')
-    # Pretrained weights are the user's to download; everything else is the config's own.
-    cfg.model.backbone.pop('init_cfg', None)
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    model = build_detector(cfg)
     assert type(model.backbone).__module__.startswith('zoo.'), type(model.backbone)
 
     model.train()
@@ -113,11 +118,7 @@ def test_feature_strides_match_the_prior_generators(path):
     """Each head's priors are laid out for the strides of the feature maps it gets: a neck
     that starts at the wrong backbone level (mmdet's FPN start_level=1 fed C3-C5) would put
     every anchor at half its image position and still train, badly."""
-    from mmdet.registry import MODELS
-    cfg = Config.fromfile(path)
-    init_default_scope('mmdet')
-    cfg.model.backbone.pop('init_cfg', None)
-    model = MODELS.build(cfg.model).eval()
+    model = build_detector(Config.fromfile(path)).eval()
     heads = [head for head in (getattr(model, 'rpn_head', None), getattr(model, 'bbox_head', None))
              if hasattr(head, 'prior_generator')]
     if not heads:

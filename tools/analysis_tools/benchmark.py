@@ -131,9 +131,8 @@ def classification_benches(cfg: Config, args, memory_format) -> Tuple[List[Bench
     """The zoo classifier, the ``--variant`` one, and torchvision's, on one random batch."""
     models = [('zoo', build_model_from_cfg(cfg))]
     if args.variant:
-        variant_cfg = cfg.copy()
-        variant_cfg.merge_from_dict(args.variant)
-        models.append((variant_name(args.variant), build_model_from_cfg(variant_cfg)))
+        models.append((variant_name(args.variant),
+                       build_model_from_cfg(with_overrides(cfg, args.variant))))
     num_classes = cfg.model.head.num_classes
     tv_name: Optional[str] = torchvision_counterpart(cfg.model)
     if tv_name is not None:
@@ -174,7 +173,7 @@ def with_mmdet_parts(model_cfg: dict) -> Optional[dict]:
 def detection_counterpart(model_cfg: dict) -> Optional[str]:
     """torchvision's detector of the same kind (R-50 FPN), for orientation, or None."""
     backbone = model_cfg.get('backbone', {})
-    if backbone.get('depth') != 50 or model_cfg.get('neck', {}).get('type', '')[-3:] != 'FPN':
+    if backbone.get('depth') != 50 or not model_cfg.get('neck', {}).get('type', '').endswith('FPN'):
         return None
     return DETECTION_COUNTERPARTS.get(model_cfg['type'].split('.')[-1])
 
@@ -212,9 +211,8 @@ def detection_benches(cfg: Config, args, memory_format) -> Tuple[List[Bench], li
         raise ValueError(f'--shape {args.shape}: detection inputs must be a multiple of 32')
     models = [('zoo', MODELS.build(cfg.model))]
     if args.variant:
-        variant_cfg = cfg.copy()
-        variant_cfg.merge_from_dict(args.variant)
-        models.append((variant_name(args.variant), MODELS.build(variant_cfg.model)))
+        models.append((variant_name(args.variant),
+                       MODELS.build(with_overrides(cfg, args.variant).model)))
     mmdet_cfg = with_mmdet_parts(cfg.model)
     if mmdet_cfg is None:
         raise ValueError(f'{args.config}: the model has no zoo backbone or neck to compare')
@@ -260,6 +258,13 @@ def detection_num_classes(model_cfg: dict) -> int:
 
 def variant_name(variant: dict) -> str:
     return 'zoo ' + ','.join(f'{k}={v}' for k, v in variant.items())
+
+
+def with_overrides(cfg: Config, overrides: dict) -> Config:
+    """A copy of ``cfg`` with ``--variant``'s ``KEY=VALUE`` overrides merged in."""
+    variant_cfg = cfg.copy()
+    variant_cfg.merge_from_dict(overrides)
+    return variant_cfg
 
 
 def main() -> None:

@@ -8,9 +8,8 @@ By default it trains RetinaNet and Faster R-CNN (zoo ResNet-18 + zoo FPN; 6 epoc
 and 4 at 192 px on 1000 images: their configs say why they are this small) one after the other
 and prints a markdown table: training wall time (the training loop alone: validation is
 switched off while training and run once afterwards), bbox mAP and mAP@0.5 on the 100 val
-images. It first writes
-the data set (``make_shapes_dataset.py --out data/shapes --num-train 1000 --num-val 100``) if
-it is not there. The exit status is 1 when a model misses the mAP@0.5 target or the time limit.
+images. It first writes the data set (``make_shapes_dataset.py --out data/shapes --num-train
+1000 --num-val 100``) if it is not there. The exit status is 1 when a model misses the mAP@0.5 target or the time limit.
 Run it on a quiet machine: the time is the machine's, not the model's.
 """
 import argparse
@@ -22,6 +21,8 @@ from typing import Dict, List
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+
+from zoo.datasets.synthetic import make_shapes_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIGS = [
@@ -83,8 +84,6 @@ def report(rows: List[tuple], target: float, time_limit: float) -> bool:
 def main() -> int:
     args = parse_args()
     os.chdir(REPO_ROOT)  # the configs' data_root is relative to the repository
-    sys.path.insert(0, str(REPO_ROOT))
-    from zoo.datasets.synthetic import make_shapes_dataset
     make_shapes_dataset(**DATA)
     rows = [(config, train_and_test(config, Path(args.work_dir), args.cfg_options))
             for config in args.configs]
