@@ -22,7 +22,7 @@ def config_id(path: Path) -> str:
 
 @pytest.fixture(scope='module')
 def shapes(tmp_path_factory) -> Path:
-    from zoo.datasets.synthetic import make_shapes_dataset
+    from zoo.det.synthetic import make_shapes_dataset
     out = tmp_path_factory.mktemp('det') / 'shapes'
     make_shapes_dataset(str(out), num_train=2, num_val=2, img_size=128, seed=0)
     return out / 'coco'
@@ -62,7 +62,7 @@ def shrink_pipeline(pipeline, max_side: int = 320):
 
 
 def shapes_loader(cfg_loader: dict, coco_root: Path, split: str):
-    from zoo.datasets.synthetic import SHAPE_CLASSES
+    from zoo.det.synthetic import SHAPE_CLASSES
     dataset = dict(
         type='CocoDataset', data_root=str(coco_root), metainfo=dict(classes=SHAPE_CLASSES),
         ann_file=f'annotations/instances_{split}.json', data_prefix=dict(img=f'{split}/'),

@@ -3,7 +3,7 @@
 # extra levels. zoo.SSDVGG reads mmdet's caffe VGG-16 checkpoint keys as they are.
 _base_ = 'mmdet::ssd/ssd300_coco.py'
 # zoo.SSDHead is mmdet's SSDHead with mmdet 3.3.0's prediction bug fixed (mmdet#11780).
-custom_imports = dict(imports=['zoo', 'zoo.models.dense_heads'], allow_failed_imports=False)
+custom_imports = dict(imports=['zoo', 'zoo.det'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(

@@ -8,9 +8,9 @@
 # Measured (one H200, 3750 iterations in about 3 min 20 s beside two other runs): bbox mAP
 # 0.450, mAP@0.5 0.784 on the 50 val images. On a 2-core CPU the same run takes hours.
 _base_ = 'mmdet::_base_/default_runtime.py'
-custom_imports = dict(imports=['zoo', 'zoo.models.detectors'], allow_failed_imports=False)
+custom_imports = dict(imports=['zoo', 'zoo.det'], allow_failed_imports=False)
 
-classes = ('rectangle', 'ellipse', 'triangle')  # zoo.datasets.synthetic.SHAPE_CLASSES
+classes = ('rectangle', 'ellipse', 'triangle')  # zoo.det.synthetic.SHAPE_CLASSES
 data_root = 'data/shapes/coco/'
 input_size = (256, 256)
 

@@ -2,9 +2,9 @@
 # paper's 20 ImageNet-pretrained conv layers: the paper's Pascal VOC 2007+2012 recipe, 448x448
 # input, 7x7 grid, 2 boxes per cell, 135 epochs at 64 images a step (8 GPUs x 8).
 _base_ = ['mmdet::_base_/datasets/voc0712.py', 'mmdet::_base_/default_runtime.py']
-# zoo.models.detectors registers zoo.YOLOV1 and zoo.YOLOV1Head (they import mmdet, so plain
+# zoo.det registers zoo.YOLOV1 and zoo.YOLOV1Head (they import mmdet, so plain
 # `import zoo` leaves them out).
-custom_imports = dict(imports=['zoo', 'zoo.models.detectors'], allow_failed_imports=False)
+custom_imports = dict(imports=['zoo', 'zoo.det'], allow_failed_imports=False)
 
 input_size = (448, 448)
 data_preprocessor = dict(

@@ -8,9 +8,9 @@ from mmdet.registry import DATASETS as MMDET_DATASETS
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from zoo.datasets.det import CocoDataset, VOCDataset, YOLODataset
-from zoo.datasets.det_formats import InvalidAnnotationError
-from zoo.datasets.synthetic import SHAPE_CLASSES, make_shapes_dataset
+from zoo.det.datasets import CocoDataset, VOCDataset, YOLODataset
+from zoo.det.formats import InvalidAnnotationError
+from zoo.det.synthetic import SHAPE_CLASSES, make_shapes_dataset
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),

@@ -7,13 +7,13 @@ import cv2
 import numpy as np
 import pytest
 
-from zoo.datasets.det_formats import (AnnotationChecker, DetectionSplit, ImageRecord,
+from zoo.det.formats import (AnnotationChecker, DetectionSplit, ImageRecord,
                                       InvalidAnnotationError, box_from_voc, box_from_yolo,
                                       checked_box, coco_dict, convert_dataset, image_size,
                                       read_coco, read_split, read_voc, read_yolo, voc_from_box,
                                       write_split, yolo_from_box, yolo_label_path)
-from zoo.datasets.det_formats.yolo import format_yolo_number
-from zoo.datasets.synthetic import make_shapes_dataset
+from zoo.det.formats.yolo import format_yolo_number
+from zoo.det.synthetic import make_shapes_dataset
 
 
 @pytest.fixture(scope='module')

@@ -6,10 +6,10 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from zoo.datasets.det_formats import list_files, read_split
-from zoo.datasets.synthetic import (SHAPE_CLASSES, draw_shapes_sample, generate_shapes,
+from zoo.det.formats import list_files, read_split
+from zoo.det.synthetic import (SHAPE_CLASSES, draw_shapes_sample, generate_shapes,
                                     make_shapes_dataset)
-from zoo.datasets.synthetic import shapes as shapes_module
+from zoo.det.synthetic import shapes as shapes_module
 
 TINY = dict(num_train=10, num_val=6, img_size=(96, 64), seed=3)
 

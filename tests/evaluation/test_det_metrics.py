@@ -15,9 +15,9 @@ from mmdet.evaluation import CocoMetric, VOCMetric
 from mmengine.evaluator import Evaluator
 from mmengine.structures import InstanceData
 
-from zoo.datasets.det import CocoDataset, VOCDataset, YOLODataset
-from zoo.datasets.det_formats import DetectionSplit, ImageRecord, convert_dataset, write_split
-from zoo.datasets.synthetic import SHAPE_CLASSES, make_shapes_dataset
+from zoo.det.datasets import CocoDataset, VOCDataset, YOLODataset
+from zoo.det.formats import DetectionSplit, ImageRecord, convert_dataset, write_split
+from zoo.det.synthetic import SHAPE_CLASSES, make_shapes_dataset
 
 # serialize_data=False: mmengine's serialisation runs gc.collect(), half a second a data set.
 FAST = dict(test_mode=True, serialize_data=False)

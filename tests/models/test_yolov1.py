@@ -16,10 +16,10 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
-import zoo.models.detectors  # noqa: F401  (registers YOLOV1 and YOLOV1Head)
+import zoo.det  # noqa: F401  (registers YOLOV1 and YOLOV1Head)
 from tests.conftest import REPO_ROOT
-from zoo.datasets.synthetic import SHAPE_CLASSES, make_shapes_dataset
-from zoo.models.dense_heads import YOLOV1Head
+from zoo.det.synthetic import SHAPE_CLASSES, make_shapes_dataset
+from zoo.det.models.dense_heads import YOLOV1Head
 from zoo.registry import DATASETS, MODELS
 
 VOC_CONFIG = REPO_ROOT / 'configs/yolov1/yolov1_r50_8xb8-135e_voc0712.py'
@@ -324,14 +324,14 @@ def test_config_pulls_detection_in_only_through_custom_imports():
         assert 'mmdet' not in sys.modules, 'zoo.models imported mmdet'
         from mmengine.config import Config
         cfg = Config.fromfile({str(VOC_CONFIG)!r})
-        assert 'zoo.models.detectors' in sys.modules
+        assert 'zoo.det' in sys.modules
         from mmdet.registry import MODELS
         print(MODELS.get(cfg.model.type).__module__, MODELS.get(cfg.model.bbox_head.type).__name__)
     ''')
     result = subprocess.run([sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ['zoo.models.detectors.yolov1', 'YOLOV1Head']
+    assert result.stdout.split() == ['zoo.det.models.detectors.yolov1', 'YOLOV1Head']
 
 
 def test_shapes_config_trains_and_evaluates_through_mmdet_data_and_metric(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_tool
-from zoo.datasets.det_formats import read_split
+from zoo.det.formats import read_split
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools/dataset_converters'
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.conftest import REPO_ROOT
-from zoo.datasets.synthetic import make_shapes_dataset
+from zoo.det.synthetic import make_shapes_dataset
 
 pytestmark = pytest.mark.slow  # about 20 s a detector
 

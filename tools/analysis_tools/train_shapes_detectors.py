@@ -22,7 +22,7 @@ from typing import Dict, List
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from zoo.datasets.synthetic import make_shapes_dataset
+from zoo.det.synthetic import make_shapes_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIGS = [

@@ -2,7 +2,7 @@
 
 Every split of SRC (or those named by ``--splits``) is read, checked and written to DST in the
 other format, images included (hard-linked where the file system allows, else copied).
-Layouts (see ``zoo.datasets.det_formats``)::
+Layouts (see ``zoo.det.formats``)::
 
     coco: annotations/instances_<split>.json, <split>/<file_name>
     voc:  Annotations/<id>.xml, JPEGImages/<id>.jpg, ImageSets/Main/<split>.txt, classes.txt
@@ -31,7 +31,7 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-from zoo.datasets.det_formats import (FORMATS, InvalidAnnotationError, convert_dataset,
+from zoo.det.formats import (FORMATS, InvalidAnnotationError, convert_dataset,
                                       read_class_names)
 
 

@@ -3,7 +3,7 @@
 Every image holds 1-5 coloured rectangles, ellipses and triangles (the 3 classes) on a
 textured background (noise, a gradient or stripes), with the exact tight box of each shape.
 The same arguments give the same files, byte for byte; image ``i`` depends only on the seed,
-the split and ``i``. Layout (see ``zoo.datasets.synthetic.shapes``)::
+the split and ``i``. Layout (see ``zoo.det.synthetic.shapes``)::
 
     <out>/coco/annotations/instances_{train,val}.json   <out>/coco/{train,val}/*.jpg
     <out>/voc/Annotations/*.xml   <out>/voc/JPEGImages/*.jpg   <out>/voc/ImageSets/Main/*.txt
@@ -25,7 +25,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from zoo.datasets.synthetic import SHAPE_CLASSES, make_shapes_dataset
+from zoo.det.synthetic import SHAPE_CLASSES, make_shapes_dataset
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

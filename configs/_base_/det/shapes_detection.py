@@ -2,7 +2,7 @@
 #     python tools/dataset_converters/make_shapes_dataset.py --out data/shapes --num-train 1000
 dataset_type = 'CocoDataset'
 data_root = 'data/shapes/coco/'
-classes = ('rectangle', 'ellipse', 'triangle')  # zoo.datasets.synthetic.SHAPE_CLASSES
+classes = ('rectangle', 'ellipse', 'triangle')  # zoo.det.synthetic.SHAPE_CLASSES
 metainfo = dict(classes=classes)
 
 # 192 px (the generator draws 256 px): a CPU trains a detector on it in minutes; Resize records

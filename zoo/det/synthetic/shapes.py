@@ -10,7 +10,7 @@ Generation is deterministic: image ``i`` of a split depends only on ``(seed, spl
 first images of a larger set are those of a smaller one with the same seed.
 
 :func:`make_shapes_dataset` writes one set in all three formats at once (COCO, VOC, YOLO: see
-:mod:`zoo.datasets.det_formats`), each image stored once and hard-linked into the other two
+:mod:`zoo.det.formats`), each image stored once and hard-linked into the other two
 layouts where the file system allows::
 
     <out>/coco/annotations/instances_{train,val}.json   <out>/coco/{train,val}/*.jpg
@@ -29,7 +29,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from ..det_formats import (DetectionSplit, ImageRecord, atomic_output_dir, list_files,
+from ..formats import (DetectionSplit, ImageRecord, atomic_output_dir, list_files,
                            write_split)
 
 SHAPE_CLASSES = ('rectangle', 'ellipse', 'triangle')

@@ -1,7 +1,7 @@
 """Detection annotation formats (COCO JSON, Pascal VOC XML, YOLO text): read, check, write.
 
 Free of mmdet: the converters and the shapes generator use it without a detection stack,
-and zoo's detection datasets (:mod:`zoo.datasets.det`) parse their files with it.
+and zoo's detection datasets (:mod:`zoo.det.datasets`) parse their files with it.
 """
 from .annotations import (BOX_TOLERANCE, ON_ERROR_CHOICES, AnnotationChecker, DetectionSplit,
                           ImageRecord, InvalidAnnotationError, check_on_error, checked_box)

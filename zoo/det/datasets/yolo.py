@@ -4,8 +4,8 @@ from typing import Callable, List, Optional, Sequence, Union
 from mmdet.datasets.base_det_dataset import BaseDetDataset
 
 from zoo.registry import DATASETS
-from ..det_formats import AnnotationChecker, check_on_error, read_class_names
-from ..det_formats.yolo import read_image_list, read_yolo_image, scan_images
+from ..formats import AnnotationChecker, check_on_error, read_class_names
+from ..formats.yolo import read_image_list, read_yolo_image, scan_images
 from .utils import build_det_transforms
 
 

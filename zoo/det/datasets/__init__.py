@@ -3,7 +3,7 @@
 Not imported by ``zoo.datasets``, so that the classification path stays free of mmdet: a
 detection config imports it explicitly, beside ``zoo``::
 
-    custom_imports = dict(imports=['zoo', 'zoo.datasets.det'], allow_failed_imports=False)
+    custom_imports = dict(imports=['zoo', 'zoo.det'], allow_failed_imports=False)
     train_dataloader = dict(dataset=dict(type='zoo.YOLODataset', data_root='data/shapes/yolo/',
                                          ann_file='train.txt', ...))
 """

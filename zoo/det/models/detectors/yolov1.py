@@ -28,7 +28,7 @@ class YOLOV1(SingleStageDetector):
     Example:
         >>> import torch
         >>> from mmdet.structures import DetDataSample
-        >>> import zoo.models.detectors  # registers YOLOV1 and YOLOV1Head
+        >>> import zoo.det  # registers YOLOV1 and YOLOV1Head
         >>> detector = MODELS.build(dict(
         ...     type='YOLOV1',
         ...     backbone=dict(type='zoo.ResNet', depth=18, out_indices=(3, )),

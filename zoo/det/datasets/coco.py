@@ -5,8 +5,8 @@ from mmdet.datasets import CocoDataset as MMDetCocoDataset
 from mmengine.fileio import exists
 
 from zoo.registry import DATASETS
-from ..det_formats import AnnotationChecker, InvalidAnnotationError, check_on_error
-from ..det_formats.coco import checked_coco_box
+from ..formats import AnnotationChecker, InvalidAnnotationError, check_on_error
+from ..formats.coco import checked_coco_box
 from .utils import build_det_transforms
 
 
@@ -23,7 +23,7 @@ class CocoDataset(MMDetCocoDataset):
     exactly mmdet's samples:
 
     * ``on_error='raise'`` (default): the first problem raises
-      :class:`~zoo.datasets.det_formats.InvalidAnnotationError` naming the file, the
+      :class:`~zoo.det.formats.InvalidAnnotationError` naming the file, the
       annotation id and the image;
     * ``on_error='skip'``: the annotation (or, for a missing image file, the image) is
       dropped with a logged warning and counted in :attr:`skipped`.

@@ -4,7 +4,7 @@ from typing import List, Optional
 from mmdet.datasets import VOCDataset as MMDetVOCDataset
 
 from zoo.registry import DATASETS
-from ..det_formats import AnnotationChecker, check_on_error, read_voc_annotation
+from ..formats import AnnotationChecker, check_on_error, read_voc_annotation
 from .utils import build_det_transforms
 
 
@@ -15,7 +15,7 @@ class VOCDataset(MMDetVOCDataset):
     mmdet's ``XMLDataset`` (3.3) keeps a box whose ``xmax < xmin`` (a negative-size box
     reaches the loss), keeps boxes outside the image, truncates fractional coordinates, and
     does not look for the image files. This subclass parses each XML file with
-    :func:`zoo.datasets.det_formats.read_voc_annotation`, which validates every box, and
+    :func:`zoo.det.formats.read_voc_annotation`, which validates every box, and
     produces exactly mmdet's samples for valid files (same ``img_path``, ``img_id``,
     ``xml_path``, ``height``, ``width`` and ``instances``, in mmdet's coordinate convention:
     each VOC value minus 1):

@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..custom import IMG_EXTENSIONS
+from zoo.datasets.custom import IMG_EXTENSIONS
 from .annotations import (AnnotationChecker, DetectionSplit, ImageRecord, InvalidAnnotationError,
                           checked_box)
 from .files import image_size, read_class_names, write_class_names

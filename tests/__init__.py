@@ -1,0 +1,1 @@
+"""zoo test suite (a package, so that `tests.conftest` is this one even where a site-packages `tests` exists, as model-index, a dependency of mmpretrain, installs)."""
