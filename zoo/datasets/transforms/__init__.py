@@ -3,6 +3,7 @@ from mmcv.transforms import (CenterCrop, Normalize, RandomFlip, RandomGrayscale,
 
 from zoo.registry import TRANSFORMS
 from .formatting import PackClsInputs
+from .lens_distortion import LensDistortion, LensUndistort, RandomLensDistortion
 from .loading import ImageDecodeError, LoadImageFromFile
 from .photometric import ColorJitter
 from .processing import RandomCrop, RandomResizedCrop, ResizeEdge
@@ -16,5 +17,5 @@ for _transform in (CenterCrop, Normalize, RandomFlip, RandomGrayscale, RandomRes
 __all__ = [
     'CenterCrop', 'Normalize', 'RandomFlip', 'RandomGrayscale', 'RandomResize', 'Resize',
     'LoadImageFromFile', 'ImageDecodeError', 'RandomCrop', 'RandomResizedCrop', 'ResizeEdge',
-    'ColorJitter', 'PackClsInputs'
+    'ColorJitter', 'PackClsInputs', 'LensDistortion', 'LensUndistort', 'RandomLensDistortion'
 ]
