@@ -41,7 +41,7 @@ step() {
     local what=$1
     shift
     [ "${quiet:-0}" = 1 ] || echo ">>> $what"
-    echo "=== $what: $*" >>"$ZOO_SETUP_LOG"
+    echo "=== $(date +%T) $what: $*" >>"$ZOO_SETUP_LOG"
     if ! "$@" >>"$ZOO_SETUP_LOG" 2>&1; then
         echo "!!! failed: $what; the last lines of $ZOO_SETUP_LOG:" >&2
         tail -n 30 "$ZOO_SETUP_LOG" >&2
