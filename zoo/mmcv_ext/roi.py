@@ -11,6 +11,14 @@ from torch import Tensor
 from .unavailable import not_implemented
 
 
+def _same_dtype(features: Tensor, rois: Tensor):
+    """torchvision's kernels take one dtype; half features with float32 RoIs (mixed precision)
+    run in float32, as torchvision's own autocast wrapper does, not with rounded RoIs."""
+    if features.dtype == rois.dtype:
+        return features, rois
+    return features.float(), rois.float()
+
+
 def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor, argmax_y: Tensor,
                       argmax_x: Tensor, aligned_height: int, aligned_width: int,
                       spatial_scale: float, sampling_ratio: int, pool_mode: int,
@@ -18,6 +26,7 @@ def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor, argmax_y: Ten
     if pool_mode == 0:
         raise not_implemented('roi_align_forward', "pool_mode='max' (torchvision has no kernel "
                               "for it; mmdet's RoIAlign default 'avg' is served)")
+    input, rois = _same_dtype(input, rois)
     output.copy_(torch.ops.torchvision.roi_align(input, rois, spatial_scale, aligned_height,
                                                  aligned_width, sampling_ratio, aligned))
 
@@ -29,6 +38,7 @@ def roi_align_backward(grad_output: Tensor, rois: Tensor, argmax_y: Tensor, argm
     if pool_mode == 0:
         raise not_implemented('roi_align_backward', "pool_mode='max'")
     batch, channels, height, width = grad_input.shape
+    grad_output, rois = _same_dtype(grad_output, rois)
     grad_input.copy_(torch.ops.torchvision._roi_align_backward(
         grad_output, rois, spatial_scale, aligned_height, aligned_width, batch, channels,
         height, width, sampling_ratio, aligned))
