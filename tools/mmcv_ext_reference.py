@@ -208,8 +208,10 @@ def detector_batch(name: str, device: str = 'cpu') -> dict:
 def build_detector(name: str, device: str = 'cpu'):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
+    from mmengine.logging import MMLogger
     from mmengine.registry import DefaultScope
     register_all_modules(init_default_scope=False)
+    MMLogger.get_instance('mmcv_ext_reference', log_level='WARNING')  # no per-weight init log
     cfg = detector_config(name)
     with DefaultScope.overwrite_default_scope('mmdet'):
         torch.manual_seed(0)

@@ -2,36 +2,39 @@
 # Creates (once) the Python environment that zoo runs in, then installs this checkout into it.
 #
 #   source tools/setup_env.sh     # or: bash tools/setup_env.sh
-#   ZOO_MMCV=compiled source tools/setup_env.sh
+#   ZOO_MMCV=compiled source tools/setup_env.sh     # or ZOO_MMCV=lite
 #
 # The environment lives outside the checkout, in $ZOO_CACHE (default ~/.cache/zoo), keyed by the
 # Python version, ZOO_MMCV and the contents of requirements/*.txt, so fresh clones (CI) reuse it.
-# ZOO_MMCV=lite (default) installs mmcv-lite 2.1.0, mmcv without compiled ops: zoo.mmcv_ext
-# serves the ops mmdet's detectors call from torchvision's kernels (CPU and CUDA), and set-up
-# takes about 2 minutes. ZOO_MMCV=compiled builds mmcv 2.1.0's own ops instead (no wheel exists
-# for torch 2.14: about 15 minutes on 2 cores, once; the wheel is cached in $ZOO_CACHE/wheels);
-# it adds mmcv's kernels for every op (rotated boxes, CARAFE, point clouds, max-mode RoIAlign,
-# ...), CPU only unless built on a machine with nvcc. Each step prints one line; pip's output
-# goes to a log whose path is printed, and its tail is shown if a step fails. Re-running is a
-# no-op apart from re-pointing the editable install of zoo at this checkout.
+# ZOO_MMCV=lite installs mmcv-lite 2.1.0, mmcv without compiled ops: zoo.mmcv_ext serves the
+# ops mmdet's detectors call from torchvision's kernels (CPU and CUDA), and set-up takes a few
+# minutes. ZOO_MMCV=compiled builds mmcv 2.1.0's own ops instead (no wheel exists for torch
+# 2.14: about 15 minutes on 2 cores, once; the wheel is cached in $ZOO_CACHE/wheels); it adds
+# mmcv's kernels for every op (rotated boxes, CARAFE, point clouds, max-mode RoIAlign, ...), CPU
+# only unless built on a machine with nvcc. Unset, ZOO_MMCV is 'compiled' if that wheel is
+# cached already (whoever built mmcv keeps it) and 'lite' otherwise. Each step prints one line;
+# pip's output goes to a log whose path is printed, and its tail is shown if a step fails.
+# Re-running is a no-op apart from re-pointing the editable install of zoo at this checkout.
 set -euo pipefail
 
 ZOO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ZOO_CACHE="${ZOO_CACHE:-$HOME/.cache/zoo}"
-ZOO_MMCV="${ZOO_MMCV:-lite}"
 PYTHON="${ZOO_PYTHON:-python3}"
 MMCV_VERSION=2.1.0
 TORCH_VERSION=$(sed -n 's/^torch==//p' "$ZOO_ROOT/requirements/torch.txt")
-case "$ZOO_MMCV" in
-    lite|compiled) ;;
-    *) echo "ZOO_MMCV=$ZOO_MMCV: use 'lite' (mmcv-lite, the default) or 'compiled'" >&2
-       return 1 2>/dev/null || exit 1 ;;
-esac
 
 py_tag=$("$PYTHON" -c 'import sys; print(f"py{sys.version_info[0]}{sys.version_info[1]}")')
+WHEELS="$ZOO_CACHE/wheels/torch-$TORCH_VERSION-$py_tag"
+if [ -z "${ZOO_MMCV:-}" ]; then
+    ls "$WHEELS"/mmcv-$MMCV_VERSION-*.whl >/dev/null 2>&1 && ZOO_MMCV=compiled || ZOO_MMCV=lite
+fi
+case "$ZOO_MMCV" in
+    lite|compiled) ;;
+    *) echo "ZOO_MMCV=$ZOO_MMCV: use 'lite' (mmcv-lite) or 'compiled' (mmcv built with ops)" >&2
+       return 1 2>/dev/null || exit 1 ;;
+esac
 req_hash=$(cat "$ZOO_ROOT"/requirements/*.txt "$ZOO_ROOT/tools/setup_env.sh" | sha256sum | cut -c1-12)
 VENV="$ZOO_CACHE/venv-$py_tag-$ZOO_MMCV-$req_hash"
-WHEELS="$ZOO_CACHE/wheels/torch-$TORCH_VERSION-$py_tag"
 ZOO_SETUP_LOG="$ZOO_CACHE/logs/$(basename "$VENV").log"
 mkdir -p "$ZOO_CACHE/logs" "$WHEELS"
 
@@ -64,11 +67,9 @@ build_mmcv_wheel() {
     rm -rf "$work"
 }
 
-# mmcv and mmcv-lite own the same mmcv/ folder: an mmcv already there (with ops) is kept.
+# mmcv and mmcv-lite own the same mmcv/ folder: one of the two, into a fresh environment.
 install_mmcv() {
-    if "$VENV/bin/python" -c "import importlib.metadata as m; m.version('mmcv')" 2>/dev/null; then
-        echo "mmcv with compiled ops is installed already: kept"
-    elif [ "$ZOO_MMCV" = compiled ]; then
+    if [ "$ZOO_MMCV" = compiled ]; then
         ls "$WHEELS"/mmcv-$MMCV_VERSION-*.whl >/dev/null 2>&1 || build_mmcv_wheel
         # The torch pins keep pip from replacing the torch that mmcv was built against.
         "$VENV/bin/pip" install "$WHEELS"/mmcv-$MMCV_VERSION-*.whl \
