@@ -10,7 +10,7 @@
 # ops mmdet's detectors call from torchvision's kernels (CPU and CUDA), and set-up takes a few
 # minutes. ZOO_MMCV=compiled builds mmcv 2.1.0's own ops instead (no wheel exists for torch
 # 2.14: about 15 minutes on 2 cores, once; the wheel is cached in $ZOO_CACHE/wheels); it adds
-# mmcv's kernels for every op (rotated boxes, CARAFE, point clouds, max-mode RoIAlign, ...), CPU
+# mmcv's kernels for every op (rotated boxes, CARAFE, point clouds, deformable RoI pooling), CPU
 # only unless built on a machine with nvcc. Unset, ZOO_MMCV is 'compiled' if that wheel is
 # cached already (whoever built mmcv keeps it) and 'lite' otherwise. Each step prints one line;
 # pip's output goes to a log whose path is printed, and its tail is shown if a step fails.

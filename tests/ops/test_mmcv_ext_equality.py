@@ -76,15 +76,16 @@ def test_bbox_overlaps_as_mmcv(reference):
             assert_same(value, reference[f'bbox_overlaps/{seed}/{key}'], f'bbox_overlaps {key}')
 
 
+@pytest.mark.parametrize('pool_mode', ['avg', 'max'])
 @pytest.mark.parametrize('aligned, sampling_ratio', ref.ROI_ALIGN_SETTINGS)
-def test_roi_align_forward_and_backward_as_mmcv(reference, aligned, sampling_ratio):
+def test_roi_align_forward_and_backward_as_mmcv(reference, aligned, sampling_ratio, pool_mode):
     inputs = ref.roi_inputs()
     for key, value in inputs.items():
         assert_same(value, reference[f'roi/{key}'], f'roi input {key}')
-    result = ref.run_roi_align(inputs, aligned, sampling_ratio)
+    result = ref.run_roi_align(inputs, aligned, sampling_ratio, pool_mode)
     for key, value in result.items():
-        assert_same(value, reference[f'roi_align/avg_{aligned}_{sampling_ratio}/{key}'],
-                    f'roi_align aligned={aligned} sampling_ratio={sampling_ratio} {key}')
+        assert_same(value, reference[f'roi_align/{pool_mode}_{aligned}_{sampling_ratio}/{key}'],
+                    f'roi_align {pool_mode} aligned={aligned} ratio={sampling_ratio} {key}')
 
 
 # torchvision's deform_conv2d gathers the same samples as mmcv's kernel; the two sum the

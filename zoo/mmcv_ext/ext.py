@@ -58,16 +58,15 @@ def get_compiling_cuda_version() -> str:
     return f'none: torchvision {torchvision.__version__} kernels through zoo.mmcv_ext'
 
 
+# the public functions of the op modules are named as mmcv's entry points
 IMPLEMENTED = {
-    op.__name__: op
+    name: getattr(module, name)
     for module in (bbox, deform_conv, focal_loss, ms_deform_attn, nms, roi)
-    for op in vars(module).values()
-    if callable(op) and getattr(op, '__module__', None) == module.__name__ and
-    op.__name__ in MMCV_2_1_0_NAMES
+    for name in vars(module) if name in MMCV_2_1_0_NAMES
 }
 IMPLEMENTED.update(get_compiler_version=get_compiler_version,
                    get_compiling_cuda_version=get_compiling_cuda_version)
-
-globals().update({name: IMPLEMENTED.get(name) or unavailable(name) for name in MMCV_2_1_0_NAMES})
+globals().update({name: IMPLEMENTED.get(name) or unavailable(name)
+                  for name in MMCV_2_1_0_NAMES})
 
 __all__ = list(MMCV_2_1_0_NAMES)
