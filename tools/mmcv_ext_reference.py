@@ -284,10 +284,28 @@ def record_all(detectors=tuple(DETECTORS)) -> Record:
     return out
 
 
+def use_partial_build(ext_dir: str) -> None:
+    """Use ``ext_dir``'s compiled ``_ext`` (mmcv 2.1.0's kernels for the ops recorded here,
+    linked without the rest) with mmcv-lite's Python: names it lacks raise when called."""
+    import mmcv
+    mmcv.__path__.insert(0, ext_dir)
+    import mmcv._ext
+
+    from zoo.mmcv_ext.ext import MMCV_2_1_0_NAMES
+    from zoo.mmcv_ext.unavailable import unavailable
+    for name in MMCV_2_1_0_NAMES:
+        if not hasattr(mmcv._ext, name):
+            setattr(mmcv._ext, name, unavailable(name))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', required=True, help='the .pt file to write')
+    parser.add_argument('--ext-dir', help="a folder with a compiled mmcv._ext built from a "
+                        "subset of mmcv 2.1.0's sources (the ops recorded here), used first")
     args = parser.parse_args()
+    if args.ext_dir:
+        use_partial_build(args.ext_dir)
     import mmcv
     import mmcv._ext
     assert mmcv._ext.__file__.endswith('.so'), \

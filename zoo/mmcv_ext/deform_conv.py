@@ -10,20 +10,26 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
+from .precision import kernel_dtype
+
 
 def _forward(input, weight, offset, mask, bias, stride, pad, dilation) -> Tensor:
-    return torch.ops.torchvision.deform_conv2d(input, weight, offset, *_mask_bias(
-        input, weight, mask, bias), stride[0], stride[1], pad[0], pad[1], dilation[0],
-        dilation[1], _groups(input, weight), _offset_groups(offset, weight), mask is not None)
+    use_mask = mask is not None
+    tensors = kernel_dtype(input, weight, offset, *_mask_bias(input, weight, mask, bias))
+    return torch.ops.torchvision.deform_conv2d(*tensors, stride[0], stride[1], pad[0], pad[1],
+                                               dilation[0], dilation[1], _groups(input, weight),
+                                               _offset_groups(offset, weight), use_mask)
 
 
 def _backward(grad_output, input, weight, offset, mask, bias, stride, pad,
               dilation) -> Tuple[Tensor, ...]:
     """(grad_input, grad_weight, grad_offset, grad_mask, grad_bias)."""
+    use_mask = mask is not None
+    tensors = kernel_dtype(grad_output.contiguous(), input, weight, offset,
+                           *_mask_bias(input, weight, mask, bias))
     return torch.ops.torchvision._deform_conv2d_backward(
-        grad_output.contiguous(), input, weight, offset, *_mask_bias(input, weight, mask, bias),
-        stride[0], stride[1], pad[0], pad[1], dilation[0], dilation[1], _groups(input, weight),
-        _offset_groups(offset, weight), mask is not None)
+        *tensors, stride[0], stride[1], pad[0], pad[1], dilation[0], dilation[1],
+        _groups(input, weight), _offset_groups(offset, weight), use_mask)
 
 
 def _mask_bias(input: Tensor, weight: Tensor, mask: Optional[Tensor],

@@ -13,16 +13,10 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
+from .precision import kernel_dtype
+
 MAX_POOL_FLOOR = -10000.  # mmcv's kernel starts its max from this value
 CHUNK = 1 << 22  # sampled values held at once by max-mode RoIAlign
-
-
-def _same_dtype(features: Tensor, rois: Tensor):
-    """torchvision's kernels take one dtype; half features with float32 RoIs (mixed precision)
-    run in float32, as torchvision's own autocast wrapper does, not with rounded RoIs."""
-    if features.dtype == rois.dtype:
-        return features, rois
-    return features.float(), rois.float()
 
 
 def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor, argmax_y: Tensor,
@@ -32,7 +26,7 @@ def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor, argmax_y: Ten
     if pool_mode == 0:
         return _roi_align_max(input, rois, output, argmax_y, argmax_x, aligned_height,
                               aligned_width, spatial_scale, sampling_ratio, aligned)
-    input, rois = _same_dtype(input, rois)
+    input, rois = kernel_dtype(input, rois)
     output.copy_(torch.ops.torchvision.roi_align(input, rois, spatial_scale, aligned_height,
                                                  aligned_width, sampling_ratio, aligned))
 
@@ -44,7 +38,7 @@ def roi_align_backward(grad_output: Tensor, rois: Tensor, argmax_y: Tensor, argm
     if pool_mode == 0:
         return _roi_align_max_backward(grad_output, rois, argmax_y, argmax_x, grad_input)
     batch, channels, height, width = grad_input.shape
-    grad_output, rois = _same_dtype(grad_output, rois)
+    grad_output, rois = kernel_dtype(grad_output, rois)
     grad_input.copy_(torch.ops.torchvision._roi_align_backward(
         grad_output, rois, spatial_scale, aligned_height, aligned_width, batch, channels,
         height, width, sampling_ratio, aligned))
