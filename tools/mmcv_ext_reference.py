@@ -3,6 +3,10 @@
 Run once in an environment with compiled mmcv 2.1.0 (ZOO_MMCV=compiled bash tools/setup_env.sh):
 
     python tools/mmcv_ext_reference.py --out tests/ops/data/mmcv_2.1.0_cpu_reference.pt
+    python tools/mmcv_ext_reference.py --compare tests/ops/data/mmcv_2.1.0_cpu_reference.pt
+
+(the second, with mmcv-lite, prints the equality table of zoo.mmcv_ext). ``--ext-dir`` takes a
+compiled ``_ext`` linked from only the sources of the ops recorded here, with mmcv-lite.
 
 It calls mmcv.ops (and mmdet's detectors) on fixed inputs and saves inputs and outputs as plain
 tensors (read back with ``torch.load(weights_only=True)``). tests/ops/ runs the same cases on
@@ -284,6 +288,28 @@ def record_all(detectors=tuple(DETECTORS)) -> Record:
     return out
 
 
+def compare(reference: Record, current: Record) -> List[tuple]:
+    """Rows (group, tensors compared, bit-identical, max |diff|) of an equality table."""
+    groups: Dict[str, list] = {}
+    for key, expected in reference.items():
+        if key == 'mmcv_version' or key not in current:
+            continue
+        parts = key.split('/')
+        group = parts[0] if parts[0] != 'detector' else '/'.join(parts[:2])
+        if parts[0] == 'nms':  # keep_offset0/1, batched, match, soft_<method>, the inputs
+            name = parts[2]
+            group = 'nms/' + ('_'.join(name.split('_')[:2]) if name.startswith('soft_') else
+                              'batched' if name.startswith('batched') else name)
+        if parts[0] in ('roi_align', 'deform'):
+            group = '/'.join(parts[:2])
+        actual = current[key]
+        same = actual.shape == expected.shape and torch.equal(actual, expected)
+        diff = (0.0 if same else float((actual.double() - expected.double()).abs().max())
+                if actual.shape == expected.shape else float('inf'))
+        groups.setdefault(group, []).append((same, diff))
+    return [(g, len(v), sum(s for s, _ in v), max(d for _, d in v)) for g, v in groups.items()]
+
+
 def use_partial_build(ext_dir: str) -> None:
     """Use ``ext_dir``'s compiled ``_ext`` (mmcv 2.1.0's kernels for the ops recorded here,
     linked without the rest) with mmcv-lite's Python: names it lacks raise when called."""
@@ -300,17 +326,28 @@ def use_partial_build(ext_dir: str) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--out', required=True, help='the .pt file to write')
+    parser.add_argument('--out', help='the .pt file to write')
+    parser.add_argument('--compare', metavar='REFERENCE', help='instead, print how the '
+                        "installed mmcv._ext's outputs compare with a recorded reference")
     parser.add_argument('--ext-dir', help="a folder with a compiled mmcv._ext built from a "
                         "subset of mmcv 2.1.0's sources (the ops recorded here), used first")
     args = parser.parse_args()
+    torch.set_num_threads(1)  # as the tests: convolution sums may depend on the thread count
+    if args.compare:
+        import zoo  # noqa: F401  (the fallback, where mmcv has no compiled _ext)
+        rows = compare(torch.load(args.compare, weights_only=True), record_all())
+        print(f'{"outputs":28} {"tensors":>7} {"identical":>9} {"max |diff|":>10}')
+        for group, count, same, diff in rows:
+            print(f'{group:28} {count:7d} {same:9d} {diff:10.2g}')
+        return
+    if not args.out:
+        parser.error('--out or --compare is required')
     if args.ext_dir:
         use_partial_build(args.ext_dir)
     import mmcv
     import mmcv._ext
     assert mmcv._ext.__file__.endswith('.so'), \
         f'mmcv._ext is {mmcv._ext.__spec__.origin}: record from compiled mmcv, not a fallback'
-    torch.set_num_threads(1)  # the kernels' summation order does not depend on threads
     out = record_all()
     out['mmcv_version'] = torch.tensor([int(v) for v in mmcv.__version__.split('.')])
     torch.save(out, args.out)

@@ -104,7 +104,11 @@ def test_deform_conv_forward_and_backward_as_mmcv(reference, modulated, index):
                     atol=DEFORM_TOLERANCE)
 
 
-@pytest.mark.parametrize('name', list(ref.DETECTORS))
+# Faster R-CNN (NMS and RoIAlign forward and backward) runs by default; all six with -m slow
+@pytest.mark.parametrize('name', [
+    name if name == 'faster_rcnn' else pytest.param(name, marks=pytest.mark.slow)
+    for name in ref.DETECTORS
+])
 def test_mmdet_detector_trains_and_predicts_as_with_compiled_mmcv(reference, name):
     """mmdet's own config: losses of one step, the updated weights, then 30 predictions."""
     result = ref.run_detector(name)

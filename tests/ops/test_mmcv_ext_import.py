@@ -140,3 +140,26 @@ def test_an_op_without_implementation_names_itself():
     with pytest.raises(NotImplementedError, match=r'mmcv\._ext\.box_iou_rotated needs mmcv '
                        r'built with ops.*ZOO_MMCV=compiled'):
         box_iou_rotated(boxes, boxes)
+
+
+@pytest.mark.slow
+def test_mmdets_own_train_py_trains_a_zoo_config(tmp_path):
+    """mmdet's tools/train.py imports mmdet before the config's custom_imports bring zoo."""
+    from mmengine.utils import get_installed_path
+
+    from tests.conftest import run_tool
+    data = tmp_path / 'shapes'
+    run_tool('tools/dataset_converters/make_shapes_dataset.py', '--out', str(data),
+             '--num-train', '4', '--num-val', '2', '--img-size', '96')
+    coco = f'{data}/coco/'
+    options = [f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
+               for key in (f'dataset.data_root={coco}', 'num_workers=0',
+                           'persistent_workers=False', 'batch_size=2')]
+    options += [f'{split}_evaluator.ann_file={coco}annotations/instances_val.json'
+                for split in ('val', 'test')]
+    train_py = Path(get_installed_path('mmdet')) / '.mim' / 'tools' / 'train.py'
+    result = run_tool(str(train_py), 'configs/faster_rcnn/faster-rcnn_r18_fpn_1xb8-4e_shapes.py',
+                      '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                      'train_cfg.max_epochs=1', *options)
+    assert 'Epoch(val) [1]' in result.stdout + result.stderr
+    assert (tmp_path / 'work' / 'epoch_1.pth').exists()
