@@ -89,8 +89,8 @@ def roi_pool_kernel(feats, rois, pooled, scale):
                     wy1 = min(max(math.floor(f32(ph) * bin_h + ry1), 0), height)
                     wx2 = min(max(math.ceil(f32(pw + 1) * bin_w + rx1), 0), width)
                     wy2 = min(max(math.ceil(f32(ph + 1) * bin_h + ry1), 0), height)
-                    best, best_idx = (0.0, -1) if (wy2 <= wy1 or wx2 <= wx1) else (-math.inf,
-                                                                                     -1)
+                    empty = wy2 <= wy1 or wx2 <= wx1
+                    best, best_idx = (0.0 if empty else -math.inf), -1
                     for h in range(wy1, wy2):
                         for w in range(wx1, wx2):
                             if feats[int(b), c, h, w] > best:

@@ -4,7 +4,6 @@ It holds every name mmcv 2.1.0's ``mmcv.ops`` asks ``load_ext`` for. The ops mmd
 call are implemented on torchvision and torch with mmcv's semantics (IMPLEMENTED); the rest
 exist so that ``import mmcv.ops`` works, and raise, when called, an error that names the op.
 """
-import torch
 import torchvision
 
 from . import bbox, deform_conv, focal_loss, ms_deform_attn, nms, roi

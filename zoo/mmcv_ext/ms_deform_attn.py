@@ -25,8 +25,8 @@ def ms_deform_attn_backward(value: Tensor, value_spatial_shapes: Tensor,
                             attention_weights: Tensor, grad_output: Tensor, grad_value: Tensor,
                             grad_sampling_loc: Tensor, grad_attn_weight: Tensor,
                             im2col_step: int) -> None:
-    inputs = [t.detach().requires_grad_() for t in (value, sampling_locations,
-                                                     attention_weights)]
+    leaves = (value, sampling_locations, attention_weights)
+    inputs = [t.detach().requires_grad_() for t in leaves]
     with torch.enable_grad():
         output = _attention(inputs[0], value_spatial_shapes, inputs[1], inputs[2])
         grads = torch.autograd.grad(output, inputs, grad_output)
