@@ -1,11 +1,18 @@
 """zoo: a plugin-based model zoo for MMEngine, mmpretrain-style classification and mmdet.
 
-The pinned stack (torch, mmcv with compiled ops built from source, mmdet) is installed by
-tools/setup_env.sh; ``pip install -e .`` installs zoo itself and states the ranges it needs.
+The pinned stack (torch, mmcv-lite, mmdet) is installed by tools/setup_env.sh;
+``pip install -e .`` installs zoo itself and states the ranges it needs. Besides the ``zoo``
+package it installs ``_zoo_mmcv_ext`` (an import hook) and ``zoo-mmcv-ext.pth``, which runs the
+hook at start-up so that ``import mmcv._ext`` finds zoo.mmcv_ext where mmcv has no compiled one.
 """
 import os.path as osp
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools.command.editable_wheel import editable_wheel
+
+PTH = 'zoo-mmcv-ext.pth'
 
 
 def read_version() -> str:
@@ -15,6 +22,24 @@ def read_version() -> str:
     return scope['__version__']
 
 
+class BuildPyWithPth(build_py):
+    """Puts the .pth file at the top of the wheel, which pip installs into site-packages."""
+
+    def run(self):
+        super().run()
+        if not self.editable_mode:
+            self.copy_file(PTH, osp.join(self.build_lib, PTH))
+
+
+class EditableWheelWithPth(editable_wheel):
+    """The same for ``pip install -e``: its wheel holds only links to the checkout otherwise."""
+
+    def _run_build_commands(self, dist_name, unpacked_wheel, build_lib, tmp_dir):
+        outputs = super()._run_build_commands(dist_name, unpacked_wheel, build_lib, tmp_dir)
+        shutil.copy(PTH, unpacked_wheel)
+        return outputs
+
+
 setup(
     name='zoo',
     version=read_version(),
@@ -22,12 +47,15 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['zoo', 'zoo.*']),
+    py_modules=['_zoo_mmcv_ext'],
+    cmdclass=dict(build_py=BuildPyWithPth, editable_wheel=EditableWheelWithPth),
     python_requires='>=3.9',
     install_requires=[
         'torch>=2.0',
         'torchvision',
         'mmengine>=0.10.7,<1.0.0',
-        'mmcv>=2.1.0,<2.2.0',
+        # mmcv-lite 2.1.0 (mmcv without compiled ops) or mmcv 2.1.x with ops: both provide
+        # the `mmcv` package and neither can be named as an alternative here; zoo checks at import
         'numpy',
     ],
     extras_require={

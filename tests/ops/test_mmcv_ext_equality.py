@@ -1,0 +1,118 @@
+"""zoo.mmcv_ext against compiled mmcv 2.1.0: outputs recorded once by
+tools/mmcv_ext_reference.py from the compiled ops (tests/ops/data/), recomputed here on
+whatever ``mmcv._ext`` is installed. Bit-identical unless a tolerance is stated."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+
+from tests.conftest import REPO_ROOT
+
+REFERENCE = Path(__file__).parent / 'data' / 'mmcv_2.1.0_cpu_reference.pt'
+_spec = importlib.util.spec_from_file_location('mmcv_ext_reference',
+                                               REPO_ROOT / 'tools' / 'mmcv_ext_reference.py')
+ref = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ref)
+
+
+@pytest.fixture(scope='module')
+def reference():
+    return torch.load(REFERENCE, weights_only=True)
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_thread():
+    """As when recording: float sums in convolutions may depend on the thread count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def assert_same(actual: torch.Tensor, expected: torch.Tensor, what: str, atol: float = 0):
+    assert actual.shape == expected.shape and actual.dtype == expected.dtype, what
+    if atol == 0:
+        assert torch.equal(actual, expected), \
+            f'{what}: max |diff| {(actual.double() - expected.double()).abs().max():.3g}'
+    else:
+        torch.testing.assert_close(actual, expected, atol=atol, rtol=atol, msg=what)
+
+
+def test_the_fixture_was_recorded_from_compiled_mmcv_2_1_0(reference):
+    assert reference['mmcv_version'].tolist() == [2, 1, 0]
+
+
+def test_nms_keeps_what_mmcv_keeps(reference):
+    cases = ref.nms_cases()
+    naive_differs = 0
+    for i, case in enumerate(cases):
+        for key, value in case.items():  # the inputs are rebuilt identically
+            assert_same(value, reference[f'nms/{i}/{key}'], f'nms case {i} {key}')
+        for offset in (0, 1):
+            assert_same(ref.run_nms(case, offset), reference[f'nms/{i}/keep_offset{offset}'],
+                        f'nms case {i} offset {offset}')
+        for key, value in ref.run_batched_nms(case).items():
+            assert_same(value, reference[f'nms/{i}/batched_{key}'], f'batched_nms {i} {key}')
+        naive = torchvision.ops.nms(case['boxes'], case['scores'], float(case['threshold']))
+        naive_differs += not torch.equal(naive, reference[f'nms/{i}/keep_offset0'])
+    # ties and IoUs exactly at the threshold are in the cases: plain torchvision differs there
+    assert naive_differs >= 3
+
+
+def test_soft_nms_and_nms_match_as_mmcv(reference):
+    for i, case in enumerate(ref.nms_cases()):
+        assert_same(ref.run_nms_match(case), reference[f'nms/{i}/match'], f'nms_match {i}')
+        for method in ('linear', 'gaussian', 'naive'):
+            for key, value in ref.run_soft_nms(case, method).items():
+                assert_same(value, reference[f'nms/{i}/soft_{method}_{key}'],
+                            f'soft_nms {method} case {i} {key}')
+
+
+def test_bbox_overlaps_as_mmcv(reference):
+    for seed in range(2):
+        for key, value in ref.run_bbox_overlaps(seed).items():
+            assert_same(value, reference[f'bbox_overlaps/{seed}/{key}'], f'bbox_overlaps {key}')
+
+
+@pytest.mark.parametrize('pool_mode', ['avg', 'max'])
+@pytest.mark.parametrize('aligned, sampling_ratio', ref.ROI_ALIGN_SETTINGS)
+def test_roi_align_forward_and_backward_as_mmcv(reference, aligned, sampling_ratio, pool_mode):
+    inputs = ref.roi_inputs()
+    for key, value in inputs.items():
+        assert_same(value, reference[f'roi/{key}'], f'roi input {key}')
+    result = ref.run_roi_align(inputs, aligned, sampling_ratio, pool_mode)
+    for key, value in result.items():
+        assert_same(value, reference[f'roi_align/{pool_mode}_{aligned}_{sampling_ratio}/{key}'],
+                    f'roi_align {pool_mode} aligned={aligned} ratio={sampling_ratio} {key}')
+
+
+# torchvision's deform_conv2d gathers the same samples as mmcv's kernel; the two sum the
+# bilinear weights and the im2col products in different orders (float32 rounding)
+DEFORM_TOLERANCE = 1e-5
+
+
+@pytest.mark.parametrize('modulated', [False, True], ids=['dcn', 'dcnv2'])
+@pytest.mark.parametrize('index', range(len(ref.DEFORM_SETTINGS)))
+def test_deform_conv_forward_and_backward_as_mmcv(reference, modulated, index):
+    setting = ref.DEFORM_SETTINGS[index]
+    result = ref.run_deform_conv(ref.deform_inputs(setting, modulated), setting)
+    for key, value in result.items():
+        assert_same(value, reference[f'deform/{int(modulated)}_{index}/{key}'],
+                    f'deform conv {setting} modulated={modulated} {key}',
+                    atol=DEFORM_TOLERANCE)
+
+
+# Faster R-CNN (NMS and RoIAlign forward and backward) runs by default; all six with -m slow
+@pytest.mark.parametrize('name', [
+    name if name == 'faster_rcnn' else pytest.param(name, marks=pytest.mark.slow)
+    for name in ref.DETECTORS
+])
+def test_mmdet_detector_trains_and_predicts_as_with_compiled_mmcv(reference, name):
+    """mmdet's own config: losses of one step, the updated weights, then 30 predictions."""
+    result = ref.run_detector(name)
+    prefix = f'detector/{name}/'
+    assert set(result) == {k[len(prefix):] for k in reference if k.startswith(prefix)}
+    for key, value in result.items():
+        assert_same(value, reference[prefix + key], f'{name} {key}')
