@@ -17,7 +17,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Union
+from typing import Dict, Iterator, List, Union
 
 TEMP_PREFIX = '.tmp-'
 # mkstemp's 8 random characters between the prefix and the target's name
@@ -32,15 +32,26 @@ def _umask() -> int:
     return mask
 
 
-def pause_point(moment: str, path: PathLike) -> None:
-    """Stop here for good if a test asked to: ``ZOO_TEST_PAUSE=<moment>:<file name>``.
+_pause_counts: Dict[str, int] = {}
 
-    The process then creates the file ``ZOO_TEST_PAUSE_MARK`` and sleeps, so a test can send a
-    real signal at exactly this moment of writing ``path`` (``write``: half of the bytes are in
-    the temporary file; ``rename``: the temporary file is complete, the target not replaced).
+
+def pause_point(moment: str, path: PathLike) -> None:
+    """Stop here for good if a test asked to: ``ZOO_TEST_PAUSE=<moment>:<file name>[:<n>]``.
+
+    At the ``n``-th time (default: the first) this moment of writing a file of that name
+    comes, the process creates the file ``ZOO_TEST_PAUSE_MARK`` and sleeps, so that a test
+    can send a real signal at exactly this moment (``write``: half of the bytes are in the
+    temporary file; ``rename``: the temporary file is complete, the target not replaced yet).
     """
     wanted = os.environ.get('ZOO_TEST_PAUSE')
-    if not wanted or wanted != f'{moment}:{osp.basename(path)}':
+    if not wanted:
+        return
+    want_moment, want_name, *nth = wanted.split(':')
+    if (want_moment, want_name) != (moment, osp.basename(path)):
+        return
+    key = f'{moment}:{want_name}'
+    _pause_counts[key] = _pause_counts.get(key, 0) + 1
+    if _pause_counts[key] != (int(nth[0]) if nth else 1):
         return
     Path(os.environ['ZOO_TEST_PAUSE_MARK']).write_text(str(os.getpid()))
     while True:

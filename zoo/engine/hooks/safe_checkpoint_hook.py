@@ -148,3 +148,4 @@ class SafeCheckpointHook(CheckpointHook):
             set_rng_state(self._rng_before_val)
             self._rng_before_val = None
         super().after_val_epoch(runner, metrics)
+
