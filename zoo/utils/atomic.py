@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, List, Union
 
-TEMP_PREFIX = '.tmp-'
-# mkstemp's 8 random characters between the prefix and the target's name
-TEMP_PATTERN = re.compile(r'^\.tmp-[a-z0-9_]{8}(?P<target>.+)$')
+TEMP_PREFIX = '.tmp-zoo-'
+# the prefix, mkstemp's 8 random characters, '-' and the target's name
+TEMP_PATTERN = re.compile(r'^\.tmp-zoo-[a-z0-9_]{8}-(?P<target>.+)$')
 
 PathLike = Union[str, Path]
 
@@ -66,7 +66,8 @@ def atomic_write_bytes(data: bytes, path: PathLike) -> None:
     """
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=osp.basename(path))
+    fd, tmp_path = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX,
+                                    suffix=f'-{osp.basename(path)}')
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, 'wb') as f:

@@ -13,6 +13,7 @@ import logging
 import os.path as osp
 import pickle
 import re
+import struct
 import zipfile
 from collections import OrderedDict
 from typing import Any, List, Optional
@@ -161,7 +162,7 @@ def load_from_local_safely(filename: str, map_location=None) -> Any:
                        if 'Unsupported' in line), type(error).__name__)
         raise DamagedCheckpointError(f'checkpoint {filename} is damaged or not a PyTorch '
                                      f'checkpoint: its pickle is malformed ({detail})') from None
-    except EOFError:
+    except (EOFError, struct.error):  # the unpickler ran out of bytes
         raise DamagedCheckpointError(f'checkpoint {filename} is truncated: its pickle ends '
                                      'early') from None
     except RuntimeError as error:

@@ -26,7 +26,7 @@ def _lookup(cfg: Any, dotted: str):
     """The value at ``dotted`` and whether it exists (list indices included)."""
     node = cfg
     for part in dotted.split('.'):
-        if isinstance(node, dict) and part in node:
+        if hasattr(node, 'keys') and part in node.keys():  # a dict or the Config itself
             node = node[part]
         elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
@@ -59,8 +59,8 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
         if not exists or not isinstance(value, str):
             continue
         if isinstance(current, bool) or isinstance(current, (int, float)):
-            kind = type(current).__name__
-            raise TypeError(f'--cfg-options {key}={value}: {key} must be a {kind} (the config '
+            kind = {bool: 'a bool', int: 'an int', float: 'a float'}[type(current)]
+            raise TypeError(f'--cfg-options {key}={value}: {key} must be {kind} (the config '
                             f'has {current!r}), got the text {value!r}')
 
 

@@ -35,6 +35,8 @@ class ClassCheckHook(Hook):
         dataset = runner.train_dataloader.dataset
         if isinstance(dataset, BaseClsDataset):
             self._model_classes = (dataset.CLASSES, 'the classes of its training set')
+        if runner.val_loop is not None:  # built already: fail now, not after an epoch
+            self._check(runner.val_loop.dataloader.dataset)
 
     def before_val(self, runner) -> None:
         self._check(runner.val_loop.dataloader.dataset)
