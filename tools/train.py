@@ -77,8 +77,11 @@ def main() -> None:
         if is_rank_zero():
             notes += [('warning', f'removed {path}, left by a save that was interrupted')
                       for path in remove_stale_temporaries(cfg.work_dir)]
-        if args.resume is not None:
-            notes.append(('info', apply_resume(cfg, args.resume)))
+        resume = args.resume
+        if resume is None and cfg.get('resume') and not cfg.get('load_from'):
+            resume = 'auto'  # resume=True in the config means the same as --resume
+        if resume is not None:
+            notes.append(('info', apply_resume(cfg, resume)))
         runner = Runner.from_cfg(cfg)
         for level, note in notes:
             getattr(runner.logger, level)(note)

@@ -2,13 +2,17 @@
 
 ``last_checkpoint`` names the newest checkpoint relative to the work dir (so a copied or moved
 work dir resumes from its own files) and is replaced atomically. MMEngine writes an absolute
-path with a plain ``open('w')``; both forms are read.
+path with a plain ``open('w')``; both forms are read. MMEngine's ``Runner(resume=True)`` finds
+its checkpoint through :func:`find_latest_checkpoint` too (set below).
 """
 import os
 import os.path as osp
 import re
 import zipfile
 from typing import Optional, Tuple
+
+from mmengine.logging import print_log
+from mmengine.runner import runner as mmengine_runner
 
 from .atomic import atomic_write_text
 
@@ -81,3 +85,15 @@ def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], str]:
     if newest is not None:
         return newest, f'{problem}; resuming from the newest complete checkpoint, {newest}'
     return None, f'{problem} and {work_dir} holds no checkpoint: training starts from scratch'
+
+
+def find_latest_checkpoint(work_dir: str) -> Optional[str]:
+    """:func:`find_resume_checkpoint` for MMEngine's Runner, which logs only the path."""
+    checkpoint, message = find_resume_checkpoint(work_dir)
+    print_log(message, logger='current')
+    return checkpoint
+
+
+# Runner.load_or_resume calls the name it imported from mmengine.runner.checkpoint, which reads
+# last_checkpoint as a path relative to the current directory and has no fallback.
+mmengine_runner.find_latest_checkpoint = find_latest_checkpoint
