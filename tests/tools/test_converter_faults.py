@@ -36,7 +36,7 @@ def test_target_that_is_in_or_around_the_source_is_refused(shapes_root, tmp_path
     assert result.returncode == 1
     says = dict(same='is the source', inside='lies inside the source',
                 holds='lies inside the target')[where]
-    assert f'refused: ' in result.stderr and says in result.stderr, result.stderr
+    assert 'refused: ' in result.stderr and says in result.stderr, result.stderr
     assert listing(src) == before  # nothing deleted, nothing added
 
 

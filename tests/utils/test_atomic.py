@@ -55,7 +55,7 @@ def test_output_dir_replaces_an_old_one_only_when_complete(tmp_path):
     out = tmp_path / 'dataset'
     out.mkdir()
     (out / 'old.txt').write_text('old')
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out):
         (tmp_path / 'dataset.incomplete' / 'new.txt').write_text('new')
         assert (out / 'old.txt').exists()
     assert sorted(p.name for p in out.iterdir()) == ['new.txt']

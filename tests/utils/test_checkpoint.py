@@ -82,10 +82,9 @@ def damaged(tmp_path, kind: str):
     path = tmp_path / f'{kind}.pth'
     torch.save({'state_dict': {'weight': torch.ones(1000)}}, path)
     data = path.read_bytes()
-    path.write_bytes(dict(random=bytes(np.random.default_rng(0).integers(0, 256, 5000,
-                                                                          dtype=np.uint8)),
-                          empty=b'', truncated=data[:len(data) // 2],
-                          truncated_pickle=pickle.dumps({'weight': [1.0] * 100}, protocol=2)[:50])[kind])
+    pickled = pickle.dumps({'weight': [1.0] * 100}, protocol=2)
+    path.write_bytes(dict(random=b'\x00' + bytes(range(256)) * 20, empty=b'',
+                          truncated=data[:len(data) // 2], truncated_pickle=pickled[:50])[kind])
     return path
 
 
