@@ -10,4 +10,5 @@ WORK_DIR=${WORK_DIR:-work_dirs/lenet5_1xb64_digits}
 
 python tools/dataset_converters/digits_to_imagefolder.py --out data/digits
 python tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
-python tools/test.py "$CONFIG" "$(cat "$WORK_DIR/last_checkpoint")" --work-dir "$WORK_DIR"
+# last_checkpoint names the checkpoint relative to the work dir
+python tools/test.py "$CONFIG" "$WORK_DIR/$(cat "$WORK_DIR/last_checkpoint")" --work-dir "$WORK_DIR"

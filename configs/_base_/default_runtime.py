@@ -8,6 +8,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # val/test labels must mean the model's classes (a missing class folder shifts them)
+    class_check=dict(type='ClassCheckHook'),
 )
 
 env_cfg = dict(
@@ -22,5 +24,7 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'
 load_from = None
+# zoo: load_from must fit the model exactly; False loads the tensors that fit (a fine-tune)
+load_from_strict = True
 resume = False
 randomness = dict(seed=None, deterministic=False)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from tests.conftest import REPO_ROOT, make_image_folder, run_tool
+from zoo.utils.last_checkpoint import read_last_checkpoint
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,7 @@ def write_config(tmp_path: Path, data_root: Path, num_classes: int = 3, max_epoc
 
 
 def final_weights(work_dir: Path) -> dict:
-    checkpoint = (work_dir / 'last_checkpoint').read_text().strip()
+    checkpoint = read_last_checkpoint(str(work_dir))
     return torch.load(checkpoint, weights_only=True)['state_dict']
 
 
@@ -58,8 +59,8 @@ def test_train_then_test_with_dumped_predictions(tmp_path, image_folder):
     work_dir = tmp_path / 'work'
     run_tool('tools/train.py', str(config), '--work-dir', str(work_dir))
 
-    checkpoint = Path((work_dir / 'last_checkpoint').read_text().strip())
-    assert checkpoint.name == 'epoch_2.pth'
+    assert (work_dir / 'last_checkpoint').read_text() == 'epoch_2.pth'  # relative to work_dir
+    checkpoint = work_dir / 'epoch_2.pth'
     # written as plain data: torch's safe loader reads it without extra globals
     assert set(torch.load(checkpoint, weights_only=True)) >= {
         'meta', 'state_dict', 'message_hub', 'optimizer', 'param_schedulers'}
@@ -186,6 +187,28 @@ def test_code_running_checkpoint_is_refused(tmp_path, image_folder):
     output = failing_run('tools/test.py', str(config), str(evil))
     assert f'refused to load checkpoint {evil}' in output
     assert not marker.exists()
+
+
+def test_damaged_checkpoint_is_named(tmp_path, image_folder):
+    config = write_config(tmp_path, image_folder)
+    damaged = tmp_path / 'random.pth'
+    damaged.write_bytes(b'\x00' + os.urandom(4095))
+    output = failing_run('tools/test.py', str(config), str(damaged))
+    assert f'checkpoint {damaged} is not a PyTorch checkpoint' in output
+    assert 'weights_only=False' not in output
+
+
+@pytest.mark.parametrize('option, says', [
+    ('train_cgf.max_epochs=1', "the config has no key 'train_cgf'"),
+    ('train_cfg.max_epochs=ten', 'train_cfg.max_epochs must be an int'),
+    ('default_hooks.checkpoint.intervall=1', "SafeCheckpointHook has no argument 'intervall'"),
+])
+def test_config_mistake_stops_train_before_anything_runs(tmp_path, image_folder, option, says):
+    config = write_config(tmp_path, image_folder)
+    output = failing_run('tools/train.py', str(config), '--work-dir', str(tmp_path / 'w'),
+                         '--cfg-options', option)
+    assert says in output
+    assert not (tmp_path / 'w').exists()  # nothing built, nothing written
 
 
 class _RunsCode:

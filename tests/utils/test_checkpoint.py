@@ -10,8 +10,9 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
 
 from zoo.utils.atomic_local_backend import AtomicLocalBackend
-from zoo.utils.checkpoint import (UnsafeCheckpointError, from_plain_checkpoint,
-                                  to_plain_checkpoint)
+from zoo.utils.checkpoint import (CheckpointMismatchError, DamagedCheckpointError,
+                                  UnsafeCheckpointError, check_checkpoint_fits,
+                                  from_plain_checkpoint, to_plain_checkpoint)
 
 
 def runner_like_checkpoint():
@@ -75,6 +76,63 @@ def test_code_running_checkpoint_is_refused_not_executed(tmp_path, monkeypatch):
 def test_missing_checkpoint_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='nowhere.pth'):
         CheckpointLoader.load_checkpoint(str(tmp_path / 'nowhere.pth'))
+
+
+def damaged(tmp_path, kind: str):
+    path = tmp_path / f'{kind}.pth'
+    torch.save({'state_dict': {'weight': torch.ones(1000)}}, path)
+    data = path.read_bytes()
+    pickled = pickle.dumps({'weight': [1.0] * 100}, protocol=2)
+    path.write_bytes(dict(random=b'\x00' + bytes(range(256)) * 20, empty=b'',
+                          truncated=data[:len(data) // 2], truncated_pickle=pickled[:50])[kind])
+    return path
+
+
+@pytest.mark.parametrize('kind, says', [
+    ('random', 'is not a PyTorch checkpoint: neither a zip archive (torch.save) nor a pickle'),
+    ('empty', 'is empty (0 bytes): its save never completed'),
+    ('truncated', 'is truncated ('),
+    ('truncated_pickle', 'is truncated: its pickle ends early'),
+])
+def test_damaged_checkpoint_is_named_and_never_called_unsafe(tmp_path, kind, says):
+    path = damaged(tmp_path, kind)
+    with pytest.raises(DamagedCheckpointError) as error:
+        CheckpointLoader.load_checkpoint(str(path))
+    message = str(error.value)
+    assert message.startswith(f'checkpoint {path} ') and says in message
+    assert 'weights_only' not in message and 'run code' not in message
+
+
+class TwoLayers(torch.nn.Module):
+
+    def __init__(self, classes: int = 3):
+        super().__init__()
+        self.backbone = torch.nn.Linear(4, 8)
+        self.head = torch.nn.Linear(8, classes)
+
+
+def test_checkpoint_of_another_class_count_is_refused_naming_the_keys():
+    checkpoint = {'state_dict': TwoLayers(3).state_dict()}
+    with pytest.raises(CheckpointMismatchError) as error:
+        check_checkpoint_fits(TwoLayers(4), checkpoint, 'a.pth', resuming=True)
+    assert str(error.value).startswith('cannot resume from checkpoint a.pth')
+    assert 'head.weight (checkpoint (3, 8), model (4, 8))' in str(error.value)
+    assert 'head.bias (checkpoint (3,), model (4,))' in str(error.value)
+    with pytest.raises(CheckpointMismatchError, match='set load_from_strict = False'):
+        check_checkpoint_fits(TwoLayers(4), checkpoint, 'a.pth', strict=True)
+    check_checkpoint_fits(TwoLayers(4), checkpoint, 'a.pth', strict=False)  # a fine-tune
+
+
+def test_checkpoint_of_which_nothing_fits_is_refused_even_leniently():
+    other = {'state_dict': {'conv.weight': torch.ones(2, 2), 'fc.bias': torch.ones(2)}}
+    with pytest.raises(CheckpointMismatchError, match=r'none of its tensors fit \(0 of the '
+                       r"model's 4 tensors fit; 4 tensors of the model are not in it"):
+        check_checkpoint_fits(TwoLayers(), other, 'other.pth', strict=False)
+
+
+def test_wrapped_model_prefix_is_ignored():
+    state = {f'module.{k}': v for k, v in TwoLayers().state_dict().items()}
+    check_checkpoint_fits(TwoLayers(), {'state_dict': state}, 'ddp.pth')
 
 
 def test_atomic_backend_keeps_old_file_when_writing_fails(tmp_path):

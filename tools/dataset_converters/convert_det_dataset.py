@@ -18,8 +18,9 @@ A broken annotation (missing image, box of negative size or outside its image, m
 YOLO line, unknown class) stops the conversion with the file and line, or with
 ``--on-error skip`` is left out with a warning and counted.
 
-DST is written to a temporary sibling folder and renamed when complete; an existing DST is
-only replaced with ``--force``.
+DST is written to a temporary sibling folder and renamed when complete (a failed conversion
+leaves nothing behind); an existing DST is only replaced with ``--force``, and DST may not be
+SRC, lie inside it or hold it.
 
 Usage::
 
@@ -31,8 +32,8 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-from zoo.det.formats import (FORMATS, InvalidAnnotationError, convert_dataset,
-                                      read_class_names)
+from zoo.det.formats import FORMATS, InvalidAnnotationError, convert_dataset, read_class_names
+from zoo.det.formats.convert import check_separate
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -54,6 +55,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
+    try:
+        check_separate(args.src, args.dst)
+    except ValueError as error:
+        print(f'refused: {error}', file=sys.stderr)
+        return 1
     if osp.exists(args.dst) and not args.force:
         print(f'{args.dst} exists; choose another DST or use --force to replace it',
               file=sys.stderr)

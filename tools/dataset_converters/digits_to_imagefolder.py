@@ -23,7 +23,6 @@ Usage::
 import argparse
 import os
 import os.path as osp
-import shutil
 import sys
 from typing import Dict, List, Optional, Sequence
 
@@ -31,6 +30,7 @@ import cv2
 import numpy as np
 
 from zoo.datasets import stratified_split
+from zoo.utils.atomic import atomic_output_dir
 
 SPLIT_SEED = 2024
 VAL_RATIO = 0.2
@@ -109,20 +109,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f'replace it', file=sys.stderr)
         return 1
 
-    # Write beside the target and rename at the end: a run stopped half-way leaves only the
+    # Written beside the target and renamed at the end: a run stopped half-way leaves only the
     # temporary folder, which the next run removes.
-    tmp = f'{out}.incomplete'
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    counts = write_dataset(tmp, images, targets)
-    if osp.exists(out):  # --force: move the old one aside first, so <out> is never partial
-        old = f'{out}.old'
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(out, old)
-        os.rename(tmp, out)
-        shutil.rmtree(old)
-    else:
-        os.rename(tmp, out)
+    with atomic_output_dir(out) as tmp:
+        counts = write_dataset(tmp, images, targets)
 
     print(f'wrote the {len(targets)} scikit-learn digits (8x8, grayscale PNG) to {out}')
     for split, per_class in counts.items():

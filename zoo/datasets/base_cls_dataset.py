@@ -23,6 +23,13 @@ class BaseClsDataset(BaseDataset):
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
+    # Whether the class names were given explicitly (then labels may be mapped by name onto
+    # a model's classes); a subclass that finds its classes in the data leaves it False.
+    explicit_classes: bool = False
+    # Whether the labels are plain indices whose names are only their numbers (an annotation
+    # file without classes): then they cannot shift, and the model's names are adopted.
+    labels_are_indices: bool = False
+
     def __init__(self, pipeline: Sequence[Union[dict, Callable]] = (), **kwargs) -> None:
         transforms = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
         super().__init__(pipeline=transforms, **kwargs)
@@ -45,6 +52,52 @@ class BaseClsDataset(BaseDataset):
     def get_cat_ids(self, idx: int) -> List[int]:
         """The category ids of sample ``idx`` (one for single-label data)."""
         return [int(self.get_data_info(idx)['gt_label'])]
+
+    def align_classes(self, model_classes: Sequence[str], source: str) -> None:
+        """Make sure that label ``i`` means the model's class ``i``.
+
+        A data set whose classes differ from the model's is an error naming the missing and
+        extra classes (a class folder missing from a val set would otherwise shift every
+        label after it). If the classes were given explicitly (``classes=``), the labels are
+        mapped by name onto the model's indices instead.
+
+        Args:
+            model_classes: The model's classes, in label order.
+            source: Where they come from, for the message (the training set, a checkpoint).
+
+        Raises:
+            ValueError: naming the missing and extra classes.
+        """
+        self.full_init()  # a lazily built data set finds its classes while loading
+        model_classes = tuple(model_classes)
+        classes = self.CLASSES
+        if classes == model_classes:
+            return
+        if self.labels_are_indices and len(classes) <= len(model_classes):
+            self._metainfo['classes'] = model_classes  # plain indices: nothing can shift
+            return
+        missing = [name for name in model_classes if name not in classes]
+        extra = [name for name in classes if name not in model_classes]
+        where = f'{type(self).__name__} at {self.data_prefix.get("img_path", self.data_root)}'
+        if not self.explicit_classes:
+            order = '' if missing or extra else ' (the same classes in another order)'
+            raise ValueError(
+                f'{where} has other classes than the model ({source}){order}: missing '
+                f'{missing}, extra {extra}. Labels are class indices, so label i would not '
+                'mean the model\'s class i; give the data set its class names (classes=...) '
+                'to map its labels by name')
+        if extra:
+            raise ValueError(f'{where}: the classes given, {list(classes)}, include {extra}, '
+                             f'which the model ({source}) does not have: {list(model_classes)}')
+        index = {name: i for i, name in enumerate(model_classes)}
+        new_label = [index[name] for name in classes]
+        data_list = [self.get_data_info(i) for i in range(len(self))]
+        for info in data_list:
+            info['gt_label'] = new_label[int(info['gt_label'])]
+        self.data_list = data_list
+        if self.serialize_data:
+            self.data_bytes, self.data_address = self._serialize_data()
+        self._metainfo['classes'] = model_classes
 
     def extra_repr(self) -> List[str]:
         """Lines that a subclass adds to ``repr``."""

@@ -101,6 +101,8 @@ class CustomDataset(BaseClsDataset):
             if len(set(names)) != len(names):
                 raise ValueError(f'classes holds duplicate names: {list(names)}')
             metainfo['classes'] = tuple(names)
+        self.explicit_classes = metainfo.get('classes') is not None
+        self.labels_are_indices = bool(ann_file) and not self.explicit_classes
         super().__init__(
             data_root=data_root,
             data_prefix=data_prefix,
@@ -163,16 +165,35 @@ class CustomDataset(BaseClsDataset):
         samples = []
         for label, name in enumerate(classes):
             class_folder = osp.join(folder, name)
-            files = []
-            for root, dirs, names in os.walk(class_folder, followlinks=True):
-                dirs[:] = [d for d in dirs if not d.startswith('.')]
-                files.extend(
-                    osp.relpath(osp.join(root, n), folder) for n in names if self._is_image(n))
+            files = [osp.relpath(path, folder) for path in self._images_under(class_folder)]
             if not files:
                 raise ValueError(f'class folder {class_folder!r} holds no images '
                                  f'(extensions: {self.extensions})')
             samples.extend((path, label) for path in sorted(files))
         return samples, tuple(classes)
+
+    def _images_under(self, class_folder: str) -> List[str]:
+        """Every image under ``class_folder``, following symbolic links, which must not loop.
+
+        A link back to a folder it lies in would be followed for ever (``os.walk`` does not
+        notice), taking the images of every class that folder holds into this one.
+        """
+        images = []
+        # the real path of every folder from class_folder down to each folder still to walk
+        chains = {class_folder: {osp.realpath(class_folder)}}
+        for root, dirs, names in os.walk(class_folder, followlinks=True):
+            chain = chains.pop(root)
+            dirs[:] = [d for d in dirs if not d.startswith('.')]
+            for d in dirs:
+                path = osp.join(root, d)
+                real = osp.realpath(path)
+                if real in chain:
+                    raise ValueError(f'symbolic link loop in class folder {class_folder!r}: '
+                                     f'{path} leads back to {real}, which holds it; remove '
+                                     'the link or point it elsewhere')
+                chains[path] = chain | {real}
+            images.extend(osp.join(root, n) for n in names if self._is_image(n))
+        return images
 
     def _load_annotations(self) -> Tuple[List[Tuple[str, int]], Tuple[str, ...]]:
         """Samples ``(relative path, label)`` from the lines of ``ann_file``."""

@@ -9,15 +9,19 @@ few non-plain objects back after loading (:func:`to_plain_checkpoint` /
 :func:`from_plain_checkpoint`, used by ``SafeCheckpointHook``). Every local checkpoint, the
 zoo's and third parties', local or downloaded, is loaded with ``weights_only=True``.
 """
+import logging
 import os.path as osp
 import pickle
+import re
+import struct
+import zipfile
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import numpy as np
 import torch
 from mmengine.dist import get_dist_info
-from mmengine.logging import HistoryBuffer
+from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -32,6 +36,14 @@ _PLAIN_LEAVES = (type(None), bool, int, float, complex, str, bytes, torch.Tensor
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds Python objects that unpickling would have to execute."""
+
+
+class DamagedCheckpointError(ValueError):
+    """A checkpoint file is empty, truncated or no PyTorch checkpoint at all."""
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint's tensors do not fit the model (missing, unexpected or other shapes)."""
 
 
 def to_plain(obj: Any, path: str = 'checkpoint') -> Any:
@@ -109,21 +121,114 @@ def _refusal(source: str, error: pickle.UnpicklingError) -> UnsafeCheckpointErro
         'torch.save(torch.load(path, weights_only=False)["state_dict"], new_path).')
 
 
+def _damage(filename: str) -> Optional[str]:
+    """What is wrong with the file, if its bytes alone tell (no unpickling)."""
+    size = osp.getsize(filename)
+    if size == 0:
+        return 'is empty (0 bytes): its save never completed'
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    if head == b'PK\x03\x04':  # torch.save's zip archive; its central directory comes last
+        if not zipfile.is_zipfile(filename):
+            return f'is truncated ({size} bytes; the end of the zip archive is missing)'
+        return None
+    if head[:1] == b'\x80':  # a pickle (protocol >= 2), as torch.save wrote before torch 1.6
+        return None
+    return (f'is not a PyTorch checkpoint: neither a zip archive (torch.save) nor a pickle '
+            f'({size} bytes, starting with {head!r})')
+
+
 def load_from_local_safely(filename: str, map_location=None) -> Any:
     """``torch.load(weights_only=True)`` with errors that name the file and what is wrong.
 
     Raises:
         FileNotFoundError: if ``filename`` does not exist.
+        DamagedCheckpointError: if the file is empty, truncated or not a checkpoint at all.
         UnsafeCheckpointError: if the file holds objects that only a full unpickle (able to run
             arbitrary code) could build; nothing in it is executed.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} does not exist')
+    damage = _damage(filename)
+    if damage is not None:
+        raise DamagedCheckpointError(f'checkpoint {filename} {damage}')
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        raise _refusal(filename, error) from None
+        if 'GLOBAL' in str(error):  # a well-formed pickle that names code to run
+            raise _refusal(filename, error) from None
+        detail = next((line.strip() for line in str(error).splitlines()
+                       if 'Unsupported' in line), type(error).__name__)
+        raise DamagedCheckpointError(f'checkpoint {filename} is damaged or not a PyTorch '
+                                     f'checkpoint: its pickle is malformed ({detail})') from None
+    except (EOFError, struct.error):  # the unpickler ran out of bytes
+        raise DamagedCheckpointError(f'checkpoint {filename} is truncated: its pickle ends '
+                                     'early') from None
+    except RuntimeError as error:
+        if 'PytorchStreamReader' not in str(error):
+            raise
+        raise DamagedCheckpointError(f'checkpoint {filename} is damaged: '
+                                     f'{str(error).splitlines()[0]}') from None
+
+
+def _few(keys: List[str], limit: int = 8) -> str:
+    shown = ', '.join(keys[:limit])
+    return shown + (f', ... ({len(keys) - limit} more)' if len(keys) > limit else '')
+
+
+def check_checkpoint_fits(model: torch.nn.Module, checkpoint: dict, source: str,
+                          strict: bool = True, resuming: bool = False) -> None:
+    """Check, before anything is loaded, that the checkpoint's tensors fit ``model``.
+
+    Args:
+        model: The model (unwrapped) the checkpoint is for.
+        checkpoint: The loaded checkpoint (``state_dict`` inside, or the state dict itself);
+            a ``module.`` prefix (a wrapped model's) is ignored, as MMEngine's loader strips it.
+        source: The file, for the message.
+        strict: Every tensor of the model must be there with its shape, and no other. If
+            False, it is enough that some tensor fits; the others are logged.
+        resuming: For the message only.
+
+    Raises:
+        CheckpointMismatchError: naming the keys that are missing, unexpected or of another
+            shape.
+    """
+    state = checkpoint.get('state_dict', checkpoint)
+    state = {re.sub(r'^module\.', '', key): value for key, value in state.items()}
+    expected = model.state_dict()
+    missing = [key for key in expected if key not in state]
+    unexpected = [key for key in state if key not in expected]
+    mismatched = [key for key in expected if key in state and hasattr(state[key], 'shape')
+                  and tuple(state[key].shape) != tuple(expected[key].shape)]
+    if not (missing or unexpected or mismatched):
+        return
+    fitting = len(expected) - len(missing) - len(mismatched)
+    problems = []
+    if mismatched:
+        problems.append('other shapes: ' + _few([
+            f'{key} (checkpoint {tuple(state[key].shape)}, model {tuple(expected[key].shape)})'
+            for key in mismatched]))
+    if missing:
+        problems.append(f'{len(missing)} tensors of the model are not in it: {_few(missing)}')
+    if unexpected:
+        problems.append(f'{len(unexpected)} tensors are not in the model: {_few(unexpected)}')
+    summary = f'{fitting} of the model\'s {len(expected)} tensors fit; ' + '; '.join(problems)
+    if resuming:
+        raise CheckpointMismatchError(f'cannot resume from checkpoint {source}: it does not '
+                                      f'match the model ({summary}). Resume only a checkpoint '
+                                      'of the same config; to fine-tune, use load_from')
+    if fitting == 0:
+        raise CheckpointMismatchError(f'checkpoint {source} does not match the model: none of '
+                                      f'its tensors fit ({summary}); is it another model\'s?')
+    if strict:
+        raise CheckpointMismatchError(
+            f'checkpoint {source} does not match the model ({summary}). To load only the '
+            'tensors that fit (a fine-tune from another model), set load_from_strict = False '
+            '(--cfg-options load_from_strict=False)')
+    print_log(f'load_from_strict=False: loading {fitting} of the model\'s {len(expected)} '
+              f'tensors from {source}; ' + '; '.join(problems), logger='current',
+              level=logging.WARNING)
 
 
 def load_from_http_safely(url: str, map_location=None, model_dir: Optional[str] = None) -> Any:

@@ -1,3 +1,4 @@
+import json
 import os.path as osp
 from typing import List, Optional, Union
 
@@ -57,7 +58,11 @@ class CocoDataset(MMDetCocoDataset):
     def load_data_list(self) -> List[dict]:
         self._checker = AnnotationChecker(self.on_error, source=self.ann_file)
         self._orphans_checked = False
-        data_list = [info for info in super().load_data_list() if info is not None]
+        try:
+            data_list = [info for info in super().load_data_list() if info is not None]
+        except json.JSONDecodeError as error:  # pycocotools' message names no file
+            raise InvalidAnnotationError(f'{self.ann_file} is not valid JSON (truncated?): '
+                                         f'{error}') from None
         self.skipped = self._checker.skipped
         self._checker.log_summary()
         return data_list

@@ -86,6 +86,23 @@ def write_split(data: DetectionSplit, root: str, fmt: str, split: str,
     return stats
 
 
+def check_separate(src: str, dst: str) -> None:
+    """Refuse a target that is, lies inside or holds the source: replacing it (``--force``)
+    would delete the data set being converted.
+
+    Raises:
+        ValueError: naming both folders.
+    """
+    src_real, dst_real = osp.realpath(src), osp.realpath(dst)
+    if src_real == dst_real:
+        raise ValueError(f'the target {dst} is the source {src}; write to another folder')
+    if dst_real.startswith(src_real + osp.sep):
+        raise ValueError(f'the target {dst} lies inside the source {src}; write it elsewhere')
+    if src_real.startswith(dst_real + osp.sep):
+        raise ValueError(f'the source {src} lies inside the target {dst}, which replacing '
+                         'would delete; write to another folder')
+
+
 def convert_dataset(src: str,
                     dst: str,
                     src_format: str,
@@ -96,7 +113,8 @@ def convert_dataset(src: str,
     """Convert every split (or ``splits``) of the data set ``src`` into ``dst``.
 
     ``dst`` is written to ``<dst>.incomplete`` and renamed when complete (an existing ``dst``
-    is replaced). Images are hard-linked where possible, else copied.
+    is replaced); a failure removes ``<dst>.incomplete``. ``dst`` must not be, lie in or
+    hold ``src``. Images are hard-linked where possible, else copied.
 
     Args:
         src: The source data set root.
@@ -119,6 +137,7 @@ def convert_dataset(src: str,
     _check_format(src_format)
     _check_format(dst_format)
     check_on_error(on_error)
+    check_separate(src, dst)
     found = find_splits(src, src_format)
     if splits is None:
         splits = found

@@ -2,11 +2,11 @@
 import os
 import os.path as osp
 import shutil
-from contextlib import contextmanager
-from typing import Iterator, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 from PIL import Image
 
+from zoo.utils.atomic import atomic_output_dir  # noqa: F401 (re-exported)
 from .annotations import InvalidAnnotationError
 
 # EXIF orientations that turn the stored image by 90 or 270 degrees (5..8): the decoded image,
@@ -72,30 +72,3 @@ def list_files(folder: str) -> List[str]:
     for root, _, names in os.walk(folder):
         found.extend(osp.relpath(osp.join(root, n), folder).replace(os.sep, '/') for n in names)
     return sorted(found)
-
-
-@contextmanager
-def atomic_output_dir(out: str) -> Iterator[str]:
-    """Yield a temporary sibling folder of ``out``; on success it replaces ``out`` at once.
-
-    A run stopped half-way leaves only ``<out>.incomplete`` (removed by the next run), never a
-    complete-looking ``out``; an existing ``out`` is moved aside first and deleted only after
-    the new one is in place.
-
-    Example:
-        >>> with atomic_output_dir('data/shapes') as tmp:  # doctest: +SKIP
-        ...     write_everything_into(tmp)
-    """
-    out = osp.normpath(out)
-    tmp = f'{out}.incomplete'
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    yield tmp
-    if osp.exists(out):
-        old = f'{out}.old'
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(out, old)
-        os.rename(tmp, out)
-        shutil.rmtree(old)
-    else:
-        os.rename(tmp, out)
