@@ -121,44 +121,51 @@ def convert_vgg(name: str, state: StateDict) -> StateDict:
     return rename(state, rules + classifier_rules(CLASSIFIER_LINEARS['vgg']))
 
 
+# torchvision's Conv2dNormActivation children -> mmcv ConvModule's
+CONV_NORM_RULES = [(r'^(backbone\..*)\.0\.(weight|bias)$', r'\1.conv.\2'),
+                   (r'^(backbone\..*)\.1\.(\w+)$', r'\1.bn.\2')]
+
+
 @converter('mobilenet_v2')
 def convert_mobilenet_v2(name: str, state: StateDict) -> StateDict:
-    """``features.0`` -> ``conv1``; ``features.<i>.conv.<k>`` -> the i-th block's expansion,
-    depthwise and projection layers; the last feature layer -> ``conv2``; ``classifier.1`` ->
-    ``head.fc``."""
+    """``features.0`` -> ``conv1``; ``features.<i>.conv.<k>`` -> the i-th block's ``conv.<k>``
+    (expansion, depthwise, projection; torchvision's projection is a bare conv and its norm);
+    the last feature layer -> ``conv2``; ``classifier.1`` -> ``head.fc``. Every convolution with
+    its norm is an mmcv ``ConvModule`` (``conv``, ``bn``)."""
     blocks = block_names([n for _, _, n, _ in MobileNetV2.stage_settings])
     rules = [(r'^features\.0\.', 'backbone.conv1.'),
              (rf'^features\.{len(blocks) + 1}\.', 'backbone.conv2.'),
              (r'^classifier\.1\.', 'head.fc.')]
     for i, (stage, block) in enumerate(blocks):
         # torchvision's block: [expansion (not for t=1)], depthwise, projection conv, its norm
-        layers = ['depthwise_conv.', 'project_conv.0.', 'project_conv.1.']
-        if MobileNetV2.stage_settings[stage][0] != 1:
-            layers.insert(0, 'expand_conv.')
-        for k, target in enumerate(layers):
-            rules.append((rf'^features\.{i + 1}\.conv\.{k}\.', f'backbone.{block}.{target}'))
-    return rename(state, rules)
+        num_convs = 2 if MobileNetV2.stage_settings[stage][0] == 1 else 3
+        for k in range(num_convs - 1):
+            rules.append((rf'^features\.{i + 1}\.conv\.{k}\.', f'backbone.{block}.conv.{k}.'))
+        project = f'backbone.{block}.conv.{num_convs - 1}'
+        rules += [(rf'^features\.{i + 1}\.conv\.{num_convs - 1}\.', f'{project}.0.'),
+                  (rf'^features\.{i + 1}\.conv\.{num_convs}\.', f'{project}.1.')]
+    return rename(rename(state, rules), CONV_NORM_RULES)
 
 
 @converter('mobilenet_v3_small', 'mobilenet_v3_large')
 def convert_mobilenet_v3(name: str, state: StateDict) -> StateDict:
-    """``features.0`` -> ``conv1``; ``features.<i>.block.<k>`` -> the i-th block's layers
-    (expansion where it widens, depthwise, SE where it has one, projection); the last feature
-    layer -> ``conv2``; ``classifier.<k>`` -> ``head.layers.<k>``."""
-    stages = MobileNetV3.arch_settings[name.rsplit('_', 1)[-1]]
-    rows = [row for stage in stages for row in stage]
-    blocks = block_names([len(stage) for stage in stages])
-    rules = [(r'^features\.0\.', 'backbone.conv1.'),
-             (rf'^features\.{len(blocks) + 1}\.', 'backbone.conv2.'),
+    """``features.<i>`` -> ``layer<i>`` (mmpretrain's: every layer a stage); in the blocks
+    ``block.<k>`` -> the block's layers (expansion where it widens, depthwise, SE where it has
+    one, projection), the SE's ``fc1``/``fc2`` -> ``se.conv1.conv``/``se.conv2.conv``;
+    ``classifier.<k>`` -> ``head.layers.<k>``. Every convolution with its norm is an mmcv
+    ``ConvModule`` (``conv``, ``bn``)."""
+    rows = MobileNetV3.arch_settings[name.rsplit('_', 1)[-1]]
+    rules = [(r'^features\.(\d+)\.(0|1)\.', r'backbone.layer\1.\2.'),
              (r'^classifier\.', 'head.layers.')]
     in_channels = MobileNetV3.stem_channels
-    for i, ((_, block), (_, mid, out, with_se, _, _)) in enumerate(zip(blocks, rows)):
+    for i, (_, mid, out, with_se, _, _) in enumerate(rows):
         layers = (['expand_conv'] if mid != in_channels else []) + ['depthwise_conv'] + \
-            (['se'] if with_se else []) + ['project_conv']
+            (['se'] if with_se else []) + ['linear_conv']
         for k, target in enumerate(layers):
-            rules.append((rf'^features\.{i + 1}\.block\.{k}\.', f'backbone.{block}.{target}.'))
+            rules.append((rf'^features\.{i + 1}\.block\.{k}\.', f'backbone.layer{i + 1}.{target}.'))
         in_channels = out
-    return rename(state, rules)
+    state = rename(state, rules)
+    return rename(state, [(r'\.se\.fc(\d)\.', r'.se.conv\1.conv.')] + CONV_NORM_RULES)
 
 
 @converter('googlenet')

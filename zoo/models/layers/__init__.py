@@ -2,6 +2,7 @@ from . import activations  # noqa: F401  (registers Hardsigmoid)
 from .attention import MultiheadAttention
 from .cbam import CBAM
 from .channel_last_norm import ChannelLastBatchNorm, build_channel_last_norm
+from .conv_module import ConvModule
 from .conv_norm_act import ConvNormAct
 from .depthwise_separable_conv import DepthwiseSeparableConv
 from .drop_path import DropPath, drop_path_rates
@@ -16,7 +17,7 @@ from .se_layer import SELayer
 from .srm import SRM
 from .window_attention import WindowMultiheadAttention
 
-__all__ = ['ConvNormAct']
+__all__ = ['ConvNormAct', 'ConvModule']
 __all__ += [
     'make_divisible', 'DepthwiseSeparableConv', 'InvertedResidual', 'SELayer', 'CBAM', 'SRM',
     'PluggableBlock', 'build_plugin', 'insert_plugins'
