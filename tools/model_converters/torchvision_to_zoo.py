@@ -22,7 +22,7 @@ import torch
 from mmengine.config import Config
 from torch import Tensor
 
-from zoo.models.backbones import VGG, AlexNet, MobileNetV2, MobileNetV3
+from zoo.models.backbones import VGG, MobileNetV2, MobileNetV3
 from zoo.models.builder import build_model_from_cfg
 from zoo.utils import register_all_modules
 
@@ -95,29 +95,29 @@ def classifier_rules(linear_indices: Tuple[int, ...]) -> List[Tuple[str, str]]:
 
 @converter('alexnet')
 def convert_alexnet(name: str, state: StateDict) -> StateDict:
-    """``features.<i>``: per stage a convolution, its ReLU and (stages 1, 2, 5) a max pool, in
-    :attr:`AlexNet.stage_settings` order -> ``layer<k>.0.0`` (the stage's ConvNormAct conv)."""
-    rules, index = [], 0
-    for k, (*_, with_pool) in enumerate(AlexNet.stage_settings):
-        rules.append((rf'^features\.{index}\.', f'backbone.layer{k + 1}.0.0.'))
-        index += 2 + with_pool
-    return rename(state, rules + classifier_rules(CLASSIFIER_LINEARS['alexnet']))
+    """``features.<i>`` are the zoo's (and mmpretrain's) ``features.<i>``: the same flat list of
+    layers; ``classifier`` -> ``StackedLinearClsHead``'s ``head.layers``."""
+    return rename(state, [(r'^features\.', 'backbone.features.')] +
+                  classifier_rules(CLASSIFIER_LINEARS['alexnet']))
 
 
 @converter(*(f'vgg{depth}{bn}' for depth in VGG.arch_settings for bn in ('', '_bn')))
 def convert_vgg(name: str, state: StateDict) -> StateDict:
     """``features.<i>``: per convolution conv, [BatchNorm,] ReLU, per stage a final max pool, in
-    :attr:`VGG.arch_settings` order -> ``layer<k>.<j>.0`` (conv) and ``.1`` (norm)."""
+    :attr:`VGG.arch_settings` order -> the zoo's (mmpretrain's) flat ``features.<j>``: one
+    ``ConvModule`` (``conv``, ``bn``) per convolution, then the stage's pool."""
     with_bn = name.endswith('_bn')
     depth = int(re.match(r'vgg(\d+)', name)[1])
-    rules, index = [], 0
-    for k, num_convs in enumerate(VGG.arch_settings[depth]):
-        for j in range(num_convs):
-            rules.append((rf'^features\.{index}\.', f'backbone.layer{k + 1}.{j}.0.'))
+    rules, index, target = [], 0, 0
+    for num_convs in VGG.arch_settings[depth]:
+        for _ in range(num_convs):
+            rules.append((rf'^features\.{index}\.', f'backbone.features.{target}.conv.'))
             if with_bn:
-                rules.append((rf'^features\.{index + 1}\.', f'backbone.layer{k + 1}.{j}.1.'))
+                rules.append((rf'^features\.{index + 1}\.', f'backbone.features.{target}.bn.'))
             index += 3 if with_bn else 2
+            target += 1
         index += 1  # the stage's max pool
+        target += 1
     return rename(state, rules + classifier_rules(CLASSIFIER_LINEARS['vgg']))
 
 

@@ -123,10 +123,11 @@ class BaseBackbone(BaseModule):
         for name, module in modules.items():
             held = [module] if id(module) in paths else list(module.children())
             for layer in held:
-                if id(layer) not in paths:
+                if id(layer) not in paths and layer.state_dict():
                     raise ValueError(f'{type(self).__name__}: stage {name} holds a '
                                      f'{type(layer).__name__} that is not registered')
-                prefixes.append((paths[id(layer)], name))
+                if id(layer) in paths:  # (an unregistered layer holds no state: a Flatten)
+                    prefixes.append((paths[id(layer)], name))
         return prefixes
 
     def parse_arch(self, arch: Union[str, int, dict], name: str = 'arch') -> Any:
