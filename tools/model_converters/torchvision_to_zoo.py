@@ -189,22 +189,22 @@ def convert_resnet(name: str, state: StateDict) -> StateDict:
 @converter('vit_b_16', 'vit_l_16')
 def convert_vit(name: str, state: StateDict) -> StateDict:
     """``conv_proj`` -> ``patch_embed.projection``; ``class_token``, ``encoder.pos_embedding`` ->
-    ``cls_token``, ``pos_embed``; ``encoder_layer_<i>`` -> ``layer<i + 1>`` with ``ln_1``/``ln_2``
+    ``cls_token``, ``pos_embed``; ``encoder_layer_<i>`` -> ``layers.<i>`` with ``ln_1``/``ln_2``
     -> ``ln1``/``ln2``, ``self_attention.in_proj_*``/``out_proj`` -> ``attn.qkv``/``attn.proj``
     (q, k, v in the same order), ``mlp.0``/``mlp.3`` (or the legacy ``linear_1``/``linear_2``)
-    -> ``ffn.fc1``/``ffn.fc2``; ``encoder.ln`` -> ``norm``; ``heads`` -> ``head.layers``."""
+    -> ``ffn.layers.0.0``/``ffn.layers.1``; ``encoder.ln`` -> ``ln1``; ``heads`` ->
+    ``head.layers`` (mmpretrain's names throughout)."""
     state = rename(state, [(r'\.ln_(\d)\.', r'.ln\1.'),
                            (r'\.self_attention\.in_proj_(weight|bias)$', r'.attn.qkv.\1'),
                            (r'\.self_attention\.out_proj\.', '.attn.proj.'),
-                           (r'\.mlp\.(0|linear_1)\.', '.ffn.fc1.'),
-                           (r'\.mlp\.(3|linear_2)\.', '.ffn.fc2.')])
+                           (r'\.mlp\.(0|linear_1)\.', '.ffn.layers.0.0.'),
+                           (r'\.mlp\.(3|linear_2)\.', '.ffn.layers.1.')])
     return rename(state, [
         (r'^conv_proj\.', 'backbone.patch_embed.projection.'),
         (r'^class_token$', 'backbone.cls_token'),
         (r'^encoder\.pos_embedding$', 'backbone.pos_embed'),
-        (r'^encoder\.layers\.encoder_layer_(\d+)\.',
-         lambda m: f'backbone.layer{int(m[1]) + 1}.'),
-        (r'^encoder\.ln\.', 'backbone.norm.'),
+        (r'^encoder\.layers\.encoder_layer_(\d+)\.', r'backbone.layers.\1.'),
+        (r'^encoder\.ln\.', 'backbone.ln1.'),
         (r'^heads\.', 'head.layers.'),
     ])
 
