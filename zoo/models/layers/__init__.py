@@ -10,12 +10,12 @@ from .ffn import FFN
 from .inverted_residual import InvertedResidual
 from .make_divisible import make_divisible
 from .patch_embed import PatchEmbed
-from .patch_merging import PatchMerging
+from .patch_merging import PatchMerging, torchvision_merge_order
 from .plugin import PluggableBlock, build_plugin, insert_plugins
 from .pos_embed import resize_pos_embed
 from .se_layer import SELayer
 from .srm import SRM
-from .window_attention import WindowMultiheadAttention
+from .window_attention import ShiftWindowMSA, WindowMSA
 
 __all__ = ['ConvNormAct', 'ConvModule']
 __all__ += [
@@ -24,6 +24,7 @@ __all__ += [
 ]
 __all__ += [
     'DropPath', 'drop_path_rates', 'MultiheadAttention', 'FFN', 'PatchEmbed', 'PatchMerging',
-    'WindowMultiheadAttention', 'resize_pos_embed', 'ChannelLastBatchNorm',
+    'WindowMSA', 'ShiftWindowMSA', 'torchvision_merge_order', 'resize_pos_embed',
+    'ChannelLastBatchNorm',
     'build_channel_last_norm'
 ]
