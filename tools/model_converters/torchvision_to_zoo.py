@@ -24,6 +24,7 @@ from torch import Tensor
 
 from zoo.models.backbones import VGG, MobileNetV2, MobileNetV3
 from zoo.models.builder import build_model_from_cfg
+from zoo.models.layers import torchvision_merge_order
 from zoo.utils import register_all_modules
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -212,19 +213,27 @@ def convert_vit(name: str, state: StateDict) -> StateDict:
 @converter('swin_t', 'swin_s', 'swin_b')
 def convert_swin(name: str, state: StateDict) -> StateDict:
     """``features.0`` (conv, permute, norm) -> ``patch_embed.projection``/``norm``; the blocks
-    ``features.<2k + 1>.<j>`` -> ``stage<k + 1>.blocks.<j>`` with ``mlp.0``/``mlp.3`` ->
-    ``ffn.fc1``/``ffn.fc2``; the patch merging ``features.<2k>`` -> ``stage<k + 1>.downsample``
-    (same concatenation order); ``norm`` -> ``norm3``; ``head`` -> ``head.fc``. The
-    ``relative_position_index`` buffers are dropped: the zoo derives them from the window."""
-    state = {key: value for key, value in state.items()
-             if not key.endswith('.attn.relative_position_index')}
-    state = rename(state, [(r'\.mlp\.0\.', '.ffn.fc1.'), (r'\.mlp\.3\.', '.ffn.fc2.')])
+    ``features.<2k + 1>.<j>`` -> ``stages.<k>.blocks.<j>`` with ``attn.*`` -> ``attn.w_msa.*``
+    (the ``relative_position_index`` as an ``N x N`` table) and ``mlp.0``/``mlp.3`` ->
+    ``ffn.layers.0.0``/``ffn.layers.1``; the patch merging ``features.<2k + 2>`` ->
+    ``stages.<k>.downsample``, its ``4C`` channels reordered from torchvision's concatenation
+    to mmcv's unfold order (:func:`torchvision_merge_order`); ``norm`` -> ``norm3``; ``head`` ->
+    ``head.fc`` (mmpretrain's names throughout)."""
+    state = dict(state)
+    for key in [k for k in state if k.endswith('.attn.relative_position_index')]:
+        num_tokens = int(round(state[key].numel()**0.5))
+        state[key] = state[key].reshape(num_tokens, num_tokens)
+    for key in [k for k in state if re.match(r'features\.\d+\.(norm|reduction)\.', k)]:
+        order = torchvision_merge_order(state[key].shape[-1] // 4).to(state[key].device)
+        state[key] = state[key][..., order]
+    state = rename(state, [(r'\.attn\.', '.attn.w_msa.'), (r'\.mlp\.0\.', '.ffn.layers.0.0.'),
+                           (r'\.mlp\.3\.', '.ffn.layers.1.')])
     return rename(state, [
         (r'^features\.0\.0\.', 'backbone.patch_embed.projection.'),
         (r'^features\.0\.2\.', 'backbone.patch_embed.norm.'),
         (r'^features\.(\d+)\.(\d+)\.',
-         lambda m: f'backbone.stage{(int(m[1]) + 1) // 2}.blocks.{m[2]}.'),
-        (r'^features\.(\d+)\.', lambda m: f'backbone.stage{int(m[1]) // 2 + 1}.downsample.'),
+         lambda m: f'backbone.stages.{(int(m[1]) - 1) // 2}.blocks.{m[2]}.'),
+        (r'^features\.(\d+)\.', lambda m: f'backbone.stages.{int(m[1]) // 2 - 1}.downsample.'),
         (r'^norm\.', 'backbone.norm3.'),
         (r'^head\.', 'head.fc.'),
     ])

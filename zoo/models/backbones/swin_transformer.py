@@ -140,6 +140,11 @@ class SwinBlockSequence(nn.Module):
     def out_channels(self) -> int:
         return self.downsample.out_channels if self.downsample else self.embed_dims
 
+    def forward(self, x: Tensor, do_downsample: bool = True) -> Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return self.downsample(x) if self.downsample is not None and do_downsample else x
+
 
 @MODELS.register_module()
 class SwinTransformer(BaseBackbone):
@@ -147,11 +152,11 @@ class SwinTransformer(BaseBackbone):
     <https://arxiv.org/abs/2103.14030>`_), v1: mmpretrain's ``SwinTransformer``, with its
     arguments and module names.
 
-    The stem is the 4x4 patch embedding with its norm (``patch_embed``); ``stages.<i>`` holds
-    stage ``i``'s blocks and the patch merging that follows them (mmpretrain's layout), and the
-    backbone's stages ``stage1`` ... ``stage4`` are views that run the previous stage's merging
-    and then the blocks, so stage ``i`` outputs ``embed_dims * 2**i`` channels at stride
-    ``4 * 2**i`` (with ``out_after_downsample``, the merged map instead). Every returned stage
+    The stem is the 4x4 patch embedding with its norm (``patch_embed``); the stages
+    ``stages.<i>`` (as attributes ``stage1`` ... ``stage4``) hold stage ``i``'s blocks and the
+    patch merging that follows them (mmpretrain's layout). Stage ``i`` outputs its blocks'
+    map, ``embed_dims * 2**i`` channels at stride ``4 * 2**i`` (with ``out_after_downsample``,
+    the merged map instead). Every returned stage
     output goes through its own norm (``norm0`` ... ``norm3``, indexed like ``out_indices``)
     and is given as an NCHW map, ready for an FPN; the classifier takes the last one
     (``norm3`` is torchvision's final ``norm``) through ``GlobalAveragePooling``. mmpretrain's
@@ -181,8 +186,7 @@ class SwinTransformer(BaseBackbone):
         interpolate_mode: Interpolation of that embedding on a size change.
         with_cp: Gradient checkpointing of every block.
         frozen_stages: As mmpretrain's: ``-1`` freezes nothing, ``k`` the stem and
-            ``stages.0`` ... ``stages.<k>`` (with the merging after stage ``k``) and their
-            output norms.
+            ``stages.0`` ... ``stages.<k>`` (each with its merging) and their output norms.
         norm_eval: Whether BatchNorm layers stay in eval mode in training.
         pad_small_map: See :class:`~zoo.models.layers.ShiftWindowMSA`.
         norm_cfg: Norm of the outputs (``norm<i>``; ``None`` for none); the blocks use
@@ -294,19 +298,11 @@ class SwinTransformer(BaseBackbone):
             self.stages.append(stage)
             rates = rates[depth:]
             channels.append(stage.out_channels)
-        # The backbone's stages: each runs the merging before its blocks (or after them, with
-        # out_after_downsample), so that its output is the one mmpretrain returns.
-        views = {}
-        for i, stage in enumerate(self.stages):
-            layers = list(stage.blocks)
-            if out_after_downsample:
-                layers += [stage.downsample] if stage.downsample is not None else []
-            elif i > 0:
-                layers = [self.stages[i - 1].downsample] + layers
-            views[f'stage{i + 1}'] = nn.Sequential(*layers)
         self.num_features = channels[1:] if out_after_downsample else channels[:-1]
-        self._set_stages(views, self.num_features, dict(patch_embed=self.patch_embed),
-                         register=False)
+        # The backbone's stages are mmpretrain's: stage i's output is taken before the merging
+        # it holds (after it, with out_after_downsample); see forward.
+        self._set_stages({f'stage{i + 1}': stage for i, stage in enumerate(self.stages)},
+                         self.num_features, dict(patch_embed=self.patch_embed), register=False)
         # One norm per returned stage, named after its index as in mmpretrain and mmdet.
         for i in self.out_indices:
             self.add_module(f'norm{i}', build_channel_last_norm(norm_cfg, self.num_features[i]))
@@ -314,9 +310,6 @@ class SwinTransformer(BaseBackbone):
 
     def frozen_modules(self) -> List[nn.Module]:
         modules = super().frozen_modules()
-        if self.frozen_stages >= 0 and not self.out_after_downsample:
-            downsample = self.stages[self.frozen_stages].downsample
-            modules += [downsample] if downsample is not None else []
         # The output norms of frozen stages freeze with them (they exist once built).
         for i in range(self.frozen_stages + 1):
             norm = getattr(self, f'norm{i}', None)
@@ -363,13 +356,15 @@ class SwinTransformer(BaseBackbone):
             x = x + pos.view(1, height, width, channels)
         x = self.drop_after_pos(x)
         outs = []
-        for i, name in enumerate(self.stage_names):
-            x = getattr(self, name)(x)
+        for i, stage in enumerate(self.stages):
+            x = stage(x, do_downsample=self.out_after_downsample)
             if i in self.out_indices:
                 out = getattr(self, f'norm{i}')(x)
                 outs.append(out.permute(0, 3, 1, 2).contiguous())
             if i == self.out_indices[-1]:
                 break  # later stages would be computed for nothing
+            if stage.downsample is not None and not self.out_after_downsample:
+                x = stage.downsample(x)
         return tuple(outs)
 
 
