@@ -19,6 +19,7 @@ The default run keeps one or two cheap models per family; the rest are marked ``
 ``UNSUPPORTED`` with the reason.
 """
 import copy
+import inspect
 import warnings
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -207,3 +208,30 @@ def test_whole_classifier_equals_mmpretrain(name):
         diff, = max_abs_diffs((theirs.eval()(x, mode='tensor'), ), (ours.eval()(x), ))
     print(f'\n{name} (whole classifier): max abs logit diff {diff:.2e}')
     assert diff <= 1e-5
+
+
+@pytest.mark.parametrize('family', FAMILIES + ('LeNet5', 'AlexNet'))
+def test_every_mmpretrain_argument_is_accepted(family):
+    theirs = inspect.signature(MMPRETRAIN_MODELS.get(family)).parameters
+    ours = inspect.signature(MODELS.get(family)).parameters
+    assert [name for name in theirs if name not in ours] == []
+
+
+@pytest.mark.parametrize('cfg, message', [
+    (dict(type='MobileNetV3', arch='medium'),
+     r"MobileNetV3: arch 'medium' is not one of \['small', 'small_075', 'small_050', 'large'\]"),
+    (dict(type='VGG', depth=15), r'VGG: depth 15 is not one of \[11, 13, 16, 19\]'),
+    (dict(type='VGG', depth=11, num_stages=4), r'VGG: dilations \(1, 1, 1, 1, 1\) must give'),
+    (dict(type='VisionTransformer', layer_cfgs=dict(ffn_type='swiglu_fused')),
+     "TransformerEncoderLayer: ffn_type 'swiglu_fused' is not supported; zoo has 'origin'"),
+    (dict(type='VisionTransformer', out_type='tokens'),
+     "VisionTransformer: out_type 'tokens' is not one of"),
+    (dict(type='SwinTransformer', stage_cfgs=dict(block_cfgs=dict(attn_cfgs=dict(
+        window_msa=object)))), 'ShiftWindowMSA: window_msa .* is not supported; zoo has '
+     'WindowMSA only'),
+    (dict(type='SwinTransformer', stage_cfgs=dict(downsample_cfg=dict(padding='reflect'))),
+     "PatchMerging: padding 'reflect' is not 'corner', 'same' or a number"),
+])
+def test_unsupported_values_name_the_component_and_the_choices(cfg, message):
+    with pytest.raises(ValueError, match=message):
+        MODELS.build(cfg)

@@ -110,6 +110,8 @@ class ShiftWindowMSA(nn.Module):
         dropout_layer: mmcv dropout config applied to the output (Swin's stochastic depth:
             ``dict(type='DropPath', drop_prob=...)``).
         pad_small_map: Pad and shift grids of one window or less as any other.
+        window_msa: The window attention class; zoo has :class:`WindowMSA` only (mmpretrain's
+            Swin v2 passes its ``WindowMSAV2``).
 
     Example:
         >>> attn = ShiftWindowMSA(96, num_heads=3, window_size=7, shift_size=3)
@@ -129,8 +131,12 @@ class ShiftWindowMSA(nn.Module):
                  attn_drop: float = 0.0,
                  proj_drop: float = 0.0,
                  dropout_layer: Optional[dict] = dict(type='DropPath', drop_prob=0.0),
-                 pad_small_map: bool = False):
+                 pad_small_map: bool = False,
+                 window_msa: type = WindowMSA):
         super().__init__()
+        if window_msa is not WindowMSA and getattr(window_msa, '__name__', None) != 'WindowMSA':
+            raise ValueError(f'ShiftWindowMSA: window_msa {window_msa!r} is not supported; zoo '
+                             f'has WindowMSA only')
         if window_size <= 0 or not 0 <= shift_size < window_size:
             raise ValueError(f'{type(self).__name__}: need window_size > 0 and 0 <= shift_size '
                              f'< window_size, got window_size={window_size}, '
