@@ -151,7 +151,9 @@ def test_backward_reaches_every_trainable_parameter(name):
 def test_frozen_stages(name, frozen_stages):
     model = build(name, frozen_stages=frozen_stages)
     model.train()
-    frozen_names = model.stem_names + model.stage_names[:frozen_stages]
+    # mmpretrain's MobileNetV3 and Swin freeze the stages 0 .. k (the class declares it).
+    frozen_names = model.stem_names + \
+        model.stage_names[:frozen_stages + model.frozen_stages_inclusive]
     for module_name in model.stem_names + model.stage_names:
         module = getattr(model, module_name)
         frozen = module_name in frozen_names
@@ -193,7 +195,7 @@ def test_bad_out_indices_and_frozen_stages_raise(name):
     for out_indices in [(n, ), (-n - 1, ), (0, -n)]:
         with pytest.raises(ValueError, match='out_indices'):
             build(name, out_indices=out_indices)
-    for frozen_stages in [-2, n + 1]:
+    for frozen_stages in [-2, n + 1 - build(name).frozen_stages_inclusive]:
         with pytest.raises(ValueError, match='frozen_stages'):
             build(name, frozen_stages=frozen_stages)
 

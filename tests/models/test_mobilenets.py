@@ -57,13 +57,13 @@ def test_mobilenet_v3_blocks_use_se_hardsigmoid_and_hardswish_as_the_paper():
     model = MODELS.build(dict(type='MobileNetV3', arch='large'))
     blocks = [m for m in model.modules() if isinstance(m, InvertedResidual)]
     assert len(blocks) == 15
-    with_se = [i for i, block in enumerate(blocks) if block.se is not None]
+    with_se = [i for i, block in enumerate(blocks) if 'se' in block.layers()]
     assert with_se == [3, 4, 5, 10, 11, 12, 13, 14]
-    assert all(isinstance(blocks[i].se.gate, nn.Hardsigmoid) for i in with_se)
-    assert isinstance(blocks[2].depthwise_conv[2], nn.ReLU)
-    assert isinstance(blocks[6].depthwise_conv[2], nn.Hardswish)
-    assert blocks[0].expand_conv is None and blocks[1].expand_conv is not None
-    assert model.conv1[1].eps == 0.001 and model.conv1[1].momentum == 0.01
+    assert all(isinstance(blocks[i].se.conv2.activate, nn.Hardsigmoid) for i in with_se)
+    assert isinstance(blocks[2].depthwise_conv.activate, nn.ReLU)
+    assert isinstance(blocks[6].depthwise_conv.activate, nn.Hardswish)
+    assert 'expand_conv' not in blocks[0].layers() and 'expand_conv' in blocks[1].layers()
+    assert model.layer0.bn.eps == 0.001 and model.layer0.bn.momentum == 0.01
 
 
 def test_residuals_only_where_stride_and_width_allow():
@@ -86,7 +86,8 @@ def test_stem_stride_1_keeps_cifar_resolution(cfg):
 
 
 @pytest.mark.parametrize('cfg, match', [
-    (dict(type='MobileNetV3', arch='medium'), r"arch 'medium' is not one of \['large', 'small'\]"),
+    (dict(type='MobileNetV3', arch='medium'),
+     r"arch 'medium' is not one of \['small', 'small_075', 'small_050', 'large'\]"),
     (dict(type='MobileNetV2', widen_factor=0), 'widen_factor must be positive, got 0'),
     (dict(type='MobileNetV1', stem_stride=4), 'stem_stride must be 1 or 2, got 4'),
 ])
@@ -100,4 +101,4 @@ def test_mobilenet_v3_se_matches_torchvision_widths():
     tv_se = [m.fc1.out_channels for m in tv_model.modules()
              if type(m).__name__ == 'SqueezeExcitation']
     model = MODELS.build(dict(type='MobileNetV3', arch='small'))
-    assert [m.fc1.out_channels for m in model.modules() if isinstance(m, SELayer)] == tv_se
+    assert [m.conv1.conv.out_channels for m in model.modules() if isinstance(m, SELayer)] == tv_se

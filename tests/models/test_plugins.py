@@ -80,11 +80,11 @@ def test_se_resnet50_puts_se_before_the_residual_sum():
     model = MODELS.build(dict(type='ResNet', depth=50, plugins=[se('after_conv3', ratio=16)]))
     block = model.layer2[1]
     assert isinstance(block.plugins.after_conv3[0], SELayer)
-    assert block.plugins.after_conv3[0].fc1.out_channels == 512 // 16
-    assert 'layer2.1.plugins.after_conv3.0.fc2.weight' in model.state_dict()
+    assert block.plugins.after_conv3[0].conv1.conv.out_channels == 512 // 16
+    assert 'layer2.1.plugins.after_conv3.0.conv2.conv.weight' in model.state_dict()
     # A gate shut to zero silences the residual branch: the block is relu(identity).
     with torch.no_grad():
-        block.plugins.after_conv3[0].fc2.bias.fill_(-1e4)
+        block.plugins.after_conv3[0].conv2.conv.bias.fill_(-1e4)
         x = torch.randn(2, 512, 8, 8)
         assert torch.equal(block.eval()(x), torch.relu(x))
 
@@ -103,7 +103,7 @@ def test_every_block_of_a_chosen_stage_gets_a_plugin_of_its_width():
                                                ratio=4)]))
     layers = [m for m in model.modules() if isinstance(m, ConvNormAct)]
     gates = [layer.plugins.after_conv[0] for layer in layers if 'plugins' in layer._modules]
-    assert [g.fc1.in_channels for g in gates] == [256, 256, 512, 512, 512, 512]
+    assert [g.conv1.conv.in_channels for g in gates] == [256, 256, 512, 512, 512, 512]
 
 
 def test_two_plugins_run_in_order_at_one_position():
@@ -114,7 +114,8 @@ def test_two_plugins_run_in_order_at_one_position():
                            stages=(False, ) * 3 + (True, ) + (False, ) * 4)]))
     block = model.layer4[0]
     assert [type(p) for p in block.plugins.after_depthwise] == [SELayer, CBAM]
-    assert block.plugins.after_depthwise[0].fc1.in_channels == block.depthwise_conv[0].out_channels
+    depthwise = block.layers()['depthwise_conv'].conv
+    assert block.plugins.after_depthwise[0].conv1.conv.in_channels == depthwise.out_channels
 
 
 def test_an_mmcv_plugin_works_too():
@@ -168,10 +169,10 @@ def test_attention_keeps_shape_and_is_finite_on_1x1_maps(plugin):
 
 
 def test_se_layer_widths_follow_make_divisible():
-    assert SELayer(960, ratio=4).fc1.out_channels == 240
-    assert SELayer(72, ratio=4).fc1.out_channels == 24  # 18 rounds to 16 < 0.9 * 18: 24
-    assert SELayer(100, ratio=16, divisor=1).fc1.out_channels == 6
-    assert SELayer(64, squeeze_channels=5).fc1.out_channels == 5
+    assert SELayer(960, ratio=4).conv1.conv.out_channels == 240
+    assert SELayer(72, ratio=4).conv1.conv.out_channels == 24  # 18 rounds to 16 < 0.9 * 18: 24
+    assert SELayer(100, ratio=16, divisor=1).conv1.conv.out_channels == 6
+    assert SELayer(64, squeeze_channels=5).conv1.conv.out_channels == 5
     with pytest.raises(ValueError, match='ratio'):
         SELayer(64, ratio=0)
 

@@ -121,8 +121,10 @@ def test_loads_a_zoo_vgg_classification_checkpoint(tmp_path):
                                            prefix='backbone.'))
     model.init_weights()
     state = model.state_dict()
+    mapping = SSDVGG.vgg_key_mapping(11)
     for key, value in vgg.state_dict().items():
-        assert torch.equal(state[key], value), key
+        name, _, param = key.rpartition('.')
+        assert torch.equal(state[f'{mapping[name]}.{param}'], value), key
     assert not torch.equal(state['layer6.fc6.0.weight'], torch.zeros_like(
         state['layer6.fc6.0.weight']))  # the new layers were initialised, not left empty
 

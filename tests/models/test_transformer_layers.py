@@ -13,8 +13,8 @@ from torchvision.models.swin_transformer import ShiftedWindowAttention
 from torchvision.ops import MLP
 
 from zoo.models.layers import (FFN, ChannelLastBatchNorm, DropPath, MultiheadAttention,
-                               PatchEmbed, PatchMerging, WindowMultiheadAttention,
-                               build_channel_last_norm, drop_path_rates, resize_pos_embed)
+                               PatchEmbed, PatchMerging, ShiftWindowMSA, build_channel_last_norm,
+                               drop_path_rates, resize_pos_embed, torchvision_merge_order)
 
 
 def randn(*shape, seed=0):
@@ -54,16 +54,15 @@ def test_multihead_attention_attends_within_each_group():
 @pytest.mark.parametrize('height, width, shift', [
     (14, 14, 3),  # windows tile the grid exactly
     (20, 30, 3),  # padded to 21 x 35
-    (7, 20, 3),  # one window covers the height: shifted along the width only
     (5, 6, 3),  # smaller than a window: no shift at all
     (16, 16, 0),  # W-MSA
 ])
 def test_window_attention_equals_torchvision(height, width, shift):
     torch.manual_seed(0)
     reference = ShiftedWindowAttention(24, [7, 7], [shift, shift], num_heads=3).eval()
-    attn = WindowMultiheadAttention(24, 3, window_size=7, shift_size=shift).eval()
-    state = reference.state_dict()
-    assert torch.equal(state.pop('relative_position_index'), attn.relative_position_index)
+    attn = ShiftWindowMSA(24, 3, window_size=7, shift_size=shift).eval()
+    state = {f'w_msa.{k}': v for k, v in reference.state_dict().items()}
+    state['w_msa.relative_position_index'] = state['w_msa.relative_position_index'].view(49, 49)
     attn.load_state_dict(state, strict=True)
     x = randn(2, height, width, 24)
     with torch.no_grad():
@@ -72,30 +71,67 @@ def test_window_attention_equals_torchvision(height, width, shift):
     assert (out - reference(x)).abs().max() <= 1e-5
 
 
+@pytest.mark.parametrize('height, width, pad_small_map', [
+    (14, 14, False), (20, 30, False),
+    (7, 20, False),  # the shorter side is one window: no shift (torchvision shifts the width)
+    (7, 20, True), (5, 6, True),  # padded to one window and shifted
+])
+def test_shift_window_attention_equals_mmpretrain(height, width, pad_small_map):
+    from mmpretrain.models.utils.attention import ShiftWindowMSA as MMPretrainShiftWindowMSA
+    torch.manual_seed(0)
+    reference = MMPretrainShiftWindowMSA(24, 3, 7, shift_size=3,
+                                         pad_small_map=pad_small_map).eval()
+    nn.init.normal_(reference.w_msa.relative_position_bias_table)
+    attn = ShiftWindowMSA(24, 3, window_size=7, shift_size=3, pad_small_map=pad_small_map)
+    attn.load_state_dict(reference.state_dict(), strict=True)
+    x = randn(2, height, width, 24)
+    with torch.no_grad():
+        expected = reference(x.flatten(1, 2), (height, width)).view(x.shape)
+        assert (attn.eval()(x) - expected).abs().max() <= 1e-5
+
+
 def test_shifted_window_mask_separates_regions():
-    attn = WindowMultiheadAttention(8, 1, window_size=4, shift_size=2)
-    mask = attn.shift_mask(8, 8, 2, 2, torch.device('cpu'))
+    attn = ShiftWindowMSA(8, 1, window_size=4, shift_size=2)
+    mask = attn.shift_mask(8, 8, 2, torch.device('cpu'))
     assert mask.shape == (4, 16, 16)
     assert mask[0].eq(0).all(), 'the top-left window holds a single region'
     # The bottom-right window mixes four regions of 2x2 tokens: each attends to 4 of 16.
     assert mask[3].eq(0).sum(dim=1).tolist() == [4] * 16
     assert set(mask.unique().tolist()) == {0.0, -100.0}
     with pytest.raises(ValueError, match='shift_size'):
-        WindowMultiheadAttention(8, 1, window_size=4, shift_size=4)
+        ShiftWindowMSA(8, 1, window_size=4, shift_size=4)
 
 
 @pytest.mark.parametrize('height, width', [(8, 8), (7, 5)])
-def test_patch_merging_equals_torchvision(height, width):
+def test_patch_merging_equals_torchvision_after_reordering_channels(height, width):
     torch.manual_seed(0)
     reference = TVPatchMerging(6).eval()
     nn.init.normal_(reference.norm.weight)
     merge = PatchMerging(6).eval()
-    merge.load_state_dict(reference.state_dict(), strict=True)
+    order = torchvision_merge_order(6)
+    merge.load_state_dict({k: v[..., order] for k, v in reference.state_dict().items()},
+                          strict=True)
     x = randn(2, height, width, 6)
     with torch.no_grad():
         out = merge(x)
     assert out.shape == (2, (height + 1) // 2, (width + 1) // 2, 12)
     assert (out - reference(x)).abs().max() <= 1e-5
+
+
+@pytest.mark.parametrize('cfg', [dict(), dict(kernel_size=3, stride=2, padding='same')])
+def test_patch_merging_equals_mmcv(cfg):
+    from mmcv.cnn.bricks.transformer import PatchMerging as MMCVPatchMerging
+    torch.manual_seed(0)
+    reference = MMCVPatchMerging(6, 12, **cfg).eval()
+    nn.init.normal_(reference.norm.weight)
+    merge = PatchMerging(6, 12, **cfg).eval()
+    merge.load_state_dict(reference.state_dict(), strict=True)
+    x = randn(2, 7, 9, 6)
+    with torch.no_grad():
+        expected, shape = reference(x.flatten(1, 2), (7, 9))
+        out = merge(x)
+    assert out.shape[1:3] == shape
+    assert (out.flatten(1, 2) - expected).abs().max() <= 1e-5
 
 
 def test_ffn_equals_torchvision_mlp():
@@ -108,19 +144,38 @@ def test_ffn_equals_torchvision_mlp():
         assert (ffn(x) - reference(x)).abs().max() <= 1e-6
 
 
-def test_patch_embed_is_strided_conv_then_norm():
+def test_patch_embed_pads_a_partial_patch_as_mmcv():
     embed = PatchEmbed(3, 8, patch_size=4, norm_cfg=dict(type='LN')).eval()
     nn.init.normal_(embed.norm.weight)
-    x = randn(2, 3, 18, 16)  # 18 is not a multiple of 4: the last 2 rows are not a patch
+    x = randn(2, 3, 18, 16)  # 18 is not a multiple of 4: 2 zero rows complete the last patch
     with torch.no_grad():
         out = embed(x)
-        expected = embed.norm(F.conv2d(x[:, :, :16], embed.projection.weight,
+        expected = embed.norm(F.conv2d(F.pad(x, (0, 0, 0, 2)), embed.projection.weight,
                                        embed.projection.bias, stride=4).permute(0, 2, 3, 1))
-    assert out.shape == (2, 4, 4, 8)
+    assert out.shape == (2, 5, 4, 8)
     assert (out - expected).abs().max() <= 1e-6
+    assert embed.out_size((18, 16)) == (5, 4)
     assert PatchEmbed(3, 8, patch_size=4).norm is None
+    cropping = PatchEmbed(3, 8, patch_size=4, padding=0)  # torchvision's convolution
+    assert cropping(x).shape == (2, 4, 4, 8) and cropping.out_size((18, 16)) == (4, 4)
     with pytest.raises(ValueError, match='smaller than one 4x4 patch'):
-        embed(torch.rand(1, 3, 3, 8))
+        cropping(torch.rand(1, 3, 3, 8))
+
+
+def test_patch_embed_equals_mmcv():
+    from mmcv.cnn.bricks.transformer import PatchEmbed as MMCVPatchEmbed
+    torch.manual_seed(0)
+    reference = MMCVPatchEmbed(3, 8, kernel_size=4, stride=4, norm_cfg=dict(type='LN'),
+                               input_size=(18, 16)).eval()
+    embed = PatchEmbed(3, 8, kernel_size=4, stride=4, norm_cfg=dict(type='LN'),
+                       input_size=(18, 16)).eval()
+    embed.load_state_dict(reference.state_dict(), strict=True)
+    x = randn(2, 3, 18, 16)
+    with torch.no_grad():
+        expected, shape = reference(x)
+        out = embed(x)
+    assert out.shape[1:3] == shape == reference.init_out_size == embed.out_size((18, 16))
+    assert (out.flatten(1, 2) - expected).abs().max() <= 1e-6
 
 
 def test_resize_pos_embed_keeps_the_class_token_and_interpolates_the_grid():

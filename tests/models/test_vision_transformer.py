@@ -79,7 +79,7 @@ def test_out_types():
         with torch.no_grad():
             out, = model(x)
         assert tuple(out.shape) == shape, out_type
-        assert (model.fc_norm is not None) == (out_type == 'avg_featmap')
+        assert hasattr(model, 'ln2') == (out_type == 'avg_featmap')
     with torch.no_grad():
         raw, = tiny_vit(out_type='raw')(x)
         assert torch.equal(tiny_vit(out_type='cls_token')(x)[0], raw[:, 0])
@@ -95,8 +95,8 @@ def test_final_norm_applies_to_the_last_layer_only():
     with torch.no_grad():
         middle, last = model(x)
         unnormed = model.layer3(middle)
-    assert torch.allclose(last, model.norm(unnormed), atol=1e-6)
-    assert tiny_vit(final_norm=False).norm is None
+    assert torch.allclose(last, model.ln1(unnormed), atol=1e-6)
+    assert not hasattr(tiny_vit(final_norm=False), 'ln1')
 
 
 def test_frozen_stages_freeze_the_embeddings():
@@ -114,9 +114,9 @@ def test_layer_depths_for_layer_wise_decay():
     depths = {name: model.get_layer_depth(name) for name, _ in model.named_parameters()}
     assert depths['cls_token'] == depths['pos_embed'] == (0, 4)
     assert depths['patch_embed.projection.weight'] == (0, 4)
-    assert depths['layer1.attn.qkv.weight'] == (1, 4)
-    assert depths['layer3.ffn.fc2.bias'] == (3, 4)
-    assert depths['norm.weight'] == (4, 4)
+    assert depths['layers.0.attn.qkv.weight'] == (1, 4)
+    assert depths['layers.2.ffn.layers.1.bias'] == (3, 4)
+    assert depths['ln1.weight'] == (4, 4)
 
 
 def test_stochastic_depth_rises_linearly():
@@ -126,9 +126,39 @@ def test_stochastic_depth_rises_linearly():
 
 
 def test_bad_arch():
-    with pytest.raises(ValueError, match=r"arch 'h' is not one of \['s', 'small', 'b', 'base'"):
-        VisionTransformer(arch='h')
+    with pytest.raises(ValueError, match=r"arch 'x' is not one of \['s', 'small', 'b', 'base'"):
+        VisionTransformer(arch='x')
     with pytest.raises(ValueError, match='exactly the keys'):
         VisionTransformer(arch=dict(embed_dims=32, num_layers=2))
     with pytest.raises(ValueError, match='img_size'):
         VisionTransformer(arch=TINY, img_size=8, patch_size=16)
+
+
+def test_without_class_token():
+    """mmpretrain's ``with_cls_token=False``: no class token, a position embedding for the
+    patches only; a checkpoint with a class token entry loads with that entry dropped."""
+    model = tiny_vit(with_cls_token=False, out_type='raw')
+    assert model.cls_token is None and model.pos_embed.shape == (1, 16, 32)
+    with torch.no_grad():
+        raw, = model(randn(2, 3, 32, 32))
+    assert raw.shape == (2, 16, 32)
+    state = tiny_vit(out_type='raw').state_dict()
+    del state['cls_token']
+    model.load_state_dict(state, strict=True)
+    assert torch.equal(model.pos_embed.detach(), state['pos_embed'][:, 1:])
+    with pytest.raises(ValueError, match="out_type='cls_token' needs with_cls_token=True"):
+        tiny_vit(with_cls_token=False)
+
+
+def test_layer_cfgs_pre_norm_and_layer_scale_name_modules_as_mmpretrain():
+    model = tiny_vit(pre_norm=True, layer_scale_init_value=0.1,
+                     layer_cfgs=[dict(), dict(), dict(num_fcs=3)])
+    keys = set(model.state_dict())
+    assert {'pre_norm.weight', 'layers.0.attn.gamma1.weight', 'layers.0.ffn.gamma2.weight',
+            'layers.2.ffn.layers.2.weight'} <= keys
+    assert 'patch_embed.projection.bias' not in keys  # CLIP's pre-norm: no projection bias
+    assert torch.equal(model.layers[0].attn.gamma1.weight, torch.full((32, ), 0.1))
+    with pytest.raises(ValueError, match='layer_cfgs has 2 dicts for 3 layers'):
+        tiny_vit(layer_cfgs=[dict(), dict()])
+    with pytest.raises(ValueError, match="ffn_type 'swiglu_fused' is not supported"):
+        tiny_vit(layer_cfgs=dict(ffn_type='swiglu_fused'))

@@ -87,4 +87,4 @@ def test_command_line_writes_a_checkpoint_that_loads(tmp_path):
     checkpoint = torch.load(target, map_location='cpu', weights_only=True)
     model = zoo_model('mobilenet_v3_small')
     model.load_state_dict(checkpoint['state_dict'], strict=True)
-    assert torch.equal(model.backbone.conv1[0].weight, tv_model.features[0][0].weight)
+    assert torch.equal(model.backbone.layer0.conv.weight, tv_model.features[0][0].weight)

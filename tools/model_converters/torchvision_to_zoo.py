@@ -22,8 +22,9 @@ import torch
 from mmengine.config import Config
 from torch import Tensor
 
-from zoo.models.backbones import VGG, AlexNet, MobileNetV2, MobileNetV3
+from zoo.models.backbones import VGG, MobileNetV2, MobileNetV3
 from zoo.models.builder import build_model_from_cfg
+from zoo.models.layers import torchvision_merge_order
 from zoo.utils import register_all_modules
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -95,70 +96,77 @@ def classifier_rules(linear_indices: Tuple[int, ...]) -> List[Tuple[str, str]]:
 
 @converter('alexnet')
 def convert_alexnet(name: str, state: StateDict) -> StateDict:
-    """``features.<i>``: per stage a convolution, its ReLU and (stages 1, 2, 5) a max pool, in
-    :attr:`AlexNet.stage_settings` order -> ``layer<k>.0.0`` (the stage's ConvNormAct conv)."""
-    rules, index = [], 0
-    for k, (*_, with_pool) in enumerate(AlexNet.stage_settings):
-        rules.append((rf'^features\.{index}\.', f'backbone.layer{k + 1}.0.0.'))
-        index += 2 + with_pool
-    return rename(state, rules + classifier_rules(CLASSIFIER_LINEARS['alexnet']))
+    """``features.<i>`` are the zoo's (and mmpretrain's) ``features.<i>``: the same flat list of
+    layers; ``classifier`` -> ``StackedLinearClsHead``'s ``head.layers``."""
+    return rename(state, [(r'^features\.', 'backbone.features.')] +
+                  classifier_rules(CLASSIFIER_LINEARS['alexnet']))
 
 
 @converter(*(f'vgg{depth}{bn}' for depth in VGG.arch_settings for bn in ('', '_bn')))
 def convert_vgg(name: str, state: StateDict) -> StateDict:
     """``features.<i>``: per convolution conv, [BatchNorm,] ReLU, per stage a final max pool, in
-    :attr:`VGG.arch_settings` order -> ``layer<k>.<j>.0`` (conv) and ``.1`` (norm)."""
+    :attr:`VGG.arch_settings` order -> the zoo's (mmpretrain's) flat ``features.<j>``: one
+    ``ConvModule`` (``conv``, ``bn``) per convolution, then the stage's pool."""
     with_bn = name.endswith('_bn')
     depth = int(re.match(r'vgg(\d+)', name)[1])
-    rules, index = [], 0
-    for k, num_convs in enumerate(VGG.arch_settings[depth]):
-        for j in range(num_convs):
-            rules.append((rf'^features\.{index}\.', f'backbone.layer{k + 1}.{j}.0.'))
+    rules, index, target = [], 0, 0
+    for num_convs in VGG.arch_settings[depth]:
+        for _ in range(num_convs):
+            rules.append((rf'^features\.{index}\.', f'backbone.features.{target}.conv.'))
             if with_bn:
-                rules.append((rf'^features\.{index + 1}\.', f'backbone.layer{k + 1}.{j}.1.'))
+                rules.append((rf'^features\.{index + 1}\.', f'backbone.features.{target}.bn.'))
             index += 3 if with_bn else 2
+            target += 1
         index += 1  # the stage's max pool
+        target += 1
     return rename(state, rules + classifier_rules(CLASSIFIER_LINEARS['vgg']))
+
+
+# torchvision's Conv2dNormActivation children -> mmcv ConvModule's
+CONV_NORM_RULES = [(r'^(backbone\..*)\.0\.(weight|bias)$', r'\1.conv.\2'),
+                   (r'^(backbone\..*)\.1\.(\w+)$', r'\1.bn.\2')]
 
 
 @converter('mobilenet_v2')
 def convert_mobilenet_v2(name: str, state: StateDict) -> StateDict:
-    """``features.0`` -> ``conv1``; ``features.<i>.conv.<k>`` -> the i-th block's expansion,
-    depthwise and projection layers; the last feature layer -> ``conv2``; ``classifier.1`` ->
-    ``head.fc``."""
+    """``features.0`` -> ``conv1``; ``features.<i>.conv.<k>`` -> the i-th block's ``conv.<k>``
+    (expansion, depthwise, projection; torchvision's projection is a bare conv and its norm);
+    the last feature layer -> ``conv2``; ``classifier.1`` -> ``head.fc``. Every convolution with
+    its norm is an mmcv ``ConvModule`` (``conv``, ``bn``)."""
     blocks = block_names([n for _, _, n, _ in MobileNetV2.stage_settings])
     rules = [(r'^features\.0\.', 'backbone.conv1.'),
              (rf'^features\.{len(blocks) + 1}\.', 'backbone.conv2.'),
              (r'^classifier\.1\.', 'head.fc.')]
     for i, (stage, block) in enumerate(blocks):
         # torchvision's block: [expansion (not for t=1)], depthwise, projection conv, its norm
-        layers = ['depthwise_conv.', 'project_conv.0.', 'project_conv.1.']
-        if MobileNetV2.stage_settings[stage][0] != 1:
-            layers.insert(0, 'expand_conv.')
-        for k, target in enumerate(layers):
-            rules.append((rf'^features\.{i + 1}\.conv\.{k}\.', f'backbone.{block}.{target}'))
-    return rename(state, rules)
+        num_convs = 2 if MobileNetV2.stage_settings[stage][0] == 1 else 3
+        for k in range(num_convs - 1):
+            rules.append((rf'^features\.{i + 1}\.conv\.{k}\.', f'backbone.{block}.conv.{k}.'))
+        project = f'backbone.{block}.conv.{num_convs - 1}'
+        rules += [(rf'^features\.{i + 1}\.conv\.{num_convs - 1}\.', f'{project}.0.'),
+                  (rf'^features\.{i + 1}\.conv\.{num_convs}\.', f'{project}.1.')]
+    return rename(rename(state, rules), CONV_NORM_RULES)
 
 
 @converter('mobilenet_v3_small', 'mobilenet_v3_large')
 def convert_mobilenet_v3(name: str, state: StateDict) -> StateDict:
-    """``features.0`` -> ``conv1``; ``features.<i>.block.<k>`` -> the i-th block's layers
-    (expansion where it widens, depthwise, SE where it has one, projection); the last feature
-    layer -> ``conv2``; ``classifier.<k>`` -> ``head.layers.<k>``."""
-    stages = MobileNetV3.arch_settings[name.rsplit('_', 1)[-1]]
-    rows = [row for stage in stages for row in stage]
-    blocks = block_names([len(stage) for stage in stages])
-    rules = [(r'^features\.0\.', 'backbone.conv1.'),
-             (rf'^features\.{len(blocks) + 1}\.', 'backbone.conv2.'),
+    """``features.<i>`` -> ``layer<i>`` (mmpretrain's: every layer a stage); in the blocks
+    ``block.<k>`` -> the block's layers (expansion where it widens, depthwise, SE where it has
+    one, projection), the SE's ``fc1``/``fc2`` -> ``se.conv1.conv``/``se.conv2.conv``;
+    ``classifier.<k>`` -> ``head.layers.<k>``. Every convolution with its norm is an mmcv
+    ``ConvModule`` (``conv``, ``bn``)."""
+    rows = MobileNetV3.arch_settings[name.rsplit('_', 1)[-1]]
+    rules = [(r'^features\.(\d+)\.(0|1)\.', r'backbone.layer\1.\2.'),
              (r'^classifier\.', 'head.layers.')]
     in_channels = MobileNetV3.stem_channels
-    for i, ((_, block), (_, mid, out, with_se, _, _)) in enumerate(zip(blocks, rows)):
+    for i, (_, mid, out, with_se, _, _) in enumerate(rows):
         layers = (['expand_conv'] if mid != in_channels else []) + ['depthwise_conv'] + \
-            (['se'] if with_se else []) + ['project_conv']
+            (['se'] if with_se else []) + ['linear_conv']
         for k, target in enumerate(layers):
-            rules.append((rf'^features\.{i + 1}\.block\.{k}\.', f'backbone.{block}.{target}.'))
+            rules.append((rf'^features\.{i + 1}\.block\.{k}\.', f'backbone.layer{i + 1}.{target}.'))
         in_channels = out
-    return rename(state, rules)
+    state = rename(state, rules)
+    return rename(state, [(r'\.se\.fc(\d)\.', r'.se.conv\1.conv.')] + CONV_NORM_RULES)
 
 
 @converter('googlenet')
@@ -182,22 +190,22 @@ def convert_resnet(name: str, state: StateDict) -> StateDict:
 @converter('vit_b_16', 'vit_l_16')
 def convert_vit(name: str, state: StateDict) -> StateDict:
     """``conv_proj`` -> ``patch_embed.projection``; ``class_token``, ``encoder.pos_embedding`` ->
-    ``cls_token``, ``pos_embed``; ``encoder_layer_<i>`` -> ``layer<i + 1>`` with ``ln_1``/``ln_2``
+    ``cls_token``, ``pos_embed``; ``encoder_layer_<i>`` -> ``layers.<i>`` with ``ln_1``/``ln_2``
     -> ``ln1``/``ln2``, ``self_attention.in_proj_*``/``out_proj`` -> ``attn.qkv``/``attn.proj``
     (q, k, v in the same order), ``mlp.0``/``mlp.3`` (or the legacy ``linear_1``/``linear_2``)
-    -> ``ffn.fc1``/``ffn.fc2``; ``encoder.ln`` -> ``norm``; ``heads`` -> ``head.layers``."""
+    -> ``ffn.layers.0.0``/``ffn.layers.1``; ``encoder.ln`` -> ``ln1``; ``heads`` ->
+    ``head.layers`` (mmpretrain's names throughout)."""
     state = rename(state, [(r'\.ln_(\d)\.', r'.ln\1.'),
                            (r'\.self_attention\.in_proj_(weight|bias)$', r'.attn.qkv.\1'),
                            (r'\.self_attention\.out_proj\.', '.attn.proj.'),
-                           (r'\.mlp\.(0|linear_1)\.', '.ffn.fc1.'),
-                           (r'\.mlp\.(3|linear_2)\.', '.ffn.fc2.')])
+                           (r'\.mlp\.(0|linear_1)\.', '.ffn.layers.0.0.'),
+                           (r'\.mlp\.(3|linear_2)\.', '.ffn.layers.1.')])
     return rename(state, [
         (r'^conv_proj\.', 'backbone.patch_embed.projection.'),
         (r'^class_token$', 'backbone.cls_token'),
         (r'^encoder\.pos_embedding$', 'backbone.pos_embed'),
-        (r'^encoder\.layers\.encoder_layer_(\d+)\.',
-         lambda m: f'backbone.layer{int(m[1]) + 1}.'),
-        (r'^encoder\.ln\.', 'backbone.norm.'),
+        (r'^encoder\.layers\.encoder_layer_(\d+)\.', r'backbone.layers.\1.'),
+        (r'^encoder\.ln\.', 'backbone.ln1.'),
         (r'^heads\.', 'head.layers.'),
     ])
 
@@ -205,19 +213,27 @@ def convert_vit(name: str, state: StateDict) -> StateDict:
 @converter('swin_t', 'swin_s', 'swin_b')
 def convert_swin(name: str, state: StateDict) -> StateDict:
     """``features.0`` (conv, permute, norm) -> ``patch_embed.projection``/``norm``; the blocks
-    ``features.<2k + 1>.<j>`` -> ``stage<k + 1>.blocks.<j>`` with ``mlp.0``/``mlp.3`` ->
-    ``ffn.fc1``/``ffn.fc2``; the patch merging ``features.<2k>`` -> ``stage<k + 1>.downsample``
-    (same concatenation order); ``norm`` -> ``norm3``; ``head`` -> ``head.fc``. The
-    ``relative_position_index`` buffers are dropped: the zoo derives them from the window."""
-    state = {key: value for key, value in state.items()
-             if not key.endswith('.attn.relative_position_index')}
-    state = rename(state, [(r'\.mlp\.0\.', '.ffn.fc1.'), (r'\.mlp\.3\.', '.ffn.fc2.')])
+    ``features.<2k + 1>.<j>`` -> ``stages.<k>.blocks.<j>`` with ``attn.*`` -> ``attn.w_msa.*``
+    (the ``relative_position_index`` as an ``N x N`` table) and ``mlp.0``/``mlp.3`` ->
+    ``ffn.layers.0.0``/``ffn.layers.1``; the patch merging ``features.<2k + 2>`` ->
+    ``stages.<k>.downsample``, its ``4C`` channels reordered from torchvision's concatenation
+    to mmcv's unfold order (:func:`torchvision_merge_order`); ``norm`` -> ``norm3``; ``head`` ->
+    ``head.fc`` (mmpretrain's names throughout)."""
+    state = dict(state)
+    for key in [k for k in state if k.endswith('.attn.relative_position_index')]:
+        num_tokens = int(round(state[key].numel()**0.5))
+        state[key] = state[key].reshape(num_tokens, num_tokens)
+    for key in [k for k in state if re.match(r'features\.\d+\.(norm|reduction)\.', k)]:
+        order = torchvision_merge_order(state[key].shape[-1] // 4).to(state[key].device)
+        state[key] = state[key][..., order]
+    state = rename(state, [(r'\.attn\.', '.attn.w_msa.'), (r'\.mlp\.0\.', '.ffn.layers.0.0.'),
+                           (r'\.mlp\.3\.', '.ffn.layers.1.')])
     return rename(state, [
         (r'^features\.0\.0\.', 'backbone.patch_embed.projection.'),
         (r'^features\.0\.2\.', 'backbone.patch_embed.norm.'),
         (r'^features\.(\d+)\.(\d+)\.',
-         lambda m: f'backbone.stage{(int(m[1]) + 1) // 2}.blocks.{m[2]}.'),
-        (r'^features\.(\d+)\.', lambda m: f'backbone.stage{int(m[1]) // 2 + 1}.downsample.'),
+         lambda m: f'backbone.stages.{(int(m[1]) - 1) // 2}.blocks.{m[2]}.'),
+        (r'^features\.(\d+)\.', lambda m: f'backbone.stages.{int(m[1]) // 2 - 1}.downsample.'),
         (r'^norm\.', 'backbone.norm3.'),
         (r'^head\.', 'head.fc.'),
     ])

@@ -1,9 +1,10 @@
 # ViT-S/16 at 224 px (384 channels, 12 layers, 6 heads; DeiT-S without distillation):
-# 22,050,664 parameters, mmpretrain publishes 22.05 M for deit-small. torchvision has no ViT-S.
+# 22,050,664 parameters, mmpretrain publishes 22.05 M for deit-small (its arch 's' is the early
+# 768-channel, 8-layer row). torchvision has no ViT-S.
 model = dict(
     type='ImageClassifier',
     backbone=dict(
-        type='VisionTransformer', arch='s', img_size=224, patch_size=16, drop_rate=0.1),
+        type='VisionTransformer', arch='deit-small', img_size=224, patch_size=16, drop_rate=0.1),
     neck=None,
     head=dict(
         type='VisionTransformerClsHead',

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.model import BaseModule
 from torch import Tensor, nn
@@ -28,6 +28,11 @@ class BaseBackbone(BaseModule):
     * ``plugins``: attention modules inserted into the blocks of chosen stages, at the plugin
       points the blocks declare (:mod:`zoo.models.layers.plugin`), for every family alike.
 
+    A family whose published checkpoints name its layers otherwise (mmpretrain's ViT keeps its
+    encoder layers in ``layers.<i>``, its VGG every layer in one flat ``features``) registers
+    them under those names itself and passes the stages with ``register=False``: they are then
+    views of those layers, reachable as attributes but adding no state-dict keys of their own.
+
     Args:
         out_indices: Indices of the stages whose outputs ``forward`` returns; negative indices
             count from the last stage.
@@ -39,6 +44,10 @@ class BaseBackbone(BaseModule):
             position='after_conv3', stages=(True, True, True, True))]`` (``stages`` defaults to
             all); see :func:`~zoo.models.layers.plugin.insert_plugins`.
     """
+
+    # True where the peer's ``frozen_stages=k`` freezes the stages 0 to k (mmpretrain's
+    # MobileNetV3 and SwinTransformer) rather than the stem and the first k stages.
+    frozen_stages_inclusive: bool = False
 
     def __init__(self,
                  out_indices: Union[int, Sequence[int]] = -1,
@@ -54,18 +63,29 @@ class BaseBackbone(BaseModule):
         self.norm_eval = norm_eval
         self.stem_names: Tuple[str, ...] = ()
         self.stage_names: Tuple[str, ...] = ()
+        self._stage_views: List[nn.Module] = []
+        self._depth_prefixes: List[Tuple[str, str]] = []
 
     def _set_stages(self,
                     stages: Dict[str, nn.Module],
                     stage_channels: Sequence[int],
-                    stem: Optional[Dict[str, nn.Module]] = None) -> None:
-        """Register the stem and stages, validate the output and freezing options."""
+                    stem: Optional[Dict[str, nn.Module]] = None,
+                    register: bool = True) -> None:
+        """Register the stem and stages, validate the output and freezing options.
+
+        With ``register=False`` the family has registered their layers under other names (see
+        the class docstring) and the stem and stages are only views of them."""
         stem = stem or {}
         if len(stages) != len(stage_channels):
             raise ValueError(f'{type(self).__name__}: {len(stages)} stages but '
                              f'{len(stage_channels)} stage_channels')
+        self._stage_views = [] if register else list(stem.values()) + list(stages.values())
         for name, module in list(stem.items()) + list(stages.items()):
-            self.add_module(name, module)
+            if register:
+                self.add_module(name, module)
+            else:  # a plain attribute: the layers it runs are registered elsewhere
+                object.__setattr__(self, name, module)
+        self._depth_prefixes = self._module_prefixes({**stem, **stages})
         insert_plugins(type(self).__name__, stages, self.plugin_specs)
         self.stem_names = tuple(stem)
         self.stage_names = tuple(stages)
@@ -84,26 +104,50 @@ class BaseBackbone(BaseModule):
         self.out_indices = tuple(sorted(out_indices))
         self.out_channels = tuple(self.stage_channels[i] for i in self.out_indices)
 
-        if not -1 <= self.frozen_stages <= num_stages:
+        if self.frozen_stages_inclusive:
+            if not -1 <= self.frozen_stages < num_stages:
+                raise ValueError(f'{type(self).__name__}: frozen_stages must be in '
+                                 f'[-1, {num_stages - 1}] (-1: none, k: stages 0 to k), '
+                                 f'got {self.frozen_stages}')
+        elif not -1 <= self.frozen_stages <= num_stages:
             raise ValueError(f'{type(self).__name__}: frozen_stages must be in [-1, {num_stages}] '
                              f'(-1: none, 0: stem, k: stem and the first k stages), '
                              f'got {self.frozen_stages}')
         self._freeze_stages()
 
-    def parse_arch(self, arch: Union[str, dict]) -> dict:
-        """A row of the family's ``arch_settings`` by name, or a custom row given as a dict
-        with exactly the family's ``arch_keys`` (for families whose rows have several fields,
-        as ViT's and Swin's)."""
-        if isinstance(arch, str):
-            if arch.lower() not in self.arch_settings:
-                raise ValueError(f'{type(self).__name__}: arch {arch!r} is not one of '
-                                 f'{list(self.arch_settings)} (or a dict with keys '
-                                 f'{list(self.arch_keys)})')
-            return dict(self.arch_settings[arch.lower()])
-        if not isinstance(arch, dict) or set(arch) != set(self.arch_keys):
-            raise ValueError(f'{type(self).__name__}: arch {arch!r} is neither one of '
+    def _module_prefixes(self, modules: Dict[str, nn.Module]) -> List[Tuple[str, str]]:
+        """``(registered module path, stem or stage name)`` of the layers each stem or stage
+        module holds: the module's own path, or for a view its children's paths."""
+        paths = {id(module): path for path, module in self.named_modules() if path}
+        prefixes = []
+        for name, module in modules.items():
+            held = [module] if id(module) in paths else list(module.children())
+            for layer in held:
+                if id(layer) not in paths and layer.state_dict():
+                    raise ValueError(f'{type(self).__name__}: stage {name} holds a '
+                                     f'{type(layer).__name__} that is not registered')
+                if id(layer) in paths:  # (an unregistered layer holds no state: a Flatten)
+                    prefixes.append((paths[id(layer)], name))
+        return prefixes
+
+    def parse_arch(self, arch: Union[str, int, dict], name: str = 'arch') -> Any:
+        """A row of the family's ``arch_settings`` by its key (a name, matched case-blind, or a
+        number such as VGG's depth), or a custom row given as a dict with exactly the family's
+        ``arch_keys`` (for families whose rows have several fields, as ViT's and Swin's).
+        ``name`` is the argument that selects the row, for the error message."""
+        keys = getattr(self, 'arch_keys', None)
+        custom = f' (or a dict with keys {list(keys)})' if keys else ''
+        if not isinstance(arch, dict):
+            key = arch.lower() if isinstance(arch, str) else arch
+            if key not in self.arch_settings:
+                raise ValueError(f'{type(self).__name__}: {name} {arch!r} is not one of '
+                                 f'{list(self.arch_settings)}{custom}')
+            row = self.arch_settings[key]
+            return dict(row) if isinstance(row, dict) else row
+        if not keys or set(arch) != set(keys):
+            raise ValueError(f'{type(self).__name__}: {name} {arch!r} is neither one of '
                              f'{list(self.arch_settings)} nor a dict with exactly the keys '
-                             f'{list(self.arch_keys)}')
+                             f'{list(keys or ())}')
         return dict(arch)
 
     @property
@@ -114,7 +158,8 @@ class BaseBackbone(BaseModule):
         """The stem and stage modules that ``frozen_stages`` freezes."""
         if self.frozen_stages < 0:
             return []
-        names = self.stem_names + self.stage_names[:self.frozen_stages]
+        names = self.stem_names + \
+            self.stage_names[:self.frozen_stages + self.frozen_stages_inclusive]
         return [getattr(self, name) for name in names]
 
     def _freeze_stages(self) -> None:
@@ -137,6 +182,8 @@ class BaseBackbone(BaseModule):
 
     def train(self, mode: bool = True) -> 'BaseBackbone':
         super().train(mode)
+        for view in self._stage_views:  # their layers were set above; keep the flag in step
+            view.training = mode
         self._freeze_stages()
         if mode and self.norm_eval:
             for module in self.modules():
@@ -165,11 +212,11 @@ class BaseBackbone(BaseModule):
             ``num_stages + 1``.
         """
         max_depth = self.num_stages + 1
-        top = param_name.split('.', 1)[0]
-        if top in self.stem_names:
-            return 0, max_depth
-        if top in self.stage_names:
-            return self.stage_names.index(top) + 1, max_depth
+        for prefix, name in self._depth_prefixes:
+            if param_name.startswith(prefix + '.'):
+                if name in self.stem_names:
+                    return 0, max_depth
+                return self.stage_names.index(name) + 1, max_depth
         return max_depth, max_depth
 
 

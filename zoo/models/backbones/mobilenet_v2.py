@@ -3,7 +3,7 @@ from typing import List, Optional, Sequence, Union
 from torch import nn
 
 from zoo.registry import MODELS
-from ..layers import ConvNormAct, InvertedResidual, make_divisible
+from ..layers import ConvModule, InvertedResidual, make_divisible
 from .base_backbone import BaseBackbone
 from .mobilenet_utils import check_width_and_stem
 
@@ -11,12 +11,14 @@ from .mobilenet_utils import check_width_and_stem
 @MODELS.register_module()
 class MobileNetV2(BaseBackbone):
     """MobileNetV2 (`MobileNetV2: Inverted Residuals and Linear Bottlenecks
-    <https://arxiv.org/abs/1801.04381>`_), torchvision's ``mobilenet_v2`` layer for layer.
+    <https://arxiv.org/abs/1801.04381>`_), mmpretrain's ``MobileNetV2`` and torchvision's
+    ``mobilenet_v2`` layer for layer.
 
     ``conv1`` (3x3, stride 2), seven stages ``layer1`` ... ``layer7`` of inverted residuals (the
     rows of the paper's Table 2), and ``conv2``, the final 1x1 convolution to 1280 channels,
     as an eighth stage (mmpretrain's layout: ``out_indices=(7, )`` is the classifier's input).
-    With the ``GlobalAveragePooling`` neck and a 1000-class ``LinearClsHead`` it has
+    Module names are mmpretrain's (``layer1.0.conv.0.conv.weight``), so its checkpoints load
+    strictly. With the ``GlobalAveragePooling`` neck and a 1000-class ``LinearClsHead`` it has
     torchvision's 3,504,872 parameters; torchvision's ``features.<i>`` are ``conv1``, the blocks
     in order and ``conv2``.
 
@@ -35,6 +37,7 @@ class MobileNetV2(BaseBackbone):
         act_cfg: Activation of the stem, the expansions, the depthwise convolutions and
             ``conv2``.
         norm_eval: Whether BatchNorm layers stay in eval mode in training.
+        with_cp: Recompute each block in the backward pass (gradient checkpointing).
         init_cfg: Initialisation config; the default is torchvision's (Kaiming normal, fan-out,
             for convolutions; weight 1, bias 0 for norm layers).
         plugins: Attention plugins for the blocks of chosen stages, at ``'after_expand'``,
@@ -75,6 +78,7 @@ class MobileNetV2(BaseBackbone):
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU6', inplace=True),
                  norm_eval: bool = False,
+                 with_cp: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer=['Conv2d']),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
@@ -86,7 +90,8 @@ class MobileNetV2(BaseBackbone):
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
         channels = make_divisible(self.stem_channels * widen_factor)
-        stem = dict(conv1=ConvNormAct(in_channels, channels, 3, stride=stem_stride, **common))
+        stem = dict(conv1=ConvModule(in_channels, channels, 3, stride=stem_stride, padding=1,
+                                     **common))
         stages, stage_channels = {}, []
         for i, (expand_ratio, width, num_blocks, stride) in enumerate(self.stage_settings):
             out_channels = make_divisible(width * widen_factor)
@@ -94,12 +99,13 @@ class MobileNetV2(BaseBackbone):
             for j in range(num_blocks):
                 blocks.append(
                     InvertedResidual(channels, out_channels, int(round(channels * expand_ratio)),
-                                     stride=stride if j == 0 else 1, **common))
+                                     stride=stride if j == 0 else 1, with_cp=with_cp,
+                                     sequential=True, **common))
                 channels = out_channels
             stages[f'layer{i + 1}'] = nn.Sequential(*blocks)
             stage_channels.append(channels)
         last_channels = make_divisible(self.last_channels * max(1.0, widen_factor))
-        stages['conv2'] = ConvNormAct(channels, last_channels, 1, **common)
+        stages['conv2'] = ConvModule(channels, last_channels, 1, **common)
         stage_channels.append(last_channels)
         self._set_stages(stages, stage_channels, stem)
 

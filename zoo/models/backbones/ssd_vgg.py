@@ -26,9 +26,10 @@ class SSDVGG(BaseBackbone):
     (1024), what mmdet's ``SSDVGG(depth=16, out_feature_indices=(22, 34))`` gives; the L2
     normalisation of ``conv4_3`` belongs to mmdet's ``SSDNeck``, as there.
 
-    State dicts: the convolutions of ``layer1`` ... ``layer5`` have :class:`VGG`'s keys
-    (``layer{s}.{j}.0.weight``; the pools have no parameters), so a zoo VGG classification
-    checkpoint loads with ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
+    State dicts: the convolutions of ``layer1`` ... ``layer5`` are ``layer{s}.{j}.0.weight``
+    (the pools have no parameters); a zoo (or mmpretrain) :class:`VGG` classification
+    checkpoint, whose ``features.<i>.conv`` are renamed on loading (:meth:`vgg_key_mapping`),
+    loads with ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
     (fc6/fc7 stay newly initialised). ``fc6``/``fc7`` are ``layer6.fc6.0`` / ``layer6.fc7.0``.
     mmdet's keys ``features.{i}`` (torchvision's VGG ``features`` too) map one to one
     (:meth:`mmdet_key_mapping`) and are renamed on loading: mmdet's SSD300 checkpoints and its
@@ -125,6 +126,21 @@ class SSDVGG(BaseBackbone):
         mapping[f'features.{index + 3}'] = 'layer6.fc7.0'
         return mapping
 
+    @classmethod
+    def vgg_key_mapping(cls, depth: int = 16) -> Dict[str, str]:
+        """Module names of zoo's (and mmpretrain's) classification :class:`VGG` -> this
+        class's: its flat ``features.<i>`` hold one ``ConvModule`` (``conv``, ``bn``) per
+        convolution and a pool per stage, so ``features.0.conv`` -> ``layer1.0.0`` and
+        ``features.0.bn`` -> ``layer1.0.1``."""
+        mapping, index = {}, 0
+        for stage, num_convs in enumerate(cls.arch_settings[depth]):
+            for j in range(num_convs):
+                mapping[f'features.{index}.conv'] = f'layer{stage + 1}.{j}.0'
+                mapping[f'features.{index}.bn'] = f'layer{stage + 1}.{j}.1'
+                index += 1
+            index += 1  # the stage's pool
+        return mapping
+
     def _rename_mmdet_keys(self, module: nn.Module, state_dict: dict, prefix: str,
                            *args) -> None:
         """Load-time hook: accept mmdet's (and torchvision's) ``features.{i}`` names.
@@ -133,6 +149,11 @@ class SSDVGG(BaseBackbone):
         checkpoints and its ``open-mmlab://vgg16_caffe`` initialisation load as they are (also
         through zoo's ``Pretrained``, which runs load hooks before comparing shapes). mmdet's
         SSDVGG has no norm layers, so a VGG-BN layout is left alone."""
+        vgg_mapping = self.vgg_key_mapping(self.depth)
+        for key in [k for k in state_dict if k.startswith(prefix + 'features.')]:
+            name, _, param = key[len(prefix):].rpartition('.')
+            if name in vgg_mapping:
+                state_dict[f'{prefix}{vgg_mapping[name]}.{param}'] = state_dict.pop(key)
         if self.norm_cfg is not None:
             return
         mapping = self.mmdet_key_mapping(self.depth)

@@ -1,28 +1,42 @@
+from copy import deepcopy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import torch
+import torch.utils.checkpoint as cp
+from mmcv.cnn.bricks.drop import build_dropout
+from mmengine.logging import MMLogger
 from torch import Tensor, nn
 
 from zoo.registry import MODELS
-from ..layers import (FFN, DropPath, PatchEmbed, PatchMerging, WindowMultiheadAttention,
-                      build_channel_last_norm, drop_path_rates)
+from ..layers import (FFN, PatchEmbed, PatchMerging, ShiftWindowMSA, build_channel_last_norm,
+                      drop_path_rates, resize_pos_embed)
 from .base_backbone import BaseBackbone
+
+# mmcv FFN arguments -> zoo FFN arguments (mmpretrain's ffn_cfgs use mmcv's names)
+_FFN_ALIASES = dict(ffn_drop='drop')
 
 
 class SwinBlock(nn.Module):
     """A Swin Transformer block on a channel-last grid: ``x + (S)W-MSA(norm1(x))``, then
-    ``x + ffn(norm2(x))``.
+    ``x + ffn(norm2(x))``: mmpretrain's ``SwinBlock``, with its arguments (a Swin's
+    ``stage_cfgs=dict(block_cfgs=...)`` set them) and module names (``norm1``,
+    ``attn.w_msa.*``, ``norm2``, ``ffn.layers.*``).
 
     Args:
         embed_dims: Channels.
         num_heads: Attention heads.
         window_size: Side of the attention windows.
         shift: Whether the windows are shifted by ``window_size // 2`` (every second block).
-        mlp_ratio: FFN hidden channels over ``embed_dims``.
-        qkv_bias: Whether the ``qkv`` projection has a bias.
-        drop_rate: Dropout after the attention projection and in the FFN.
-        attn_drop_rate: Dropout on the attention weights.
-        drop_path_rate: Stochastic depth of both residual branches.
+        ffn_ratio: FFN hidden channels over ``embed_dims``.
+        drop_path: Stochastic depth of both residual branches.
+        pad_small_map: See :class:`~zoo.models.layers.ShiftWindowMSA`.
+        attn_cfgs: Arguments of :class:`~zoo.models.layers.ShiftWindowMSA` overriding the
+            defaults.
+        ffn_cfgs: Arguments of the FFN overriding the defaults, in mmcv's names
+            (``feedforward_channels``, ``num_fcs``, ``ffn_drop``, ``act_cfg``,
+            ``dropout_layer``, ``layer_scale_init_value``).
         norm_cfg: Norm config (channel-last).
+        with_cp: Recompute the block in the backward pass (gradient checkpointing).
     """
 
     def __init__(self,
@@ -30,102 +44,161 @@ class SwinBlock(nn.Module):
                  num_heads: int,
                  window_size: int = 7,
                  shift: bool = False,
-                 mlp_ratio: float = 4.0,
-                 qkv_bias: bool = True,
-                 drop_rate: float = 0.0,
-                 attn_drop_rate: float = 0.0,
-                 drop_path_rate: float = 0.0,
-                 norm_cfg: dict = dict(type='LN')):
+                 ffn_ratio: float = 4.0,
+                 drop_path: float = 0.0,
+                 pad_small_map: bool = False,
+                 attn_cfgs: dict = dict(),
+                 ffn_cfgs: dict = dict(),
+                 norm_cfg: dict = dict(type='LN'),
+                 with_cp: bool = False):
         super().__init__()
+        self.with_cp = with_cp
         self.norm1 = build_channel_last_norm(norm_cfg, embed_dims)
-        self.attn = WindowMultiheadAttention(
-            embed_dims, num_heads, window_size, shift_size=window_size // 2 if shift else 0,
-            qkv_bias=qkv_bias, attn_drop=attn_drop_rate, proj_drop=drop_rate)
+        self.attn = ShiftWindowMSA(**{
+            **dict(embed_dims=embed_dims, num_heads=num_heads, window_size=window_size,
+                   shift_size=window_size // 2 if shift else 0,
+                   dropout_layer=dict(type='DropPath', drop_prob=drop_path),
+                   pad_small_map=pad_small_map),
+            **attn_cfgs
+        })
         self.norm2 = build_channel_last_norm(norm_cfg, embed_dims)
-        self.ffn = FFN(embed_dims, int(embed_dims * mlp_ratio), drop=drop_rate)
-        self.drop_path = DropPath(drop_path_rate)
+        ffn_cfg = {
+            **dict(embed_dims=embed_dims, feedforward_channels=int(embed_dims * ffn_ratio),
+                   num_fcs=2, ffn_drop=0.0, act_cfg=dict(type='GELU'),
+                   dropout_layer=dict(type='DropPath', drop_prob=drop_path)),
+            **ffn_cfgs
+        }
+        if not ffn_cfg.pop('add_identity', True):
+            raise ValueError('SwinBlock: ffn_cfgs add_identity=False is not supported; the '
+                             'block always adds the residual')
+        dropout_layer = ffn_cfg.pop('dropout_layer')
+        self.ffn = FFN(**{_FFN_ALIASES.get(key, key): value for key, value in ffn_cfg.items()})
+        self.ffn_drop_path = build_dropout(dropout_layer) if dropout_layer else nn.Identity()
+
+    def _forward(self, x: Tensor) -> Tensor:
+        x = x + self.attn(self.norm1(x))
+        return x + self.ffn_drop_path(self.ffn(self.norm2(x)))
 
     def forward(self, x: Tensor) -> Tensor:
-        x = x + self.drop_path(self.attn(self.norm1(x)))
-        return x + self.drop_path(self.ffn(self.norm2(x)))
+        if self.with_cp and x.requires_grad:
+            return cp.checkpoint(self._forward, x, use_reentrant=False)
+        return self._forward(x)
 
 
-class SwinStage(nn.Module):
-    """One stage: an optional patch merging (``downsample``, every stage but the first) that
-    halves the resolution and doubles the channels, then ``depth`` blocks whose windows are
-    shifted in every second one.
+class SwinBlockSequence(nn.Module):
+    """The blocks of one stage (``blocks``, the windows of every second one shifted) and the
+    patch merging that follows them (``downsample``, all stages but the last): mmpretrain's
+    ``SwinBlockSequence``, with its arguments (a Swin's ``stage_cfgs`` set them).
 
     Args:
-        in_channels: Channels of the input grid.
-        embed_dims: Channels of the stage (``2 * in_channels`` after a merge).
+        embed_dims: Channels of the blocks.
         depth: Number of blocks.
         num_heads: Attention heads of every block.
-        downsample: Whether the stage starts with a patch merging.
-        drop_path_rates: Stochastic depth of each block.
-        norm_cfg: Norm config (channel-last).
-        **block_kwargs: ``window_size``, ``mlp_ratio``, ``qkv_bias``, ``drop_rate``,
-            ``attn_drop_rate`` of :class:`SwinBlock`.
+        window_size: Side of the attention windows.
+        downsample: Whether a patch merging follows the blocks.
+        downsample_cfg: Arguments of :class:`~zoo.models.layers.PatchMerging` overriding the
+            defaults (``out_channels=2 * embed_dims``, ``norm_cfg=dict(type='LN')``).
+        drop_paths: Stochastic depth of each block (or one rate for all).
+        block_cfgs: Arguments of :class:`SwinBlock` overriding the defaults, one dict for all
+            blocks or one per block.
+        with_cp: Gradient checkpointing of every block.
+        pad_small_map: See :class:`~zoo.models.layers.ShiftWindowMSA`.
     """
 
     def __init__(self,
-                 in_channels: int,
                  embed_dims: int,
                  depth: int,
                  num_heads: int,
-                 downsample: bool,
-                 drop_path_rates: Sequence[float],
-                 norm_cfg: dict = dict(type='LN'),
-                 **block_kwargs):
+                 window_size: int = 7,
+                 downsample: bool = False,
+                 downsample_cfg: dict = dict(),
+                 drop_paths: Union[float, Sequence[float]] = 0.0,
+                 block_cfgs: Union[dict, Sequence[dict]] = dict(),
+                 with_cp: bool = False,
+                 pad_small_map: bool = False):
         super().__init__()
-        self.downsample = PatchMerging(in_channels, embed_dims, norm_cfg) if downsample \
-            else None
-        self.blocks = nn.Sequential(*[
-            SwinBlock(embed_dims, num_heads, shift=i % 2 == 1,
-                      drop_path_rate=drop_path_rates[i], norm_cfg=norm_cfg, **block_kwargs)
-            for i in range(depth)
+        if not isinstance(drop_paths, Sequence):
+            drop_paths = [drop_paths] * depth
+        if not isinstance(block_cfgs, Sequence):
+            block_cfgs = [deepcopy(block_cfgs) for _ in range(depth)]
+        self.embed_dims = embed_dims
+        self.blocks = nn.ModuleList([
+            SwinBlock(**{
+                **dict(embed_dims=embed_dims, num_heads=num_heads, window_size=window_size,
+                       shift=i % 2 == 1, drop_path=drop_paths[i], with_cp=with_cp,
+                       pad_small_map=pad_small_map),
+                **block_cfgs[i]
+            }) for i in range(depth)
         ])
+        self.downsample = PatchMerging(**{
+            **dict(in_channels=embed_dims, out_channels=2 * embed_dims,
+                   norm_cfg=dict(type='LN')),
+            **downsample_cfg
+        }) if downsample else None
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.downsample is not None:
-            x = self.downsample(x)
-        return self.blocks(x)
+    @property
+    def out_channels(self) -> int:
+        return self.downsample.out_channels if self.downsample else self.embed_dims
+
+    def forward(self, x: Tensor, do_downsample: bool = True) -> Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return self.downsample(x) if self.downsample is not None and do_downsample else x
 
 
 @MODELS.register_module()
 class SwinTransformer(BaseBackbone):
     """Swin Transformer (`Hierarchical Vision Transformer using Shifted Windows
-    <https://arxiv.org/abs/2103.14030>`_), v1.
+    <https://arxiv.org/abs/2103.14030>`_), v1: mmpretrain's ``SwinTransformer``, with its
+    arguments and module names.
 
-    The stem is the 4x4 patch embedding with its norm (``patch_embed``); stage ``i``
-    (``stage1`` ... ``stage4``) merges 2x2 patches (from the second stage on) and runs its
-    blocks, so its output has ``embed_dims * 2**i`` channels at stride ``4 * 2**i``. Every
-    returned stage output goes through its own norm (``norm0`` ... ``norm3``, indexed like
-    ``out_indices``) and is given as an NCHW map, ready for an FPN; the classifier takes the
-    last one (``norm3`` is torchvision's final ``norm``) through ``GlobalAveragePooling``. With
-    the same weights the network computes what torchvision's ``swin_t`` / ``swin_s`` /
-    ``swin_b`` compute (``tools/model_converters/torchvision_to_zoo.py`` renames their keys).
+    The stem is the 4x4 patch embedding with its norm (``patch_embed``); the stages
+    ``stages.<i>`` (as attributes ``stage1`` ... ``stage4``) hold stage ``i``'s blocks and the
+    patch merging that follows them (mmpretrain's layout). Stage ``i`` outputs its blocks'
+    map, ``embed_dims * 2**i`` channels at stride ``4 * 2**i`` (with ``out_after_downsample``,
+    the merged map instead). Every returned stage
+    output goes through its own norm (``norm0`` ... ``norm3``, indexed like ``out_indices``)
+    and is given as an NCHW map, ready for an FPN; the classifier takes the last one
+    (``norm3`` is torchvision's final ``norm``) through ``GlobalAveragePooling``. mmpretrain's
+    checkpoints load strictly; with the same weights the network computes what torchvision's
+    ``swin_t`` / ``swin_s`` / ``swin_b`` compute (``tools/model_converters/torchvision_to_zoo.py``
+    converts their keys and patch-merging channel order).
 
     Any input size works: grids are padded to a multiple of the window inside each attention
-    (and to even sides before a merge), as in torchvision and the original.
+    (and odd sides before a merge); see :class:`~zoo.models.layers.ShiftWindowMSA` for grids of
+    one window or less.
 
     Args:
-        arch: A row of :attr:`arch_settings` (``'tiny'``, ``'small'``, ``'base'``, or
-            ``'t'``, ``'s'``, ``'b'``) or a dict with ``embed_dims``, ``depths``, ``num_heads``.
+        arch: A row of :attr:`arch_settings` (``'tiny'``, ``'small'``, ``'base'``, ``'large'``
+            or ``'t'``, ``'s'``, ``'b'``, ``'l'``) or a dict with ``embed_dims``, ``depths``,
+            ``num_heads``.
+        img_size: Input size the absolute position embedding is made for.
         patch_size: Side of a patch of the stem.
         in_channels: Image channels.
         window_size: Side of the attention windows.
-        mlp_ratio: FFN hidden channels over the block channels.
-        qkv_bias: Whether the ``qkv`` projections have a bias.
-        drop_rate: Dropout after the patch embedding, the attention projections and in FFNs.
-        attn_drop_rate: Dropout on the attention weights.
+        drop_rate: Dropout after the patch embedding.
         drop_path_rate: Stochastic depth of the last block, rising linearly from 0 at the
             first block of the network (0.2 / 0.3 / 0.5 train Swin-T / S / B).
         out_indices: Stages whose (normalised) outputs are returned.
-        frozen_stages: ``-1`` freezes nothing, ``0`` the stem, ``k`` also the first ``k`` stages
-            and their output norms.
-        norm_cfg: Norm config for every norm, channel-last (``dict(type='LN')`` or ``'BN'``).
+        out_after_downsample: Return each stage's output after its patch merging.
+        use_abs_pos_embed: Add a learned absolute position embedding (``absolute_pos_embed``)
+            after the patch embedding.
+        interpolate_mode: Interpolation of that embedding on a size change.
+        with_cp: Gradient checkpointing of every block.
+        frozen_stages: As mmpretrain's: ``-1`` freezes nothing, ``k`` the stem and
+            ``stages.0`` ... ``stages.<k>`` (each with its merging) and their output norms.
         norm_eval: Whether BatchNorm layers stay in eval mode in training.
+        pad_small_map: See :class:`~zoo.models.layers.ShiftWindowMSA`.
+        norm_cfg: Norm of the outputs (``norm<i>``; ``None`` for none); the blocks use
+            LayerNorm unless ``stage_cfgs`` says otherwise, as in mmpretrain.
+        stage_cfgs: Arguments of :class:`SwinBlockSequence` overriding the defaults, one dict
+            for all stages or one per stage.
+        patch_cfg: Arguments of :class:`~zoo.models.layers.PatchEmbed` overriding the defaults.
         init_cfg: Initialisation (truncated normal for linear layers, as mmpretrain).
+        mlp_ratio: FFN hidden channels over the block channels (zoo's; mmpretrain's
+            ``block_cfgs=dict(ffn_ratio=...)``).
+        qkv_bias: Whether the ``qkv`` projections have a bias (zoo's).
+        attn_drop_rate: Dropout on the attention weights (zoo's).
 
     Example:
         >>> import torch
@@ -146,28 +219,40 @@ class SwinTransformer(BaseBackbone):
             embed_dims=96, depths=(2, 2, 18, 2), num_heads=(3, 6, 12, 24))),
         **dict.fromkeys(['b', 'base'], dict(
             embed_dims=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 32))),
+        **dict.fromkeys(['l', 'large'], dict(
+            embed_dims=192, depths=(2, 2, 18, 2), num_heads=(6, 12, 24, 48))),
     }  # yapf: disable
     arch_keys = ('embed_dims', 'depths', 'num_heads')
+    frozen_stages_inclusive = True
+    num_extra_tokens = 0
 
     def __init__(self,
                  arch: Union[str, dict] = 'tiny',
+                 img_size: Union[int, Sequence[int]] = 224,
                  patch_size: int = 4,
                  in_channels: int = 3,
                  window_size: int = 7,
-                 mlp_ratio: float = 4.0,
-                 qkv_bias: bool = True,
                  drop_rate: float = 0.0,
-                 attn_drop_rate: float = 0.0,
                  drop_path_rate: float = 0.1,
                  out_indices: Union[int, Sequence[int]] = (3, ),
+                 out_after_downsample: bool = False,
+                 use_abs_pos_embed: bool = False,
+                 interpolate_mode: str = 'bicubic',
+                 with_cp: bool = False,
                  frozen_stages: int = -1,
-                 norm_cfg: dict = dict(type='LN'),
                  norm_eval: bool = False,
+                 pad_small_map: bool = False,
+                 norm_cfg: Optional[dict] = dict(type='LN'),
+                 stage_cfgs: Union[dict, Sequence[dict]] = dict(),
+                 patch_cfg: dict = dict(),
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.0),
                      dict(type='Constant', layer=['LayerNorm', '_BatchNorm'], val=1.0,
                           bias=0.0),
-                 ]):
+                 ],
+                 mlp_ratio: float = 4.0,
+                 qkv_bias: bool = True,
+                 attn_drop_rate: float = 0.0):
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
         self.arch = self.parse_arch(arch)
         depths, num_heads = self.arch['depths'], self.arch['num_heads']
@@ -176,46 +261,111 @@ class SwinTransformer(BaseBackbone):
                              f'{num_heads} differ in length')
         self.in_channels = in_channels
         self.window_size = window_size
-        channels = [self.arch['embed_dims'] * 2**i for i in range(len(depths))]
+        self.out_after_downsample = out_after_downsample
+        self.use_abs_pos_embed = use_abs_pos_embed
+        self.interpolate_mode = interpolate_mode
+        embed_dims = self.arch['embed_dims']
 
+        self.patch_embed = PatchEmbed(**{
+            **dict(in_channels=in_channels, input_size=img_size, embed_dims=embed_dims,
+                   conv_type='Conv2d', kernel_size=patch_size, stride=patch_size,
+                   norm_cfg=dict(type='LN')),
+            **patch_cfg
+        })
+        self.patch_resolution = self.patch_embed.out_size(img_size)
+        if use_abs_pos_embed:
+            num_patches = self.patch_resolution[0] * self.patch_resolution[1]
+            self.absolute_pos_embed = nn.Parameter(torch.zeros(1, num_patches, embed_dims))
+        self.register_load_state_dict_pre_hook(self._prepare_loaded_state)
         self.drop_after_pos = nn.Dropout(drop_rate)
+
         # Stochastic depth rises linearly over all the blocks of the network.
         rates = drop_path_rates(drop_path_rate, sum(depths))
-        stages = {}
+        block_defaults = dict(ffn_ratio=mlp_ratio,
+                              attn_cfgs=dict(qkv_bias=qkv_bias, attn_drop=attn_drop_rate))
+        self.stages = nn.ModuleList()
+        channels = [embed_dims]
         for i, (depth, heads) in enumerate(zip(depths, num_heads)):
-            stages[f'stage{i + 1}'] = SwinStage(
-                channels[max(i - 1, 0)], channels[i], depth, heads, downsample=i > 0,
-                drop_path_rates=rates[:depth], norm_cfg=norm_cfg,
-                window_size=window_size, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias,
-                drop_rate=drop_rate, attn_drop_rate=attn_drop_rate)
+            stage_cfg = stage_cfgs[i] if isinstance(stage_cfgs, Sequence) \
+                else deepcopy(stage_cfgs)
+            stage = SwinBlockSequence(**{
+                **dict(embed_dims=channels[-1], depth=depth, num_heads=heads,
+                       window_size=window_size, downsample=i < len(depths) - 1,
+                       drop_paths=rates[:depth], with_cp=with_cp, pad_small_map=pad_small_map,
+                       block_cfgs=block_defaults),
+                **stage_cfg
+            })
+            self.stages.append(stage)
             rates = rates[depth:]
-        stem = dict(patch_embed=PatchEmbed(in_channels, channels[0], patch_size, norm_cfg))
-        self._set_stages(stages, channels, stem)
+            channels.append(stage.out_channels)
+        self.num_features = channels[1:] if out_after_downsample else channels[:-1]
+        # The backbone's stages are mmpretrain's: stage i's output is taken before the merging
+        # it holds (after it, with out_after_downsample); see forward.
+        self._set_stages({f'stage{i + 1}': stage for i, stage in enumerate(self.stages)},
+                         self.num_features, dict(patch_embed=self.patch_embed), register=False)
         # One norm per returned stage, named after its index as in mmpretrain and mmdet.
         for i in self.out_indices:
-            self.add_module(f'norm{i}', build_channel_last_norm(norm_cfg, channels[i]))
+            self.add_module(f'norm{i}', build_channel_last_norm(norm_cfg, self.num_features[i]))
         self._freeze_stages()
 
     def frozen_modules(self) -> List[nn.Module]:
         modules = super().frozen_modules()
         # The output norms of frozen stages freeze with them (they exist once built).
-        for i in range(max(self.frozen_stages, 0)):
+        for i in range(self.frozen_stages + 1):
             norm = getattr(self, f'norm{i}', None)
             if norm is not None:
                 modules.append(norm)
         return modules
 
+    def init_weights(self) -> None:
+        super().init_weights()
+        loads = any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
+                    for cfg in (self.init_cfg if isinstance(self.init_cfg, list)
+                                else [self.init_cfg]))
+        if self.use_abs_pos_embed and not loads:
+            nn.init.trunc_normal_(self.absolute_pos_embed, std=0.02)
+
+    def _prepare_loaded_state(self, module: nn.Module, state_dict: dict, prefix: str,
+                              *args) -> None:
+        """Load-time hook, as mmpretrain's: an old checkpoint's final ``norm`` is the last
+        stage's ``norm<i>``, its saved ``attn_mask`` buffers are dropped, and an absolute
+        position embedding made for another grid is resized."""
+        last = len(self.stages) - 1
+        for key in [k for k in state_dict if k.startswith(prefix)]:
+            name = key[len(prefix):]
+            if name.startswith('norm.'):
+                state_dict[f'{prefix}norm{last}.{name[5:]}'] = state_dict.pop(key)
+            elif 'attn_mask' in name:
+                del state_dict[key]
+        key = prefix + 'absolute_pos_embed'
+        if self.use_abs_pos_embed and key in state_dict and \
+                state_dict[key].shape != self.absolute_pos_embed.shape:
+            side = int(round(state_dict[key].shape[1]**0.5))
+            MMLogger.get_current_instance().info(
+                f'Resize {key} from a {side}x{side} to a {self.patch_resolution[0]}x'
+                f'{self.patch_resolution[1]} patch grid')
+            state_dict[key] = resize_pos_embed(state_dict[key], (side, side),
+                                               self.patch_resolution, self.interpolate_mode, 0)
+
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        x = self.drop_after_pos(self.patch_embed(x))  # B, H, W, C
+        x = self.patch_embed(x)  # B, H, W, C
+        if self.use_abs_pos_embed:
+            batch, height, width, channels = x.shape
+            pos = resize_pos_embed(self.absolute_pos_embed, self.patch_resolution,
+                                   (height, width), self.interpolate_mode, 0)
+            x = x + pos.view(1, height, width, channels)
+        x = self.drop_after_pos(x)
         outs = []
-        for i, name in enumerate(self.stage_names):
-            x = getattr(self, name)(x)
+        for i, stage in enumerate(self.stages):
+            x = stage(x, do_downsample=self.out_after_downsample)
             if i in self.out_indices:
                 out = getattr(self, f'norm{i}')(x)
                 outs.append(out.permute(0, 3, 1, 2).contiguous())
             if i == self.out_indices[-1]:
                 break  # later stages would be computed for nothing
+            if stage.downsample is not None and not self.out_after_downsample:
+                x = stage.downsample(x)
         return tuple(outs)
 
 
-__all__ = ['SwinTransformer', 'SwinStage', 'SwinBlock']
+__all__ = ['SwinTransformer', 'SwinBlockSequence', 'SwinBlock']

@@ -3,6 +3,7 @@ from typing import Any, List, Optional
 
 import torch
 import torch.nn.functional as F
+from mmcv.cnn.bricks.scale import LayerScale
 from mmengine.analysis import complexity_analysis
 from mmengine.analysis.jit_handles import get_shape
 from torch import Tensor, nn
@@ -23,6 +24,12 @@ class MultiheadAttention(nn.Module):
         qkv_bias: Whether the ``qkv`` projection has a bias.
         attn_drop: Dropout rate on the attention weights (training only).
         proj_drop: Dropout rate after the output projection.
+        qk_scale: Scale of the attention logits; ``None`` is ``head_dims ** -0.5``.
+        proj_bias: Whether the output projection has a bias.
+        layer_scale_init_value: Initial value of a per-channel output scale (``gamma1``, as
+            mmpretrain's); 0 for none.
+        input_dims: Channels of the input tokens; ``None`` is ``embed_dims``.
+        v_shortcut: Add the values to the output (single-head T2T-ViT tokens, as mmpretrain).
 
     Example:
         >>> import torch
@@ -38,7 +45,12 @@ class MultiheadAttention(nn.Module):
                  num_heads: int,
                  qkv_bias: bool = True,
                  attn_drop: float = 0.0,
-                 proj_drop: float = 0.0):
+                 proj_drop: float = 0.0,
+                 qk_scale: Optional[float] = None,
+                 proj_bias: bool = True,
+                 layer_scale_init_value: float = 0.0,
+                 input_dims: Optional[int] = None,
+                 v_shortcut: bool = False):
         super().__init__()
         if num_heads <= 0 or embed_dims % num_heads != 0:
             raise ValueError(f'{type(self).__name__}: num_heads ({num_heads}) must be positive '
@@ -50,9 +62,13 @@ class MultiheadAttention(nn.Module):
         self.num_heads = num_heads
         self.head_dims = embed_dims // num_heads
         self.attn_drop = attn_drop
-        self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=qkv_bias)
-        self.proj = nn.Linear(embed_dims, embed_dims)
+        self.scale = qk_scale
+        self.v_shortcut = v_shortcut
+        self.qkv = nn.Linear(input_dims or embed_dims, embed_dims * 3, bias=qkv_bias)
+        self.proj = nn.Linear(embed_dims, embed_dims, bias=proj_bias)
         self.proj_drop = nn.Dropout(proj_drop)
+        self.gamma1 = LayerScale(embed_dims, scale=layer_scale_init_value) \
+            if layer_scale_init_value > 0 else nn.Identity()
 
     def forward(self, x: Tensor, attn_mask: Optional[Tensor] = None) -> Tensor:
         """Attend among the ``L`` tokens of each sample (and of each group, e.g. window).
@@ -81,9 +97,13 @@ class MultiheadAttention(nn.Module):
             if attn_mask.dtype != torch.bool:
                 attn_mask = attn_mask.to(q.dtype)  # under autocast q may be bf16/fp16
         out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, dropout_p=self.attn_drop if self.training else 0.0)
+            q, k, v, attn_mask=attn_mask, dropout_p=self.attn_drop if self.training else 0.0,
+            scale=self.scale)
         out = out.view(batch, groups, self.num_heads, length, self.head_dims).transpose(2, 3)
-        return self.proj_drop(self.proj(out.reshape(x.shape)))
+        out = self.gamma1(self.proj_drop(self.proj(out.reshape(*x.shape[:-1], -1))))
+        if self.v_shortcut:  # one head: the values are (B, 1, L, C)
+            out = out + v.reshape(out.shape)
+        return out
 
     def extra_repr(self) -> str:
         return f'embed_dims={self.embed_dims}, num_heads={self.num_heads}'
