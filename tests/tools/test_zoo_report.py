@@ -1,9 +1,8 @@
-"""tools/analysis_tools/zoo_report.py on two small models at 64 px.
+"""tools/analysis_tools/zoo_report.py (:mod:`zoo.analysis.report`) on two small models at 64 px.
 
 The tool's ``main`` runs in this process (a subprocess would spend seconds importing torch and
 mmengine per call); its argument parsing and output are those of the command line.
 """
-import importlib.util
 import re
 from pathlib import Path
 
@@ -11,20 +10,10 @@ import pytest
 import torch
 import torchvision
 
-from tests.conftest import REPO_ROOT, make_image_folder
+from tests.conftest import make_image_folder
+from zoo.analysis import report as REPORT
 
 MODELS = ('mobilenet-v2_8xb32_in1k', 'mobilenet-v3-small_8xb128_in1k')
-
-
-def load_tool(relative_path: str):
-    spec = importlib.util.spec_from_file_location(Path(relative_path).stem,
-                                                  REPO_ROOT / relative_path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-REPORT = load_tool('tools/analysis_tools/zoo_report.py')
 
 
 def run_report(capsys, *args: str) -> str:
@@ -65,7 +54,7 @@ def test_report_compares_params_flops_logits_and_speed(capsys):
 def zoo_checkpoint(path: Path) -> Path:
     """torchvision's MobileNetV3-Small with random weights, converted, and its last bias set so
     that it predicts class 0, then 1, then 2 for every image."""
-    converter = load_tool('tools/model_converters/torchvision_to_zoo.py')
+    converter = REPORT.torchvision_converter()
     torch.manual_seed(0)
     state = converter.convert('mobilenet_v3_small',
                               torchvision.models.mobilenet_v3_small().state_dict())
