@@ -122,6 +122,13 @@ class Bench:
         return self.batch_size / statistics.median(self.times[mode])
 
 
+def main_logits(output):
+    """The main logits of a torchvision output (GoogLeNet's ``GoogLeNetOutputs`` in training,
+    whose auxiliary logits torchvision computes too while the zoo's ``mode='tensor'`` does
+    not)."""
+    return getattr(output, 'logits', output)
+
+
 def classifier_bench(name: str, model: nn.Module, forward: Callable, inputs: torch.Tensor,
                      labels: torch.Tensor, settings: BenchSettings) -> Bench:
     """A :class:`Bench` whose training loss is the cross-entropy of ``forward(inputs)``."""
@@ -186,7 +193,8 @@ def classification_benches(cfg: Config, settings: BenchSettings,
     benches = []
     for name, model in models:
         model = model.to(settings.device, memory_format=settings.memory_format)
-        forward = model if name.startswith('torchvision') else partial(model, mode='tensor')
+        forward = (lambda x, m=model: main_logits(m(x))) if name.startswith('torchvision') \
+            else partial(model, mode='tensor')
         benches.append(classifier_bench(name, model, forward, inputs, labels, settings))
     ratios = [('zoo / torchvision', 0, len(benches) - 1)] if tv_name else []
     if variant:

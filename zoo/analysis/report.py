@@ -45,7 +45,7 @@ from torch import nn
 from zoo.models import build_model_from_cfg, input_channels
 from zoo.utils import register_all_modules
 from zoo.utils.metafile import MetafileModel, count_published_parameters, load_all_metafiles
-from .benchmark import BenchSettings, classifier_bench, run_rounds
+from .benchmark import BenchSettings, classifier_bench, main_logits, run_rounds
 from .torchvision_counterpart import torchvision_regularisation
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -132,11 +132,6 @@ def max_logit_difference(zoo_model: nn.Module, tv_model: nn.Module, tv_name: str
         expected = tv_model.eval()(inputs)
         actual = zoo_model.eval()(inputs, mode='tensor')
     return (expected - actual).abs().max().item()
-
-
-def main_logits(output):
-    """The main logits of a torchvision output (``GoogLeNetOutputs`` in training)."""
-    return getattr(output, 'logits', output)
 
 
 def images_per_second(zoo_model: nn.Module, tv_model: Optional[nn.Module], size: int,

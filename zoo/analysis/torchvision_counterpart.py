@@ -41,6 +41,8 @@ def torchvision_counterpart(model_cfg: dict) -> Optional[str]:
         return f'vgg{backbone["depth"]}' + ('_bn' if with_bn else '')
     if kind == 'AlexNet':
         return 'alexnet'
+    if kind == 'GoogLeNet':
+        return 'googlenet'
     plain = backbone.get('widen_factor', 1.0) == 1.0 and backbone.get('stem_stride', 2) == 2
     if kind == 'MobileNetV2' and plain:
         return 'mobilenet_v2'
