@@ -202,7 +202,7 @@ def test_bad_out_indices_and_frozen_stages_raise(name):
 def test_unknown_arch_lists_the_valid_ones(name):
     cls = MODELS.get(name)
     cfg, _ = contract_config(name)
-    if not hasattr(cls, 'arch_settings'):
+    if not cls.arch_settings:  # BaseBackbone declares an empty table
         pytest.skip(f'{name} has no variants')
     keys = [key for key in ARCH_KEYS if key in cfg]
     assert keys, f'the contract config of {name} should choose a row of its arch_settings'
