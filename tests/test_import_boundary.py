@@ -16,7 +16,8 @@ def test_classification_configs_build_without_mmdet_or_mmcv_ops(tmp_path):
     classification config (on the meta device: shapes only), then lists what it imported."""
     assert len(CONFIGS) > 10, CONFIGS
     script = tmp_path / 'build_all.py'
-    script.write_text(textwrap.dedent(f'''
+    script.write_text(
+        textwrap.dedent(f'''
         import json, sys
         import torch
         from mmengine.config import Config
@@ -32,7 +33,8 @@ def test_classification_configs_build_without_mmdet_or_mmcv_ops(tmp_path):
     '''))
     modules = json.loads(run_tool(str(script)).stdout.splitlines()[-1])
     assert 'zoo.models.backbones.resnet' in modules  # the builds did import the families
-    leaked = [name for name in modules
-              if any(name == f or name.startswith(f + '.') or name.startswith(f + '_')
-                     for f in FORBIDDEN)]
+    leaked = [
+        name for name in modules
+        if any(name == f or name.startswith(f + '.') or name.startswith(f + '_') for f in FORBIDDEN)
+    ]
     assert not leaked, f'the classification path imported {leaked}'

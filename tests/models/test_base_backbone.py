@@ -31,15 +31,19 @@ def test_rows_by_name_alias_and_case():
 
 def test_a_custom_row_needs_exactly_the_arch_keys():
     assert Table(dict(width=6)).out_channels == (6, )
-    with pytest.raises(ValueError, match=r"Table: arch \{'depth': 6\} is neither one of "
-                                         r"\['s', 'small', 'm'\] nor a dict with exactly the "
-                                         r"keys \['width'\]"):
+    with pytest.raises(
+            ValueError,
+            match=r"Table: arch \{'depth': 6\} is neither one of "
+            r"\['s', 'small', 'm'\] nor a dict with exactly the "
+            r"keys \['width'\]"):
         Table(dict(depth=6))
 
 
 def test_an_unknown_row_names_the_family_and_the_rows():
-    with pytest.raises(ValueError, match=r"Table: arch 'xl' is not one of \['s', 'small', 'm'\] "
-                                         r"\(or a dict with keys \['width'\]\)"):
+    with pytest.raises(
+            ValueError,
+            match=r"Table: arch 'xl' is not one of \['s', 'small', 'm'\] "
+            r"\(or a dict with keys \['width'\]\)"):
         Table('xl')
 
 

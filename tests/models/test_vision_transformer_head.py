@@ -27,7 +27,8 @@ def checkpoint(tmp_path):
 def test_loaded_weights_are_kept(checkpoint, form):
     pretrained = dict(type='Pretrained', checkpoint=str(checkpoint))
     init_cfg = pretrained if form == 'dict' else [
-        dict(type='Constant', layer='Linear', val=0), pretrained]
+        dict(type='Constant', layer='Linear', val=0), pretrained
+    ]
     model = head(init_cfg=init_cfg)
     model.init_weights()
     for name, param in model.named_parameters():

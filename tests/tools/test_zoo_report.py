@@ -19,6 +19,8 @@ MODELS = ('mobilenet-v2_8xb32_in1k', 'mobilenet-v3-small_8xb128_in1k')
 def run_report(capsys, *args: str) -> str:
     REPORT.main(list(args))
     return capsys.readouterr().out
+
+
 def table(stdout: str) -> list:
     """The markdown table's rows (header first, separator dropped) as lists of cells."""
     lines = [line for line in stdout.splitlines() if line.startswith('|')]
@@ -31,10 +33,9 @@ def test_report_compares_params_flops_logits_and_speed(capsys):
                         '--iters', '1', '--rounds', '1', '--warmup', '1')
     header, *rows = table(stdout)
     assert header == [
-        'model', 'px', 'params M zoo', 'params M mmpretrain', 'params M torchvision',
-        'GFLOPs zoo', 'GFLOPs mmpretrain', 'GFLOPs torchvision', 'max abs diff vs torchvision',
-        'train img/s zoo', 'train img/s torchvision', 'infer img/s zoo',
-        'infer img/s torchvision'
+        'model', 'px', 'params M zoo', 'params M mmpretrain', 'params M torchvision', 'GFLOPs zoo',
+        'GFLOPs mmpretrain', 'GFLOPs torchvision', 'max abs diff vs torchvision', 'train img/s zoo',
+        'train img/s torchvision', 'infer img/s zoo', 'infer img/s torchvision'
     ]
     cells = {row[0]: dict(zip(header, row)) for row in rows}
     assert list(cells) == list(MODELS)

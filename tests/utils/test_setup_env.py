@@ -16,8 +16,10 @@ def current_scope() -> str:
 def test_switching_from_another_scope_warns(calls):
     for _ in range(calls):
         with DefaultScope.overwrite_default_scope('mmdet'):
-            with pytest.warns(UserWarning, match='"mmdet" is not "zoo"; `register_all_modules` '
-                                                 'switches it to "zoo"'):
+            with pytest.warns(
+                    UserWarning,
+                    match='"mmdet" is not "zoo"; `register_all_modules` '
+                    'switches it to "zoo"'):
                 register_all_modules()
             assert current_scope() == 'zoo'
 

@@ -29,8 +29,7 @@ import argparse
 import torch
 from mmengine.config import Config, DictAction
 
-from zoo.analysis.benchmark import (BenchSettings, classification_benches, format_table,
-                                    run_rounds)
+from zoo.analysis.benchmark import BenchSettings, classification_benches, format_table, run_rounds
 from zoo.utils import register_all_modules
 
 
@@ -44,12 +43,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--iters', type=int, default=5, help='timed iterations a round')
     parser.add_argument('--rounds', type=int, default=3, help='alternating rounds a model')
     parser.add_argument('--warmup', type=int, default=2, help='untimed iterations first')
-    parser.add_argument('--amp', action='store_true',
-                        help='autocast: bf16 (CPU, and CUDA where supported), else fp16')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='autocast: bf16 (CPU, and CUDA where supported), else fp16')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    parser.add_argument('--variant', nargs='+', action=DictAction, metavar='KEY=VALUE',
-                        help='also time the config with these overrides, in the same rounds')
+    parser.add_argument(
+        '--variant',
+        nargs='+',
+        action=DictAction,
+        metavar='KEY=VALUE',
+        help='also time the config with these overrides, in the same rounds')
     return parser.parse_args()
 
 
@@ -60,9 +65,15 @@ def main() -> None:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     torch.manual_seed(0)
-    settings = BenchSettings(device=args.device, batch_size=args.batch_size, shape=args.shape,
-                             amp=args.amp, channels_last=args.channels_last, iters=args.iters,
-                             rounds=args.rounds, warmup=args.warmup)
+    settings = BenchSettings(
+        device=args.device,
+        batch_size=args.batch_size,
+        shape=args.shape,
+        amp=args.amp,
+        channels_last=args.channels_last,
+        iters=args.iters,
+        rounds=args.rounds,
+        warmup=args.warmup)
     if cfg.get('default_scope') == 'mmdet':
         from zoo.det.analysis.benchmark import detection_benches  # imports mmdet
         benches, ratios = detection_benches(cfg, settings, args.variant)
@@ -75,8 +86,8 @@ def main() -> None:
     run_rounds(benches, modes, settings)
 
     print(f'config: {args.config}')
-    print(f'device: {args.device} ({torch.get_num_threads()} threads)' if args.device == 'cpu'
-          else f'device: {torch.cuda.get_device_name()}')
+    print(f'device: {args.device} ({torch.get_num_threads()} threads)' if args.device ==
+          'cpu' else f'device: {torch.cuda.get_device_name()}')
     print(f'batch {args.batch_size}, {args.shape}x{args.shape}, amp={args.amp}, '
           f'channels_last={args.channels_last}, median of {args.rounds} rounds x {args.iters} '
           'iterations, warm-up excluded')

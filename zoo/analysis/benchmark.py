@@ -70,8 +70,13 @@ class Bench:
         amp: Autocast: bf16 on the CPU and on CUDA devices that support it, fp16 otherwise.
     """
 
-    def __init__(self, name: str, model: nn.Module, loss: Callable[[], torch.Tensor],
-                 infer: Callable[[], object], batch_size: int, device: str = 'cpu',
+    def __init__(self,
+                 name: str,
+                 model: nn.Module,
+                 loss: Callable[[], torch.Tensor],
+                 infer: Callable[[], object],
+                 batch_size: int,
+                 device: str = 'cpu',
                  amp: bool = False):
         self.name, self.model, self.loss, self.infer = name, model, loss, infer
         self.batch_size = batch_size
@@ -84,8 +89,7 @@ class Bench:
         self.times: Dict[str, list] = {'train': [], 'infer': []}
 
     def _autocast(self):
-        return torch.autocast(self.device, dtype=self.amp_dtype,
-                              enabled=self.amp_dtype is not None)
+        return torch.autocast(self.device, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
 
     def train_step(self) -> None:
         self.model.train()
@@ -171,7 +175,8 @@ def with_overrides(cfg: Config, overrides: dict) -> Config:
     return variant_cfg
 
 
-def classification_benches(cfg: Config, settings: BenchSettings,
+def classification_benches(cfg: Config,
+                           settings: BenchSettings,
                            variant: Optional[dict] = None) -> Tuple[List[Bench], List[Ratio]]:
     """The zoo classifier, the ``variant`` one (``cfg`` with those overrides), and torchvision's
     model of the same architecture (where it has one), on one random batch."""
@@ -182,12 +187,13 @@ def classification_benches(cfg: Config, settings: BenchSettings,
     tv_name = torchvision_counterpart(cfg.model)
     if tv_name is not None:
         # with the config's dropout and stochastic depth, so that both do the same work
-        tv_model = torchvision.models.get_model(tv_name, weights=None, num_classes=num_classes,
-                                                **torchvision_regularisation(cfg.model))
+        tv_model = torchvision.models.get_model(
+            tv_name, weights=None, num_classes=num_classes, **torchvision_regularisation(cfg.model))
         models.append((f'torchvision {tv_name}', tv_model))
     size = settings.shape
-    inputs = torch.randn(settings.batch_size, input_channels(models[0][1]), size, size,
-                         device=settings.device).contiguous(memory_format=settings.memory_format)
+    inputs = torch.randn(
+        settings.batch_size, input_channels(models[0][1]), size, size,
+        device=settings.device).contiguous(memory_format=settings.memory_format)
     labels = torch.randint(0, num_classes, (settings.batch_size, ), device=settings.device)
 
     benches = []

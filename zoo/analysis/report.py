@@ -76,8 +76,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--iters', type=int, default=5, help='timed iterations a round')
     parser.add_argument('--rounds', type=int, default=3, help='alternating rounds a model')
     parser.add_argument('--warmup', type=int, default=2, help='untimed iterations first')
-    parser.add_argument('--checkpoint', nargs='+', default=[], metavar='NAME=PATH',
-                        help='zoo checkpoints to evaluate on --data-root')
+    parser.add_argument(
+        '--checkpoint',
+        nargs='+',
+        default=[],
+        metavar='NAME=PATH',
+        help='zoo checkpoints to evaluate on --data-root')
     parser.add_argument('--data-root', help='ImageFolder val set (<class>/<image>)')
     parser.add_argument('--config-root', default=str(REPO_ROOT / 'configs'))
     args = parser.parse_args(argv)
@@ -111,8 +115,8 @@ def count_flops(model: nn.Module, size: int) -> float:
     logger.setLevel(logging.ERROR)  # one warning per operator it does not count: expected
     try:
         with torch.no_grad():
-            info = get_model_complexity_info(model.eval(), inputs=inputs, show_table=False,
-                                             show_arch=False)
+            info = get_model_complexity_info(
+                model.eval(), inputs=inputs, show_table=False, show_arch=False)
     finally:
         logger.setLevel(level)
     return info['flops'] / 1e9
@@ -137,22 +141,28 @@ def max_logit_difference(zoo_model: nn.Module, tv_model: nn.Module, tv_name: str
 def images_per_second(zoo_model: nn.Module, tv_model: Optional[nn.Module], size: int,
                       num_classes: int, args: argparse.Namespace) -> Dict[str, Optional[float]]:
     """Training and inference images/s of both models, in alternating rounds."""
-    settings = BenchSettings(device=args.device, batch_size=args.batch_size, shape=size,
-                             amp=args.amp, iters=args.iters, rounds=args.rounds,
-                             warmup=args.warmup)
-    inputs = torch.randn(args.batch_size, input_channels(zoo_model), size, size,
-                         device=args.device)
+    settings = BenchSettings(
+        device=args.device,
+        batch_size=args.batch_size,
+        shape=size,
+        amp=args.amp,
+        iters=args.iters,
+        rounds=args.rounds,
+        warmup=args.warmup)
+    inputs = torch.randn(args.batch_size, input_channels(zoo_model), size, size, device=args.device)
     labels = torch.randint(0, num_classes, (args.batch_size, ), device=args.device)
     zoo_model = zoo_model.to(args.device)
-    benches = [classifier_bench('zoo', zoo_model, lambda x: zoo_model(x, mode='tensor'),
-                                inputs, labels, settings)]
+    benches = [
+        classifier_bench('zoo', zoo_model, lambda x: zoo_model(x, mode='tensor'), inputs, labels,
+                         settings)
+    ]
     if tv_model is not None:
         tv_model = tv_model.to(args.device)
         # GoogLeNet returns its auxiliary logits too in training (and computes them, while
         # the zoo's 'tensor' mode does not): the loss takes the main logits
-        benches.append(classifier_bench('torchvision', tv_model,
-                                        lambda x: main_logits(tv_model(x)), inputs, labels,
-                                        settings))
+        benches.append(
+            classifier_bench('torchvision', tv_model, lambda x: main_logits(tv_model(x)), inputs,
+                             labels, settings))
     run_rounds(benches, ('train', 'infer'), settings)
     speeds: Dict[str, Optional[float]] = {}
     for mode in ('train', 'infer'):
@@ -162,16 +172,19 @@ def images_per_second(zoo_model: nn.Module, tv_model: Optional[nn.Module], size:
     return speeds
 
 
-def evaluate(cfg: Config, model: nn.Module, checkpoint: str, args: argparse.Namespace
-             ) -> Dict[str, float]:
+def evaluate(cfg: Config, model: nn.Module, checkpoint: str,
+             args: argparse.Namespace) -> Dict[str, float]:
     """Top-1/top-5 (%) of ``checkpoint`` on ``args.data_root`` with the config's test pipeline
     and evaluator."""
     load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     model = model.to(args.device).eval()
     dataset = dict(cfg.test_dataloader.dataset, data_root=args.data_root, data_prefix='')
     loader = Runner.build_dataloader(
-        dict(batch_size=args.batch_size, num_workers=0, dataset=dataset,
-             sampler=dict(type='DefaultSampler', shuffle=False)))
+        dict(
+            batch_size=args.batch_size,
+            num_workers=0,
+            dataset=dataset,
+            sampler=dict(type='DefaultSampler', shuffle=False)))
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = loader.dataset.metainfo
     with torch.no_grad():
@@ -193,8 +206,8 @@ def report_row(entry: MetafileModel, args: argparse.Namespace) -> Dict[str, Opti
     size = args.shape
     num_classes = cfg.model.head.num_classes
     if tv is not None:
-        tv_model = torchvision.models.get_model(tv.name, weights=None, num_classes=num_classes,
-                                                **torchvision_regularisation(cfg.model))
+        tv_model = torchvision.models.get_model(
+            tv.name, weights=None, num_classes=num_classes, **torchvision_regularisation(cfg.model))
         # torchvision's ViT takes its training size only: the whole row uses it
         size = getattr(tv_model, 'image_size', args.shape)
     row = {
@@ -224,23 +237,33 @@ def report_row(entry: MetafileModel, args: argparse.Namespace) -> Dict[str, Opti
 
 def columns(args: argparse.Namespace) -> List[str]:
     """The table's columns after ``model``, in order."""
-    names = ['px', 'params zoo', 'params mmpretrain', 'params torchvision', 'flops zoo',
-             'flops mmpretrain', 'flops torchvision', 'max abs diff']
+    names = [
+        'px', 'params zoo', 'params mmpretrain', 'params torchvision', 'flops zoo',
+        'flops mmpretrain', 'flops torchvision', 'max abs diff'
+    ]
     if not args.no_speed:
         names += ['train zoo', 'train torchvision', 'infer zoo', 'infer torchvision']
     if args.data_root:
-        names += [f'top-{k} {source}' for k in (1, 5)
-                  for source in ('measured', 'mmpretrain', 'torchvision')]
+        names += [
+            f'top-{k} {source}' for k in (1, 5)
+            for source in ('measured', 'mmpretrain', 'torchvision')
+        ]
     return names
 
 
 HEADERS = {
-    'px': 'px', 'max abs diff': 'max abs diff vs torchvision',
-    'params zoo': 'params M zoo', 'params mmpretrain': 'params M mmpretrain',
-    'params torchvision': 'params M torchvision', 'flops zoo': 'GFLOPs zoo',
-    'flops mmpretrain': 'GFLOPs mmpretrain', 'flops torchvision': 'GFLOPs torchvision',
-    'train zoo': 'train img/s zoo', 'train torchvision': 'train img/s torchvision',
-    'infer zoo': 'infer img/s zoo', 'infer torchvision': 'infer img/s torchvision',
+    'px': 'px',
+    'max abs diff': 'max abs diff vs torchvision',
+    'params zoo': 'params M zoo',
+    'params mmpretrain': 'params M mmpretrain',
+    'params torchvision': 'params M torchvision',
+    'flops zoo': 'GFLOPs zoo',
+    'flops mmpretrain': 'GFLOPs mmpretrain',
+    'flops torchvision': 'GFLOPs torchvision',
+    'train zoo': 'train img/s zoo',
+    'train torchvision': 'train img/s torchvision',
+    'infer zoo': 'infer img/s zoo',
+    'infer torchvision': 'infer img/s torchvision',
 }
 
 
@@ -271,11 +294,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         cells = [format_cell(name, row.get(name)) for name in names]
         if entry.published and entry.published.source == 'paper':
             # the paper's figures sit in the mmpretrain columns, marked
-            cells = [cell + ' p' if 'mmpretrain' in name and cell != '-' else cell
-                     for name, cell in zip(names, cells)]
+            cells = [
+                cell + ' p' if 'mmpretrain' in name and cell != '-' else cell
+                for name, cell in zip(names, cells)
+            ]
         print('| ' + ' | '.join([entry.name] + cells) + ' |', flush=True)
         if entry.torchvision and row['max abs diff'] is None:
             unconverted.append(entry.torchvision.name)
     if unconverted:
         print(f'max abs diff "-": torchvision_to_zoo.py has no converter for {unconverted}')
-

@@ -71,8 +71,9 @@ def torchvision_regularisation(model_cfg: dict) -> dict:
     kind = backbone['type'].split('.')[-1]
     if kind not in ('VisionTransformer', 'SwinTransformer'):
         return {}
-    kwargs = dict(dropout=backbone.get('drop_rate', 0.0),
-                  attention_dropout=backbone.get('attn_drop_rate', 0.0))
+    kwargs = dict(
+        dropout=backbone.get('drop_rate', 0.0),
+        attention_dropout=backbone.get('attn_drop_rate', 0.0))
     if kind == 'SwinTransformer':  # torchvision's ViT has no stochastic depth
         kwargs['stochastic_depth_prob'] = backbone.get('drop_path_rate', 0.1)
     return kwargs

@@ -13,12 +13,13 @@ import torchvision
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from zoo.analysis.benchmark import (Bench, BenchSettings, Ratio, variant_name,
-                                    with_overrides)
+from zoo.analysis.benchmark import Bench, BenchSettings, Ratio, variant_name, with_overrides
 
 # torchvision's R-50 FPN detector of the same kind, timed for orientation
-DETECTION_COUNTERPARTS = {'FasterRCNN': 'fasterrcnn_resnet50_fpn',
-                          'RetinaNet': 'retinanet_resnet50_fpn'}
+DETECTION_COUNTERPARTS = {
+    'FasterRCNN': 'fasterrcnn_resnet50_fpn',
+    'RetinaNet': 'retinanet_resnet50_fpn'
+}
 BOXES_PER_IMAGE = 5
 
 
@@ -67,8 +68,13 @@ def detection_batch(settings: BenchSettings, num_classes: int):
         boxes = torch.cat([corner, corner + extent], dim=1).clamp(max=size)
         labels = torch.randint(0, num_classes, (BOXES_PER_IMAGE, ), generator=generator)
         shape = (size, size)
-        sample = DetDataSample(metainfo=dict(img_shape=shape, ori_shape=shape, pad_shape=shape,
-                                             batch_input_shape=shape, scale_factor=(1., 1.)))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=shape,
+                ori_shape=shape,
+                pad_shape=shape,
+                batch_input_shape=shape,
+                scale_factor=(1., 1.)))
         sample.gt_instances = InstanceData(bboxes=boxes, labels=labels)
         samples.append(sample.to(device))
         # torchvision's detectors keep label 0 for the background
@@ -76,8 +82,9 @@ def detection_batch(settings: BenchSettings, num_classes: int):
     return inputs.to(device), samples, targets
 
 
-def detection_benches(cfg: Config, settings: BenchSettings, variant: Optional[dict] = None
-                      ) -> Tuple[List[Bench], List[Ratio]]:
+def detection_benches(cfg: Config,
+                      settings: BenchSettings,
+                      variant: Optional[dict] = None) -> Tuple[List[Bench], List[Ratio]]:
     """The detector with zoo parts, the ``variant`` one, the same config with mmdet's own
     backbone and neck, and torchvision's R-50 FPN detector of the same kind, on one random
     batch with boxes."""
@@ -96,9 +103,14 @@ def detection_benches(cfg: Config, settings: BenchSettings, variant: Optional[di
     tv_name = detection_counterpart(cfg.model)
     if tv_name is not None:
         # its own transform neither resizes nor normalises differently: inputs are shape x shape
-        models.append((f'torchvision {tv_name}', torchvision.models.get_model(
-            tv_name, weights=None, weights_backbone=None, num_classes=num_classes + 1,
-            min_size=settings.shape, max_size=settings.shape)))
+        models.append((f'torchvision {tv_name}',
+                       torchvision.models.get_model(
+                           tv_name,
+                           weights=None,
+                           weights_backbone=None,
+                           num_classes=num_classes + 1,
+                           min_size=settings.shape,
+                           max_size=settings.shape)))
     inputs, samples, targets = detection_batch(settings, num_classes)
     inputs = inputs.contiguous(memory_format=settings.memory_format)
     images = list(inputs)
@@ -112,8 +124,8 @@ def detection_benches(cfg: Config, settings: BenchSettings, variant: Optional[di
         else:
             loss = lambda m=model: m.parse_losses(m.loss(inputs, samples))[0]  # noqa: E731
             infer = lambda m=model: m.predict(inputs, samples)  # noqa: E731
-        benches.append(Bench(name, model, loss, infer, settings.batch_size, settings.device,
-                             settings.amp))
+        benches.append(
+            Bench(name, model, loss, infer, settings.batch_size, settings.device, settings.amp))
     mmdet_index = len(models) - 1 - (tv_name is not None)
     ratios = [('zoo / mmdet parts', 0, mmdet_index)]
     if tv_name is not None:

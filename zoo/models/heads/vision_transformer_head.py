@@ -42,8 +42,8 @@ class VisionTransformerClsHead(ClsHead):
                  in_channels: int,
                  hidden_dim: Optional[int] = None,
                  act_cfg: dict = dict(type='Tanh'),
-                 init_cfg: Optional[Union[dict, List[dict]]] = dict(type='Constant', layer='Linear',
-                                                                  val=0),
+                 init_cfg: Optional[Union[dict, List[dict]]] = dict(
+                     type='Constant', layer='Linear', val=0),
                  **kwargs):
         super().__init__(init_cfg=init_cfg, **kwargs)
         if num_classes <= 0:
