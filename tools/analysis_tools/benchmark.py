@@ -36,17 +36,8 @@ from zoo.utils import register_all_modules
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Benchmark a model against torchvision')
     parser.add_argument('config', help='config file')
-    parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
-    parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--shape', type=int, default=224, help='square input size')
+    BenchSettings.add_arguments(parser)
     parser.add_argument('--mode', choices=['train', 'infer', 'both'], default='both')
-    parser.add_argument('--iters', type=int, default=5, help='timed iterations a round')
-    parser.add_argument('--rounds', type=int, default=3, help='alternating rounds a model')
-    parser.add_argument('--warmup', type=int, default=2, help='untimed iterations first')
-    parser.add_argument(
-        '--amp',
-        action='store_true',
-        help='autocast: bf16 (CPU, and CUDA where supported), else fp16')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument(
@@ -65,15 +56,7 @@ def main() -> None:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     torch.manual_seed(0)
-    settings = BenchSettings(
-        device=args.device,
-        batch_size=args.batch_size,
-        shape=args.shape,
-        amp=args.amp,
-        channels_last=args.channels_last,
-        iters=args.iters,
-        rounds=args.rounds,
-        warmup=args.warmup)
+    settings = BenchSettings.from_args(args)
     if cfg.get('default_scope') == 'mmdet':
         from zoo.det.analysis.benchmark import detection_benches  # imports mmdet
         benches, ratios = detection_benches(cfg, settings, args.variant)

@@ -19,9 +19,10 @@ Example:
     | --- | --- |
     | infer | 812.3 |
 """
+import argparse
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -54,6 +55,27 @@ class BenchSettings:
     @property
     def memory_format(self) -> torch.memory_format:
         return torch.channels_last if self.channels_last else torch.contiguous_format
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser, batch_size: int = 16) -> None:
+        """The command-line options of the settings (``--device`` ... ``--warmup``)."""
+        parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
+        parser.add_argument('--batch-size', type=int, default=batch_size)
+        parser.add_argument('--shape', type=int, default=224, help='square input size')
+        parser.add_argument(
+            '--amp',
+            action='store_true',
+            help='autocast: bf16 (CPU, and CUDA where supported), else fp16')
+        parser.add_argument('--iters', type=int, default=5, help='timed iterations a round')
+        parser.add_argument('--rounds', type=int, default=3, help='alternating rounds a model')
+        parser.add_argument('--warmup', type=int, default=2, help='untimed iterations first')
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, **overrides) -> 'BenchSettings':
+        """The settings parsed by :meth:`add_arguments` (and ``--channels-last`` where the
+        command has it), with ``overrides`` on top."""
+        given = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+        return cls(**{**given, **overrides})
 
 
 class Bench:

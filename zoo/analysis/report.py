@@ -68,14 +68,8 @@ def torchvision_converter() -> ModuleType:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Compare the zoo with the published zoos')
     parser.add_argument('--models', nargs='+', help='metafile model names (default: all)')
-    parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
-    parser.add_argument('--batch-size', type=int, default=8)
-    parser.add_argument('--shape', type=int, default=224, help='square input size')
+    BenchSettings.add_arguments(parser, batch_size=8)
     parser.add_argument('--no-speed', action='store_true', help='skip the images/s columns')
-    parser.add_argument('--amp', action='store_true', help='autocast for the speed columns')
-    parser.add_argument('--iters', type=int, default=5, help='timed iterations a round')
-    parser.add_argument('--rounds', type=int, default=3, help='alternating rounds a model')
-    parser.add_argument('--warmup', type=int, default=2, help='untimed iterations first')
     parser.add_argument(
         '--checkpoint',
         nargs='+',
@@ -141,14 +135,7 @@ def max_logit_difference(zoo_model: nn.Module, tv_model: nn.Module, tv_name: str
 def images_per_second(zoo_model: nn.Module, tv_model: Optional[nn.Module], size: int,
                       num_classes: int, args: argparse.Namespace) -> Dict[str, Optional[float]]:
     """Training and inference images/s of both models, in alternating rounds."""
-    settings = BenchSettings(
-        device=args.device,
-        batch_size=args.batch_size,
-        shape=size,
-        amp=args.amp,
-        iters=args.iters,
-        rounds=args.rounds,
-        warmup=args.warmup)
+    settings = BenchSettings.from_args(args, shape=size)
     inputs = torch.randn(args.batch_size, input_channels(zoo_model), size, size, device=args.device)
     labels = torch.randint(0, num_classes, (args.batch_size, ), device=args.device)
     zoo_model = zoo_model.to(args.device)
