@@ -13,7 +13,8 @@ from mmengine.config import Config
 
 from zoo.models import build_model_from_cfg
 from zoo.utils import register_all_modules
-from zoo.utils.metafile import MetafileError, check_parameters, load_all_metafiles, load_metafile
+from zoo.utils.metafile import (MetafileError, check_parameters, load_all_metafiles, load_metafile,
+                                load_mmpretrain_metafiles)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_ROOT = REPO_ROOT / 'configs'
@@ -52,6 +53,18 @@ def test_torchvision_figures_are_torchvision_metadata(name):
     assert (block.top1, block.top5) == (metrics['acc@1'], metrics['acc@5'])
 
 
+@pytest.mark.parametrize('name', sorted(
+    n for n, m in MODELS.items() if m.published and m.published.source == 'mmpretrain'))
+def test_mmpretrain_figures_are_mmpretrain_metadata(name):
+    """``Published By: mmpretrain`` figures repeat the installed mmpretrain's metafile entry
+    that ``Source`` names."""
+    published = MODELS[name].published
+    source = load_mmpretrain_metafiles().get(published.reference)
+    assert source is not None, f'{name}: mmpretrain has no model {published.reference!r}'
+    assert (published.params, published.flops, published.top1, published.top5) == \
+        (source.params, source.flops, source.top1, source.top5)
+
+
 def test_published_and_torchvision_counts_agree():
     # the two zoos describe the same architecture: their counts agree to mmpretrain's rounding
     for entry in MODELS.values():
@@ -72,7 +85,8 @@ def write_metafile(tmp_path: Path, model_yaml: str) -> Path:
 GOOD = """- Name: net_in1k
   In Collection: Net
   Config: configs/fam/net_in1k.py
-  Metadata: {Published By: mmpretrain, Parameters: 25560000, FLOPs: 4120000000}
+  Metadata: {Published By: mmpretrain, Source: resnet50_8xb32_in1k, Parameters: 25560000,
+             FLOPs: 4120000000}
   Results: [{Task: Image Classification, Dataset: ImageNet-1k,
              Metrics: {Top 1: 76.55, Top 5: 93.06}}]
 """
@@ -94,7 +108,8 @@ def test_a_valid_metafile_loads(tmp_path):
     ('Top 1: 76.55', 'Top 1: 97.0', 'Top 5 (93.06) is below Top 1 (97.0)'),
     ('Top 5: 93.06', 'Top 5: 930.6', 'Top 5 = 930.6 is outside'),
     ('Published By: mmpretrain', 'Published By: me', "'me' is not one of"),
-    ('Published By: mmpretrain, ', '', 'Published By must say'),
+    ('Published By: mmpretrain, Source: resnet50_8xb32_in1k, ', '', 'Published By must say'),
+    ('Source: resnet50_8xb32_in1k, ', '', "missing key 'Source'"),
     ('Parameters: 25560000', 'Parameters: many', "'Parameters' must be"),
     ('Dataset: ImageNet-1k', 'Dataset: CIFAR-10', "Dataset must be 'ImageNet-1k'"),
     ('  Config:', '  Weight: x\n  Config:', "unknown keys ['Weight']"),

@@ -46,6 +46,7 @@ def resnet_depth(name: str) -> int:
 
 def test_shipped_config_sets_every_group_of_a_resnet():
     cfg = Config.fromfile(SCHEDULE)
+    cfg.optim_wrapper.paramwise_cfg.pop('custom_keys')  # ViT's tokens: a ResNet has none
     model = resnet18_classifier()
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     assert type(wrapper.optimizer).__name__ == 'AdamW'
@@ -186,6 +187,15 @@ def test_missing_rate_and_unknown_keys_are_named():
         build(TinyViT(), layer_decay=0.5)
     with pytest.raises(ValueError, match=r"custom_keys\['cls_token'\] has unknown option"):
         build(TinyViT(), layer_decay_rate=0.5, custom_keys={'cls_token': dict(lr=0.1)})
+
+
+def test_a_custom_key_matching_no_parameter_is_named():
+    # mmpretrain's Swin recipe names '.absolute_pos_embed', which a Swin without it lacks
+    with pytest.raises(ValueError, match=r"custom_keys \['.absolute_pos_embed'\] match no "
+                                         r"parameter of TinyViT"):
+        build(TinyViT(), layer_decay_rate=0.5,
+              custom_keys={'cls_token': dict(decay_mult=0.0),
+                           '.absolute_pos_embed': dict(decay_mult=0.0)})
 
 
 def test_decay_multipliers_without_weight_decay_are_refused():

@@ -1,9 +1,8 @@
-"""tools/analysis_tools/zoo_report.py on two small models at 64 px.
+"""tools/analysis_tools/zoo_report.py (:mod:`zoo.analysis.report`) on two small models at 64 px.
 
 The tool's ``main`` runs in this process (a subprocess would spend seconds importing torch and
 mmengine per call); its argument parsing and output are those of the command line.
 """
-import importlib.util
 import re
 from pathlib import Path
 
@@ -11,25 +10,17 @@ import pytest
 import torch
 import torchvision
 
-from tests.conftest import REPO_ROOT, make_image_folder
+from tests.conftest import make_image_folder
+from zoo.analysis import report as REPORT
 
 MODELS = ('mobilenet-v2_8xb32_in1k', 'mobilenet-v3-small_8xb128_in1k')
-
-
-def load_tool(relative_path: str):
-    spec = importlib.util.spec_from_file_location(Path(relative_path).stem,
-                                                  REPO_ROOT / relative_path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-REPORT = load_tool('tools/analysis_tools/zoo_report.py')
 
 
 def run_report(capsys, *args: str) -> str:
     REPORT.main(list(args))
     return capsys.readouterr().out
+
+
 def table(stdout: str) -> list:
     """The markdown table's rows (header first, separator dropped) as lists of cells."""
     lines = [line for line in stdout.splitlines() if line.startswith('|')]
@@ -42,10 +33,9 @@ def test_report_compares_params_flops_logits_and_speed(capsys):
                         '--iters', '1', '--rounds', '1', '--warmup', '1')
     header, *rows = table(stdout)
     assert header == [
-        'model', 'px', 'params M zoo', 'params M mmpretrain', 'params M torchvision',
-        'GFLOPs zoo', 'GFLOPs mmpretrain', 'GFLOPs torchvision', 'max abs diff vs torchvision',
-        'train img/s zoo', 'train img/s torchvision', 'infer img/s zoo',
-        'infer img/s torchvision'
+        'model', 'px', 'params M zoo', 'params M mmpretrain', 'params M torchvision', 'GFLOPs zoo',
+        'GFLOPs mmpretrain', 'GFLOPs torchvision', 'max abs diff vs torchvision', 'train img/s zoo',
+        'train img/s torchvision', 'infer img/s zoo', 'infer img/s torchvision'
     ]
     cells = {row[0]: dict(zip(header, row)) for row in rows}
     assert list(cells) == list(MODELS)
@@ -65,7 +55,7 @@ def test_report_compares_params_flops_logits_and_speed(capsys):
 def zoo_checkpoint(path: Path) -> Path:
     """torchvision's MobileNetV3-Small with random weights, converted, and its last bias set so
     that it predicts class 0, then 1, then 2 for every image."""
-    converter = load_tool('tools/model_converters/torchvision_to_zoo.py')
+    converter = REPORT.torchvision_converter()
     torch.manual_seed(0)
     state = converter.convert('mobilenet_v3_small',
                               torchvision.models.mobilenet_v3_small().state_dict())

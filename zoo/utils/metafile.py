@@ -13,6 +13,9 @@ The format is mmpretrain's (``Collections`` and ``Models``), with one addition, 
       Metadata:
         Published By: mmpretrain          # whose figures Parameters/FLOPs/Results are:
                                           # 'mmpretrain' or 'paper' (absent: none published)
+        Source: resnet50_8xb32_in1k       # where exactly: mmpretrain's model name (its
+                                          # installed metafile.yml holds the same figures), or
+                                          # the paper's table ('CBAM paper, Table 4')
         Parameters: 25560000              # as published (mmpretrain: 25.56 M)
         FLOPs: 4120000000                 # multiply-accumulates at 224 px, as published
         Training Data: ImageNet-1k
@@ -32,6 +35,11 @@ The format is mmpretrain's (``Collections`` and ``Models``), with one addition, 
       Config: configs/resnet/resnet50_8xb32_in1k.py
       Notes: ...                          # optional free text
 
+Each figure is written here once and says where it comes from: ``Published By`` and ``Source``
+for ``Metadata`` and ``Results``, ``Weights`` (torchvision's weights enum, whose ``meta`` holds
+them) for the ``Torchvision`` block; the tests compare both with the installed mmpretrain and
+torchvision (:func:`load_mmpretrain_metafiles`).
+
 Parameter counts are checked against the zoo model (:func:`check_parameters`): exactly
 against ``Torchvision.Parameters``, and within :data:`PARAM_TOLERANCE` of ``Metadata``'s
 (published rounded: mmpretrain to 0.01 M, papers to 0.1 M).
@@ -42,6 +50,8 @@ Example:
     >>> models['resnet50_8xb32_in1k'].torchvision.params
     25557032
 """
+import functools
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -62,12 +72,14 @@ class MetafileError(ValueError):
 
 @dataclass
 class Figures:
-    """Published figures of one model by one publisher (any of them may be unpublished)."""
+    """Published figures of one model by one publisher (any of them may be unpublished):
+    ``source`` is the publisher, ``reference`` where it publishes them."""
     source: str
     params: Optional[int] = None
     flops: Optional[int] = None
     top1: Optional[float] = None
     top5: Optional[float] = None
+    reference: str = ''
 
 
 @dataclass
@@ -153,6 +165,7 @@ def _parse_model(entry: Any, collections: List[str], repo_root: Path, path: Path
             raise MetafileError(f'{where}: Published By {source!r} is not one of {PUBLISHERS}')
         published = Figures(
             source=source,
+            reference=_require(metadata, 'Source', str, where),
             params=int(_number(metadata, 'Parameters', PARAM_RANGE, where)),
             flops=_number(metadata, 'FLOPs', FLOPS_RANGE, where, required=False))
         if not isinstance(results, list) or len(results) > 1:
@@ -221,6 +234,29 @@ def load_all_metafiles(config_root: Union[str, Path] = 'configs') -> Dict[str, M
                 raise MetafileError(f'{path}: model {model.name!r} is also in '
                                     f'{models[model.name].metafile}')
             models[model.name] = model
+    return models
+
+
+@functools.lru_cache()
+def load_mmpretrain_metafiles() -> Dict[str, Figures]:
+    """The figures of every model in the installed mmpretrain's metafiles (it ships them under
+    ``mmpretrain/.mim/configs``), by model name: the source of ``Published By: mmpretrain``.
+    mmpretrain is located, not imported."""
+    spec = importlib.util.find_spec('mmpretrain')
+    if spec is None or spec.origin is None:
+        raise MetafileError('mmpretrain is not installed: its metafiles are the source of the '
+                            '"Published By: mmpretrain" figures')
+    root = Path(spec.origin).parent / '.mim' / 'configs'
+    models: Dict[str, Figures] = {}
+    for path in sorted(root.glob('*/metafile.yml')):
+        for entry in yaml.safe_load(path.read_text()).get('Models', []):
+            metadata = entry.get('Metadata') or {}
+            metrics = next((r.get('Metrics', {}) for r in entry.get('Results') or []
+                            if r.get('Task') == 'Image Classification'), {})
+            models[entry['Name']] = Figures(
+                source='mmpretrain', reference=f'{path.relative_to(root.parent)}',
+                params=metadata.get('Parameters'), flops=metadata.get('FLOPs'),
+                top1=metrics.get('Top 1 Accuracy'), top5=metrics.get('Top 5 Accuracy'))
     return models
 
 

@@ -1,4 +1,4 @@
-# torchvision's AlexNet: 61,100,840 parameters.
+# torchvision's AlexNet, layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='AlexNet', out_indices=(4, )),

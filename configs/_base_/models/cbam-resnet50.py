@@ -1,5 +1,5 @@
 # CBAM-ResNet-50 (Woo et al., 2018): channel then spatial attention after the last convolution
-# of every bottleneck, before the residual sum: 28,089,624 parameters (the paper's 28.09 M).
+# of every bottleneck, before the residual sum.
 _base_ = ['./resnet50.py']
 model = dict(
     backbone=dict(plugins=[

@@ -1,6 +1,6 @@
 # torchvision's GoogLeNet (BatchNorm) with its two auxiliary classifiers on inception4a and
-# inception4d, whose losses count 0.3 each in training: 13,004,888 parameters. The published
-# model (torchvision's 6,624,904) is this without the auxiliaries:
+# inception4d, whose losses count 0.3 each in training. The published
+# model (torchvision's) is this without the auxiliaries:
 # --cfg-options model.backbone.out_indices="(8,)" model.head.aux_in_channels="()".
 model = dict(
     type='ImageClassifier',

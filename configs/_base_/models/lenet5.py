@@ -1,4 +1,4 @@
-# LeNet-5 for 32x32 grey-scale images and 10 classes: the classic 61,706 parameters.
+# LeNet-5 for 32x32 grey-scale images and 10 classes, the classic layout.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='LeNet5', in_channels=1),

@@ -1,4 +1,4 @@
-# MobileNetV1 1.0 (the paper's Table 1): 4,231,976 parameters (the paper's 4.2 M).
+# MobileNetV1 1.0 (the paper's Table 1).
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='MobileNetV1', widen_factor=1.0),

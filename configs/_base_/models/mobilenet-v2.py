@@ -1,4 +1,4 @@
-# torchvision's MobileNetV2 1.0: 3,504,872 parameters (its dropout before the classifier is
+# torchvision's MobileNetV2 1.0, layer for layer (its dropout before the classifier is
 # left out, as in mmpretrain: same parameters, same evaluation).
 model = dict(
     type='ImageClassifier',

@@ -1,4 +1,4 @@
-# torchvision's ResNet-101 (v1.5, stride on the 3x3 conv): 44,549,160 parameters.
+# torchvision's ResNet-101 (v1.5, stride on the 3x3 conv), layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(

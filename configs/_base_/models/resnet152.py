@@ -1,4 +1,4 @@
-# torchvision's ResNet-152 (v1.5, stride on the 3x3 conv): 60,192,808 parameters.
+# torchvision's ResNet-152 (v1.5, stride on the 3x3 conv), layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(

@@ -1,4 +1,4 @@
-# torchvision's ResNet-50 (v1.5, stride on the 3x3 conv): 25,557,032 parameters.
+# torchvision's ResNet-50 (v1.5, stride on the 3x3 conv), layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(

@@ -1,6 +1,5 @@
 # SE-ResNet-50 (mmpretrain's seresnet50): ResNet-50 with a squeeze-excitation (ratio 16) after
-# the last convolution of every bottleneck, before the residual sum: 28,088,024 parameters
-# (mmpretrain's 28.09 M).
+# the last convolution of every bottleneck, before the residual sum.
 _base_ = ['./resnet50.py']
 model = dict(
     backbone=dict(plugins=[

@@ -1,5 +1,5 @@
 # SRM-ResNet-50 (Lee et al., 2019): style-based recalibration after the last convolution of
-# every bottleneck, before the residual sum: 25,617,448 parameters (the paper's 25.62 M).
+# every bottleneck, before the residual sum.
 _base_ = ['./resnet50.py']
 model = dict(
     backbone=dict(plugins=[

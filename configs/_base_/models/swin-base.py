@@ -1,4 +1,4 @@
-# Swin-Base (v1, window 7) at 224 px: torchvision's swin_b layer for layer, 87,768,224 parameters.
+# Swin-Base (v1, window 7) at 224 px: torchvision's swin_b layer for layer.
 # The classifier pools the normalised last stage (GlobalAveragePooling) into a linear layer.
 model = dict(
     type='ImageClassifier',

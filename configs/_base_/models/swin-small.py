@@ -1,4 +1,4 @@
-# Swin-Small (v1, window 7) at 224 px: torchvision's swin_s layer for layer, 49,606,258 parameters.
+# Swin-Small (v1, window 7) at 224 px: torchvision's swin_s layer for layer.
 # The classifier pools the normalised last stage (GlobalAveragePooling) into a linear layer.
 model = dict(
     type='ImageClassifier',

@@ -1,4 +1,4 @@
-# Swin-Tiny (v1, window 7) at 224 px: torchvision's swin_t layer for layer, 28,288,354 parameters.
+# Swin-Tiny (v1, window 7) at 224 px: torchvision's swin_t layer for layer.
 # The classifier pools the normalised last stage (GlobalAveragePooling) into a linear layer.
 model = dict(
     type='ImageClassifier',

@@ -1,4 +1,4 @@
-# torchvision's VGG-11: 132,863,336 parameters.
+# torchvision's VGG-11, layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='VGG', depth=11, norm_cfg=None, out_indices=(4, )),

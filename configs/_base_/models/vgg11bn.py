@@ -1,4 +1,4 @@
-# torchvision's VGG-11-BN: 132,868,840 parameters.
+# torchvision's VGG-11-BN, layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='VGG', depth=11, norm_cfg=dict(type='BN'), out_indices=(4, )),

@@ -1,4 +1,4 @@
-# torchvision's VGG-13: 133,047,848 parameters.
+# torchvision's VGG-13, layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='VGG', depth=13, norm_cfg=None, out_indices=(4, )),

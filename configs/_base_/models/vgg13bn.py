@@ -1,4 +1,4 @@
-# torchvision's VGG-13-BN: 133,053,736 parameters.
+# torchvision's VGG-13-BN, layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='VGG', depth=13, norm_cfg=dict(type='BN'), out_indices=(4, )),

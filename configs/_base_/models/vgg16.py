@@ -1,4 +1,4 @@
-# torchvision's VGG-16: 138,357,544 parameters.
+# torchvision's VGG-16, layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='VGG', depth=16, norm_cfg=None, out_indices=(4, )),

@@ -1,4 +1,4 @@
-# torchvision's VGG-16-BN: 138,365,992 parameters.
+# torchvision's VGG-16-BN, layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='VGG', depth=16, norm_cfg=dict(type='BN'), out_indices=(4, )),

@@ -1,4 +1,4 @@
-# torchvision's VGG-19: 143,667,240 parameters.
+# torchvision's VGG-19, layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='VGG', depth=19, norm_cfg=None, out_indices=(4, )),

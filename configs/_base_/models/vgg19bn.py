@@ -1,4 +1,4 @@
-# torchvision's VGG-19-BN: 143,678,248 parameters.
+# torchvision's VGG-19-BN, layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='VGG', depth=19, norm_cfg=dict(type='BN'), out_indices=(4, )),

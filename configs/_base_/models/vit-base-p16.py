@@ -1,4 +1,4 @@
-# ViT-B/16 at 224 px: torchvision's vit_b_16 layer for layer, 86,567,656 parameters.
+# ViT-B/16 at 224 px: torchvision's vit_b_16 layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(

@@ -1,4 +1,4 @@
-# ViT-L/16 at 224 px: torchvision's vit_l_16 layer for layer, 304,326,632 parameters.
+# ViT-L/16 at 224 px: torchvision's vit_l_16 layer for layer.
 model = dict(
     type='ImageClassifier',
     backbone=dict(

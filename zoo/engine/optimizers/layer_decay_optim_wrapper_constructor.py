@@ -41,7 +41,9 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     * ``flat_decay_mult``: multiplies the weight decay of the remaining one-dimensional ones.
     * ``custom_keys``: ``{substring: dict(lr_mult=..., decay_mult=...)}``; a parameter whose full
       name contains the substring (the longest one wins) gets these multipliers, and the norm,
-      bias and flat rules do not apply to it (e.g. ``'.pos_embed': dict(decay_mult=0.)``).
+      bias and flat rules do not apply to it (e.g. ``'.pos_embed': dict(decay_mult=0.)``). A
+      key that matches no parameter is an error (it would change nothing: a typo, or a recipe
+      written for another model).
 
     The multipliers above default to 1 and act on the optimizer's ``weight_decay``, which must
     then be given.
@@ -116,7 +118,7 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         custom_keys = self.paramwise_cfg.get('custom_keys', {})
         sorted_keys = sorted(sorted(custom_keys), key=len, reverse=True)  # longest first
         groups: Dict[tuple, dict] = {}
-        seen = set()
+        seen, used_keys = set(), set()
         max_depths = set()
         for module_name, submodule in module.named_modules():
             for name, param in submodule.named_parameters(recurse=False):
@@ -130,6 +132,7 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                 decay_mult = 1.
                 custom_key = next((key for key in sorted_keys if key in full_name), None)
                 if custom_key is not None:
+                    used_keys.add(custom_key)
                     lr_scale *= custom_keys[custom_key].get('lr_mult', 1.)
                     decay_mult = custom_keys[custom_key].get('decay_mult', 1.)
                 elif isinstance(submodule, NORM_LAYERS):
@@ -147,6 +150,11 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                     groups[group_key] = group
                 groups[group_key]['params'].append(param)
                 groups[group_key]['param_names'].append(full_name)
+        dead = [key for key in custom_keys if key not in used_keys]
+        if dead:
+            raise ValueError(f'{type(self).__name__}: custom_keys {dead} match no parameter of '
+                             f'{type(module).__name__} (a key applies to the parameters whose '
+                             'full name contains it, e.g. "backbone.pos_embed" for ".pos_embed")')
         if len(max_depths) > 1:
             raise ValueError(f'{type(self).__name__}: get_layer_depth of {type(module).__name__} '
                              f'returned different max depths {sorted(max_depths)}')

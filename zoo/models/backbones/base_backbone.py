@@ -1,3 +1,4 @@
+from abc import ABCMeta
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.model import BaseModule
@@ -7,10 +8,27 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ..layers.plugin import insert_plugins
 
 
-class BaseBackbone(BaseModule):
+class _ChecksStages(ABCMeta):
+    """Fails the construction of a backbone whose ``__init__`` never handed its layers to
+    :meth:`BaseBackbone._set_stages` (checked once the outermost ``__init__`` returns, so a
+    subclass may call it after ``super().__init__()``)."""
+
+    def __call__(cls, *args, **kwargs):
+        backbone = super().__call__(*args, **kwargs)
+        if not backbone.stage_names:
+            raise TypeError(f'{cls.__name__}.__init__ never called self._set_stages(stages, '
+                            'stage_channels, stem): every BaseBackbone family hands its '
+                            'layers to the base class there, which provides forward, '
+                            'out_channels, freezing and norm_eval')
+        return backbone
+
+
+class BaseBackbone(BaseModule, metaclass=_ChecksStages):
     """The contract every zoo backbone keeps, written once.
 
-    A family builds its layers and hands them to :meth:`_set_stages`:
+    A family declares its architecture variants as a table, :attr:`arch_settings` (row name
+    -> row), reads the chosen row with :meth:`parse_arch` (one check and one error message for
+    every family), builds its layers and hands them to :meth:`_set_stages`:
 
     * ``stem``: named layers that run before the first stage (``conv1``, ``bn1``, ...), registered
       on the backbone under those names so that state-dict keys match the published zoos;
@@ -43,11 +61,33 @@ class BaseBackbone(BaseModule):
         plugins: Plugin specs, e.g. SE-ResNet-50's ``[dict(cfg=dict(type='SELayer', ratio=16),
             position='after_conv3', stages=(True, True, True, True))]`` (``stages`` defaults to
             all); see :func:`~zoo.models.layers.plugin.insert_plugins`.
+
+    Example:
+        >>> from torch import nn
+        >>> class TinyNet(BaseBackbone):
+        ...     arch_settings = {'s': dict(width=8), 'm': dict(width=16)}
+        ...     arch_keys = ('width', )
+        ...
+        ...     def __init__(self, arch='s', out_indices=-1, frozen_stages=-1):
+        ...         super().__init__(out_indices, frozen_stages)
+        ...         width = self.parse_arch(arch)['width']
+        ...         self._set_stages(dict(layer1=nn.Conv2d(width, width, 3, stride=2)),
+        ...                          stage_channels=[width],
+        ...                          stem=dict(conv1=nn.Conv2d(3, width, 3)))
+        >>> TinyNet('m').out_channels
+        (16,)
     """
 
     # True where the peer's ``frozen_stages=k`` freezes the stages 0 to k (mmpretrain's
     # MobileNetV3 and SwinTransformer) rather than the stem and the first k stages.
     frozen_stages_inclusive: bool = False
+    #: The family's architecture variants: row name (``'tiny'``, or a depth such as ``50``) ->
+    #: row (a dict of :attr:`arch_keys`, or the family's own tuple). Names may have aliases
+    #: (``'t'`` and ``'tiny'`` for the same row); string names are matched case-insensitively.
+    arch_settings: Dict[Union[str, int], Any] = {}
+    #: The fields of a row given as a dict, for families that take a custom architecture
+    #: (ViT, Swin); empty: only the table's rows are accepted.
+    arch_keys: Tuple[str, ...] = ()
 
     def __init__(self,
                  out_indices: Union[int, Sequence[int]] = -1,
@@ -130,25 +170,41 @@ class BaseBackbone(BaseModule):
                     prefixes.append((paths[id(layer)], name))
         return prefixes
 
-    def parse_arch(self, arch: Union[str, int, dict], name: str = 'arch') -> Any:
-        """A row of the family's ``arch_settings`` by its key (a name, matched case-blind, or a
-        number such as VGG's depth), or a custom row given as a dict with exactly the family's
-        ``arch_keys`` (for families whose rows have several fields, as ViT's and Swin's).
-        ``name`` is the argument that selects the row, for the error message."""
-        keys = getattr(self, 'arch_keys', None)
-        custom = f' (or a dict with keys {list(keys)})' if keys else ''
-        if not isinstance(arch, dict):
-            key = arch.lower() if isinstance(arch, str) else arch
-            if key not in self.arch_settings:
-                raise ValueError(f'{type(self).__name__}: {name} {arch!r} is not one of '
-                                 f'{list(self.arch_settings)}{custom}')
-            row = self.arch_settings[key]
-            return dict(row) if isinstance(row, dict) else row
-        if not keys or set(arch) != set(keys):
-            raise ValueError(f'{type(self).__name__}: {name} {arch!r} is neither one of '
-                             f'{list(self.arch_settings)} nor a dict with exactly the keys '
-                             f'{list(keys or ())}')
-        return dict(arch)
+    def parse_arch(self, arch: Union[str, int, dict], argument: str = 'arch') -> Any:
+        """The row of :attr:`arch_settings` that ``arch`` names, or ``arch`` itself when it is a
+        custom row: a dict with exactly the family's :attr:`arch_keys`. This is the one check
+        (and error message) of an architecture argument for every family.
+
+        Args:
+            arch: A row name (``'b'``, ``'base'``, ``50``) or a custom row (a dict).
+            argument: The argument's name in the family's signature, for the error message
+                (``'arch'``; ResNet and VGG call it ``'depth'``).
+
+        Returns:
+            A copy of the row when it is a dict, else the row.
+
+        Raises:
+            ValueError: ``arch`` is neither a row name nor an acceptable custom row; the message
+                names the family, the value and the accepted ones.
+        """
+        family = type(self).__name__
+        if not self.arch_settings:
+            raise TypeError(f'{family} declares no arch_settings to parse {argument} with')
+        names = list(self.arch_settings)
+        if isinstance(arch, dict):
+            if not self.arch_keys:
+                raise ValueError(f'{family}: {argument} must be one of {names}, got {arch!r}')
+            if set(arch) != set(self.arch_keys):
+                raise ValueError(f'{family}: {argument} {arch!r} is neither one of {names} nor '
+                                 f'a dict with exactly the keys {list(self.arch_keys)}')
+            return dict(arch)
+        key = arch.lower() if isinstance(arch, str) else arch
+        if isinstance(arch, bool) or not isinstance(arch, (str, int)) \
+                or key not in self.arch_settings:
+            custom = f' (or a dict with keys {list(self.arch_keys)})' if self.arch_keys else ''
+            raise ValueError(f'{family}: {argument} {arch!r} is not one of {names}{custom}')
+        row = self.arch_settings[key]
+        return dict(row) if isinstance(row, dict) else row
 
     @property
     def num_stages(self) -> int:

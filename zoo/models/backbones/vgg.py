@@ -111,7 +111,7 @@ class VGG(BaseBackbone):
                  ],
                  in_channels: int = 3,
                  plugins: Optional[List[dict]] = None):
-        stage_convs = self.parse_arch(depth, name='depth')
+        stage_convs = self.parse_arch(depth, argument='depth')
         if not 1 <= num_stages <= len(stage_convs):
             raise ValueError(f'VGG: num_stages must be in [1, {len(stage_convs)}], '
                              f'got {num_stages}')

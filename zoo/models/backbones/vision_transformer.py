@@ -7,6 +7,7 @@ from torch import Tensor, nn
 from zoo.registry import MODELS
 from ..layers import (FFN, DropPath, MultiheadAttention, PatchEmbed, build_channel_last_norm,
                       drop_path_rates, resize_pos_embed)
+from ..utils.init import loads_checkpoint
 from .base_backbone import BaseBackbone
 
 
@@ -260,14 +261,9 @@ class VisionTransformer(BaseBackbone):
                 self.cls_token.requires_grad = False
             self.pos_embed.requires_grad = False
 
-    def _loads_checkpoint(self) -> bool:
-        init_cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
-        return any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
-                   for cfg in init_cfgs)
-
     def init_weights(self) -> None:
         super().init_weights()
-        if not self._loads_checkpoint():
+        if not loads_checkpoint(self.init_cfg):
             nn.init.trunc_normal_(self.pos_embed, std=0.02)
 
     def _resize_loaded_pos_embed(self, module: nn.Module, state_dict: dict, prefix: str,

@@ -1,11 +1,12 @@
 import math
 from collections import OrderedDict
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 from mmcv.cnn import build_activation_layer
 from torch import Tensor, nn
 
 from zoo.registry import MODELS
+from ..utils.init import loads_checkpoint
 from .cls_head import ClsHead
 
 
@@ -25,7 +26,8 @@ class VisionTransformerClsHead(ClsHead):
         hidden_dim: Width of the representation layer; ``None`` for none (torchvision's
             ``vit_b_16``: 768 -> 1000 directly).
         act_cfg: Activation of the representation layer.
-        init_cfg: Initialisation config.
+        init_cfg: Initialisation config, a dict or a list; with a ``type='Pretrained'`` entry
+            the loaded ``pre_logits`` is kept (not re-initialised).
         **kwargs: ``loss``, ``topk``, ``cal_acc`` of :class:`ClsHead`.
 
     Example:
@@ -40,7 +42,8 @@ class VisionTransformerClsHead(ClsHead):
                  in_channels: int,
                  hidden_dim: Optional[int] = None,
                  act_cfg: dict = dict(type='Tanh'),
-                 init_cfg: Optional[dict] = dict(type='Constant', layer='Linear', val=0),
+                 init_cfg: Optional[Union[dict, List[dict]]] = dict(
+                     type='Constant', layer='Linear', val=0),
                  **kwargs):
         super().__init__(init_cfg=init_cfg, **kwargs)
         if num_classes <= 0:
@@ -59,13 +62,10 @@ class VisionTransformerClsHead(ClsHead):
 
     def init_weights(self) -> None:
         super().init_weights()
-        if self.hidden_dim is not None and not self._loads_checkpoint():
+        if self.hidden_dim is not None and not loads_checkpoint(self.init_cfg):
             pre_logits = self.layers.pre_logits
             nn.init.trunc_normal_(pre_logits.weight, std=math.sqrt(1 / pre_logits.in_features))
             nn.init.zeros_(pre_logits.bias)
-
-    def _loads_checkpoint(self) -> bool:
-        return isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'
 
     def forward(self, feats: Tuple[Tensor, ...]) -> Tensor:
         return self.layers(self.pre_logits(feats))

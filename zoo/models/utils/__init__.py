@@ -1,3 +1,6 @@
+from .init import TORCHVISION_INIT_CFG, loads_checkpoint
 from .pretrained import LoadReport, PretrainedInit, load_pretrained
 
-__all__ = ['load_pretrained', 'LoadReport', 'PretrainedInit']
+__all__ = [
+    'load_pretrained', 'LoadReport', 'PretrainedInit', 'TORCHVISION_INIT_CFG', 'loads_checkpoint'
+]

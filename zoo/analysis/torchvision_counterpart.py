@@ -1,7 +1,18 @@
+"""The zoo backbones that torchvision also has, with the same architecture: backbone config ->
+``torchvision.models`` name. The benchmark times a config's model beside it."""
+import inspect
 from typing import Optional
 
-# The zoo backbones that torchvision also has, with the same architecture: backbone config ->
-# torchvision.models name. Used by the benchmark and by the equivalence tests.
+from zoo.registry import MODELS
+
+
+def _arch(backbone: dict, kind: str) -> Optional[str]:
+    """The backbone's ``arch`` row name in its short form (``'base'`` -> ``'b'``), the class's
+    default where the config leaves it out; None for a custom (dict) row."""
+    arch = backbone.get('arch')
+    if arch is None:
+        arch = inspect.signature(MODELS.get(kind)).parameters['arch'].default
+    return arch.lower()[0] if isinstance(arch, str) else None
 
 
 def torchvision_counterpart(model_cfg: dict) -> Optional[str]:
@@ -17,7 +28,11 @@ def torchvision_counterpart(model_cfg: dict) -> Optional[str]:
     if backbone.get('plugins'):
         return None  # SE-ResNet and the like: torchvision has no such model
     if kind == 'ResNet':
-        return f'resnet{backbone["depth"]}'
+        depth, width = backbone['depth'], backbone.get('width_per_group', 64)
+        if width == 64:
+            return f'resnet{depth}'
+        # Wide ResNet-50-2 / 101-2: the bottlenecks twice as wide (torchvision: 64 * 2 = 128)
+        return f'wide_resnet{depth}_2' if width == 128 and depth in (50, 101) else None
     if kind == 'ResNeXt':
         groups, width = backbone.get('groups', 32), backbone.get('width_per_group', 4)
         return f'resnext{backbone["depth"]}_{groups}x{width}d'
@@ -26,19 +41,19 @@ def torchvision_counterpart(model_cfg: dict) -> Optional[str]:
         return f'vgg{backbone["depth"]}' + ('_bn' if with_bn else '')
     if kind == 'AlexNet':
         return 'alexnet'
+    if kind == 'GoogLeNet':
+        return 'googlenet'
     plain = backbone.get('widen_factor', 1.0) == 1.0 and backbone.get('stem_stride', 2) == 2
     if kind == 'MobileNetV2' and plain:
         return 'mobilenet_v2'
     if kind == 'MobileNetV3' and plain:
         return f'mobilenet_v3_{backbone.get("arch", "small")}'
-    arch = backbone.get('arch')
     if kind == 'VisionTransformer' and backbone.get('patch_size', 16) == 16 \
-            and backbone.get('img_size', 224) == 224 and arch in ('b', 'base', 'l', 'large'):
-        return f'vit_{arch[0]}_16'
+            and backbone.get('img_size', 224) == 224 and _arch(backbone, kind) in ('b', 'l'):
+        return f'vit_{_arch(backbone, kind)}_16'
     if kind == 'SwinTransformer' and backbone.get('patch_size', 4) == 4 \
-            and backbone.get('window_size', 7) == 7 and arch in ('t', 'tiny', 's', 'small', 'b',
-                                                                'base'):
-        return f'swin_{arch[0]}'
+            and backbone.get('window_size', 7) == 7 and _arch(backbone, kind) in ('t', 's', 'b'):
+        return f'swin_{_arch(backbone, kind)}'
     return None
 
 
@@ -56,8 +71,9 @@ def torchvision_regularisation(model_cfg: dict) -> dict:
     kind = backbone['type'].split('.')[-1]
     if kind not in ('VisionTransformer', 'SwinTransformer'):
         return {}
-    kwargs = dict(dropout=backbone.get('drop_rate', 0.0),
-                  attention_dropout=backbone.get('attn_drop_rate', 0.0))
+    kwargs = dict(
+        dropout=backbone.get('drop_rate', 0.0),
+        attention_dropout=backbone.get('attn_drop_rate', 0.0))
     if kind == 'SwinTransformer':  # torchvision's ViT has no stochastic depth
         kwargs['stochastic_depth_prob'] = backbone.get('drop_path_rate', 0.1)
     return kwargs

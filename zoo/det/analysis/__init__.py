@@ -1,0 +1,1 @@
+"""Detection benches (they build mmdet's detectors): :mod:`.benchmark`."""
