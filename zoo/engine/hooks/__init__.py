@@ -1,4 +1,5 @@
 from .freeze_hook import FreezeHook
 from .safe_checkpoint_hook import SafeCheckpointHook
+from .visualization_hook import VisualizationHook
 
-__all__ = ['SafeCheckpointHook', 'FreezeHook']
+__all__ = ['SafeCheckpointHook', 'FreezeHook', 'VisualizationHook']
