@@ -42,29 +42,50 @@ def channel_last_to_map(x: Tensor) -> Tensor:
     return x.permute(0, 3, 1, 2)
 
 
-def default_target_layer(classifier: nn.Module, input_shape: Tuple[int, int]
+def default_target_layer(classifier: nn.Module, inputs: Tensor
                          ) -> Tuple[str, Optional[Callable[[Tensor], Tensor]]]:
     """The layer Grad-CAM reads in ``classifier`` and the reshape its output needs.
 
     Args:
         classifier: A zoo ``ImageClassifier``.
-        input_shape: ``(H, W)`` of the input, for a ViT's patch grid.
+        inputs: The normalised input ``(1, C, H, W)`` (a CNN's stage sizes depend on it).
 
     Returns:
-        ``(module name, reshape or None)``: the last stage of a CNN; the last block's ``ln1``
-        of a ViT; the last output norm of a Swin.
+        ``(module name, reshape or None)``: the last block's ``ln1`` of a ViT; the last
+        output norm of a Swin; for a CNN, its last stage whose output is still a map larger
+        than 1x1 (LeNet-5's last stage, say, is 1x1 and would explain nothing).
     """
     backbone = classifier.backbone
     kind = type(backbone).__name__
-    last_stage = backbone.stage_names[-1]
     if kind == 'VisionTransformer':
-        grid = (input_shape[0] // backbone.patch_size, input_shape[1] // backbone.patch_size)
-        return (f'backbone.{last_stage}.ln1',
+        grid = (inputs.shape[2] // backbone.patch_size, inputs.shape[3] // backbone.patch_size)
+        return (f'backbone.{backbone.stage_names[-1]}.ln1',
                 partial(vit_tokens_to_map, grid=grid,
                         num_extra_tokens=backbone.num_extra_tokens))
     if kind == 'SwinTransformer':
         return f'backbone.norm{backbone.out_indices[-1]}', channel_last_to_map
-    return f'backbone.{last_stage}', None
+
+    sizes = {}
+
+    def record(name: str):
+        def hook(module, args, out) -> None:
+            sizes[name] = tuple(out.shape) if isinstance(out, Tensor) else ()
+        return hook
+
+    handles = [getattr(backbone, name).register_forward_hook(record(name))
+               for name in backbone.stage_names]
+    try:
+        with torch.no_grad():
+            classifier.extract_feat(inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    maps = [name for name in backbone.stage_names
+            if len(sizes.get(name, ())) == 4 and sizes[name][2] * sizes[name][3] > 1]
+    if not maps:
+        raise ValueError(f'{kind} has no stage with a feature map larger than 1x1 for a '
+                         f'{tuple(inputs.shape[2:])} input: pass target_layers')
+    return f'backbone.{maps[-1]}', None
 
 
 def grad_cam(classifier: nn.Module,
@@ -79,9 +100,9 @@ def grad_cam(classifier: nn.Module,
         classifier: A zoo ``ImageClassifier``.
         inputs: ``(1, C, H, W)``, normalised as the model's data preprocessor gives it.
         target_category: The class whose score is explained (default: the predicted one).
-        target_layers: Module names (default: :func:`default_target_layer`).
-        reshape_transform: The reshape of those layers' outputs (default: the one
-            :func:`default_target_layer` gives when ``target_layers`` is unset).
+        target_layers: Module names (default: :func:`default_target_layer`'s).
+        reshape_transform: The reshape of those layers' outputs to ``(N, C, H, W)``
+            (default: the one :func:`default_target_layer` gives for the model's kind).
         method: A CAM class of ``pytorch_grad_cam`` (``GradCAM``, ``GradCAMPlusPlus``,
             ``XGradCAM``, ``EigenCAM``, ...).
 
@@ -93,10 +114,10 @@ def grad_cam(classifier: nn.Module,
 
     if inputs.ndim != 4 or inputs.shape[0] != 1:
         raise ValueError(f'grad_cam takes one image (1, C, H, W), got {tuple(inputs.shape)}')
-    if target_layers is None:
-        name, default_reshape = default_target_layer(classifier, tuple(inputs.shape[2:]))
-        target_layers = [name]
-        reshape_transform = reshape_transform or default_reshape
+    classifier.eval()
+    name, default_reshape = default_target_layer(classifier, inputs)
+    target_layers = target_layers or [name]
+    reshape_transform = reshape_transform or default_reshape
     modules = dict(classifier.named_modules())
     missing = [name for name in target_layers if name not in modules]
     if missing:
