@@ -8,6 +8,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Draws every `interval`-th val/test image with its labels to the vis backends (below).
+    visualization=dict(type='VisualizationHook', enable=False),
 )
 
 env_cfg = dict(
@@ -17,8 +19,11 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
+# Scalars and pictures go to <work_dir>/<timestamp>/vis_data. For TensorBoard as well, use the
+# second line instead (needs the tensorboard package), then `tensorboard --logdir work_dirs`.
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+# vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'
 load_from = None
