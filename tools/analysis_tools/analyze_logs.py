@@ -73,18 +73,20 @@ def plot_curve(args: argparse.Namespace) -> None:
         raise ValueError(f'{len(legends)} legends for {len(args.logs)} logs')
     runs = [load_scalars(log) for log in args.logs]
     figure = create_figure((4.5 * len(args.keys), 3.6))
-    if args.title:
-        figure.suptitle(args.title)
     for i, key in enumerate(args.keys):
         ax = figure.add_subplot(1, len(args.keys), i + 1)
         for log, legend, entries in zip(args.logs, legends, runs):
             x, y, x_label = series(entries, key, log)
-            ax.plot(x, y, marker='o' if len(x) < 30 else None, ms=3, label=legend)
+            ax.plot(x, y, marker='o' if len(x) < 30 else None, ms=4, label=legend)
         ax.set_xlabel(x_label)
         ax.set_title(key)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    figure.tight_layout()
+    # one legend for all panels, above them, so no panel's curves hide behind it
+    figure.legend(*ax.get_legend_handles_labels(), loc='upper center', ncol=len(runs),
+                  fontsize=9)
+    if args.title:
+        figure.suptitle(args.title, x=0.01, ha='left')
+    figure.tight_layout(rect=(0, 0, 1, 0.9))
     print(f'curves of {", ".join(args.keys)} from {len(runs)} run(s): '
           f'{save_png(figure, args.out)}')
 
