@@ -73,6 +73,9 @@ def main() -> None:
         name = osp.splitext(osp.basename(sample.get('img_path', str(index))))[0]
         out_file = osp.join(args.output_dir, f'{name}.png')
         if 'gt_instances' in sample:
+            boxes = sample.gt_instances.get('bboxes')
+            if hasattr(boxes, 'tensor'):  # mmdet's box type: the visualizer takes tensors
+                sample.gt_instances.bboxes = boxes.tensor
             visualizer.add_datasample(name, image, sample, draw_pred=False, show=False,
                                       out_file=out_file)
         else:
