@@ -71,6 +71,7 @@ def test_pr_curve_tool(shapes, tmp_path, evaluation):
     assert pixels.shape == (360, 1600, 3)
 
 
+@pytest.mark.slow  # a fresh interpreter for an error message
 def test_pr_curve_tool_names_a_detection_of_an_unknown_class(shapes, tmp_path):
     _, ann_file, results = shapes
     bad = tmp_path / 'bad.json'

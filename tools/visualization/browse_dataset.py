@@ -65,6 +65,13 @@ def main() -> None:
         visualizer = UniversalVisualizer.get_instance('browse_dataset')
     visualizer.dataset_meta = dataset.metainfo
 
+    # mmdet's test pipelines load the boxes after Resize, to evaluate in the original image's
+    # coordinates: those boxes are scaled here to the image drawn.
+    steps = [step['type'] for step in loader.dataset.get('pipeline', [])]
+    loads = [i for i, t in enumerate(steps) if t.endswith('LoadAnnotations')]
+    resizes = [i for i, t in enumerate(steps) if 'Resize' in t]
+    boxes_unscaled = bool(loads and resizes and loads[0] > resizes[0])
+
     number = min(args.show_number, len(dataset))
     progress = ProgressBar(number)
     for index in range(number):
@@ -74,6 +81,8 @@ def main() -> None:
         out_file = osp.join(args.output_dir, f'{name}.png')
         if 'gt_instances' in sample:
             boxes = sample.gt_instances.get('bboxes')
+            if boxes_unscaled:
+                boxes.rescale_(sample.scale_factor)
             if hasattr(boxes, 'tensor'):  # mmdet's box type: the visualizer takes tensors
                 sample.gt_instances.bboxes = boxes.tensor
             visualizer.add_datasample(name, image, sample, draw_pred=False, show=False,

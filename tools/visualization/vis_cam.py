@@ -65,7 +65,11 @@ def main() -> None:
         model = MODELS.build(cfg.model)
         checkpoint = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
         model.to(args.device).eval()
-        pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
+        steps = list(cfg.test_dataloader.dataset.pipeline)
+        if not any(step['type'].endswith('LoadImageFromFile') for step in steps):
+            # data sets held in memory (CIFAR-10's batches) start from arrays: load the file
+            steps.insert(0, dict(type='LoadImageFromFile'))
+        pipeline = Compose(steps)
         try:
             packed = pipeline(dict(img_path=args.img))
         except Exception as error:
