@@ -2,7 +2,6 @@
 (scalars.json, checkpoint), a LeNet-5 trained on coloured squares (where only the square
 decides the class) and the synthetic shapes for detection. Each test reads the PNG back and
 checks its size and that the drawing changed the pixels where it should."""
-import json
 import re
 from pathlib import Path
 

@@ -127,7 +127,8 @@ def main() -> None:
         title = f'VOC eval_map ({args.voc_mode}), IoU {args.iou_thr:.2f}'
     for name, ap in ap_table(curves).items():
         print(f'{name:>16} | AP {ap:.4f}')
-    print(f'P-R curves of {len(curves)} classes: {save_png(plot_pr_curves(curves, title), args.out)}')
+    out = save_png(plot_pr_curves(curves, title), args.out)
+    print(f'P-R curves of {len(curves)} classes: {out}')
 
 
 if __name__ == '__main__':

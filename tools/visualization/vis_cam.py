@@ -63,7 +63,12 @@ def main() -> None:
         if cfg.get('data_preprocessor') is not None:  # the Runner merges it in likewise
             cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
         model = MODELS.build(cfg.model)
-        checkpoint = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+        try:
+            checkpoint = load_checkpoint(model, args.checkpoint, map_location='cpu',
+                                         strict=True)
+        except RuntimeError as error:
+            raise RuntimeError(f'checkpoint {args.checkpoint} does not match the model of '
+                               f'{args.config}:\n{error}') from None
         model.to(args.device).eval()
         steps = list(cfg.test_dataloader.dataset.pipeline)
         if not any(step['type'].endswith('LoadImageFromFile') for step in steps):
