@@ -73,6 +73,6 @@ FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, 'zoo.models')
 # Evaluation and visualisation
 METRICS = _child('metric', MMENGINE_METRICS, 'zoo.evaluation')
 EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, 'zoo.evaluation')
-# zoo has no visualizers of its own yet: MMEngine's stock ones are reached through the parent.
-VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS)
-VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS)
+VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS, 'zoo.visualization')
+# zoo adds no vis backends: MMEngine's (Local, Tensorboard, ...) are reached through the parent.
+VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS, 'zoo.visualization')

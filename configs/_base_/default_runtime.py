@@ -10,6 +10,8 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # val/test labels must mean the model's classes (a missing class folder shifts them)
     class_check=dict(type='ClassCheckHook'),
+    # Draws every `interval`-th val/test image with its labels to the vis backends (below).
+    visualization=dict(type='VisualizationHook', enable=False),
 )
 
 env_cfg = dict(
@@ -19,8 +21,11 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
+# Scalars and pictures go to <work_dir>/<timestamp>/vis_data. For TensorBoard as well, use the
+# second line instead (needs the tensorboard package), then `tensorboard --logdir work_dirs`.
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+# vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'
 load_from = None

@@ -18,6 +18,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import zoo.engine  # noqa: F401,F811
     import zoo.evaluation  # noqa: F401,F811
     import zoo.models  # noqa: F401,F811
+    import zoo.visualization  # noqa: F401,F811
 
     if not init_default_scope:
         return

@@ -1,0 +1,138 @@
+"""Grad-CAM for zoo's classifiers, through the ``pytorch_grad_cam`` package.
+
+Grad-CAM weights a layer's feature maps by the gradient of the class score and needs the
+layer's output as ``(N, C, H, W)``. CNN stages give that; the transformers need a reshape:
+
+* ViT gives tokens ``(N, 1 + h * w, C)``: the class token is dropped and the patch tokens are
+  laid out on their grid. The layer is the last block's first norm (``ln1``), as mmpretrain's
+  ``vis_cam.py`` takes: after the last block only the class token reaches the head, so the
+  patch tokens there get no gradient and the map would be empty.
+* Swin gives ``(N, H, W, C)`` (channel-last): the last output norm's output is permuted.
+"""
+from functools import partial
+from typing import Callable, List, Optional, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+
+class ClassifierLogits(nn.Module):
+    """An ``ImageClassifier`` as a plain module from normalised inputs to logits."""
+
+    def __init__(self, classifier: nn.Module):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        return self.classifier(inputs, mode='tensor')
+
+
+def vit_tokens_to_map(tokens: Tensor, grid: Tuple[int, int], num_extra_tokens: int) -> Tensor:
+    """``(N, extra + h * w, C)`` tokens -> ``(N, C, h, w)`` patch map."""
+    patches = tokens[:, num_extra_tokens:]
+    if patches.shape[1] != grid[0] * grid[1]:
+        raise ValueError(f'{patches.shape[1]} patch tokens do not fill a {grid[0]}x{grid[1]} '
+                         'patch grid')
+    return patches.reshape(tokens.shape[0], *grid, -1).permute(0, 3, 1, 2)
+
+
+def channel_last_to_map(x: Tensor) -> Tensor:
+    """``(N, H, W, C)`` -> ``(N, C, H, W)``."""
+    return x.permute(0, 3, 1, 2)
+
+
+def default_target_layer(classifier: nn.Module, inputs: Tensor
+                         ) -> Tuple[str, Optional[Callable[[Tensor], Tensor]]]:
+    """The layer Grad-CAM reads in ``classifier`` and the reshape its output needs.
+
+    Args:
+        classifier: A zoo ``ImageClassifier``.
+        inputs: The normalised input ``(1, C, H, W)`` (a CNN's stage sizes depend on it).
+
+    Returns:
+        ``(module name, reshape or None)``: the last block's ``ln1`` of a ViT; the last
+        output norm of a Swin; for a CNN, its last stage whose output is still a map larger
+        than 1x1 (LeNet-5's last stage, say, is 1x1 and would explain nothing).
+    """
+    backbone = classifier.backbone
+    kind = type(backbone).__name__
+    if kind == 'VisionTransformer':
+        grid = (inputs.shape[2] // backbone.patch_size, inputs.shape[3] // backbone.patch_size)
+        return (f'backbone.{backbone.stage_names[-1]}.ln1',
+                partial(vit_tokens_to_map, grid=grid,
+                        num_extra_tokens=backbone.num_extra_tokens))
+    if kind == 'SwinTransformer':
+        return f'backbone.norm{backbone.out_indices[-1]}', channel_last_to_map
+
+    sizes = {}
+
+    def record(name: str):
+        def hook(module, args, out) -> None:
+            sizes[name] = tuple(out.shape) if isinstance(out, Tensor) else ()
+        return hook
+
+    handles = [getattr(backbone, name).register_forward_hook(record(name))
+               for name in backbone.stage_names]
+    try:
+        with torch.no_grad():
+            classifier.extract_feat(inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    maps = [name for name in backbone.stage_names
+            if len(sizes.get(name, ())) == 4 and sizes[name][2] * sizes[name][3] > 1]
+    if not maps:
+        raise ValueError(f'{kind} has no stage with a feature map larger than 1x1 for a '
+                         f'{tuple(inputs.shape[2:])} input: pass target_layers')
+    return f'backbone.{maps[-1]}', None
+
+
+def grad_cam(classifier: nn.Module,
+             inputs: Tensor,
+             target_category: Optional[int] = None,
+             target_layers: Optional[List[str]] = None,
+             reshape_transform: Optional[Callable[[Tensor], Tensor]] = None,
+             method: str = 'GradCAM') -> Tuple[np.ndarray, int]:
+    """The class activation map of one normalised input.
+
+    Args:
+        classifier: A zoo ``ImageClassifier``.
+        inputs: ``(1, C, H, W)``, normalised as the model's data preprocessor gives it.
+        target_category: The class whose score is explained (default: the predicted one).
+        target_layers: Module names (default: :func:`default_target_layer`'s).
+        reshape_transform: The reshape of those layers' outputs to ``(N, C, H, W)``
+            (default: the one :func:`default_target_layer` gives for the model's kind).
+        method: A CAM class of ``pytorch_grad_cam`` (``GradCAM``, ``GradCAMPlusPlus``,
+            ``XGradCAM``, ``EigenCAM``, ...).
+
+    Returns:
+        ``(cam, category)``: the ``(H, W)`` map in ``[0, 1]`` and the class it explains.
+    """
+    import pytorch_grad_cam
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    if inputs.ndim != 4 or inputs.shape[0] != 1:
+        raise ValueError(f'grad_cam takes one image (1, C, H, W), got {tuple(inputs.shape)}')
+    classifier.eval()
+    name, default_reshape = default_target_layer(classifier, inputs)
+    target_layers = target_layers or [name]
+    reshape_transform = reshape_transform or default_reshape
+    modules = dict(classifier.named_modules())
+    missing = [name for name in target_layers if name not in modules]
+    if missing:
+        raise KeyError(f'target layers {missing} are not modules of the model; e.g. '
+                       f'{[n for n in modules if n.startswith("backbone.")][-5:]}')
+    cam_class = getattr(pytorch_grad_cam, method, None)
+    if cam_class is None:
+        raise ValueError(f'pytorch_grad_cam has no CAM method {method!r}')
+
+    model = ClassifierLogits(classifier).eval()
+    if target_category is None:
+        with torch.no_grad():
+            target_category = int(model(inputs).argmax(dim=1))
+    cam = cam_class(model=model, target_layers=[modules[name] for name in target_layers],
+                    reshape_transform=reshape_transform)
+    with cam:
+        heat = cam(input_tensor=inputs, targets=[ClassifierOutputTarget(target_category)])
+    return heat[0], target_category
