@@ -102,7 +102,7 @@ def _hub(config_root: Path = CONFIG_ROOT) -> Dict[str, ModelInfo]:
             raise ValueError(f'two configs are named {path.stem}: {models[path.stem].config} '
                              f'and {path}')
         models[path.stem] = ModelInfo(path.stem, path, metafiles.get(path.stem))
-    return models
+    return dict(sorted(models.items()))
 
 
 def list_models(pattern: Optional[str] = None) -> Dict[str, ModelInfo]:
