@@ -36,7 +36,7 @@ def _type_name(transform: dict) -> str:
     return str(transform.get('type', '')).split('.')[-1]
 
 
-def test_pipeline_of(cfg: Config) -> List[dict]:
+def get_test_pipeline(cfg: Config) -> List[dict]:
     """The test data set's pipeline of a config (looking through data set wrappers)."""
     dataset = (cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}).get('dataset')
     while dataset is not None and 'pipeline' not in dataset and 'dataset' in dataset:
@@ -47,7 +47,7 @@ def test_pipeline_of(cfg: Config) -> List[dict]:
     return [dict(t) for t in dataset['pipeline']]
 
 
-def test_image_size(cfg: Config) -> Tuple[int, int]:
+def get_test_image_size(cfg: Config) -> Tuple[int, int]:
     """``(height, width)`` of the images the model sees at test time: the size the test
     pipeline crops or resizes to, else the backbone's ``img_size``, else the native size of
     the data set (CIFAR-10's 32 x 32)."""
@@ -56,7 +56,7 @@ def test_image_size(cfg: Config) -> Tuple[int, int]:
         return (size, size) if isinstance(size, int) else (int(size[1]), int(size[0]))
 
     size = None
-    for transform in test_pipeline_of(cfg):
+    for transform in get_test_pipeline(cfg):
         kind = _type_name(transform)
         if kind == 'CenterCrop':
             size = hw(transform['crop_size'])
@@ -87,12 +87,12 @@ def build_image_loader(cfg: Config) -> Callable[[ImageType], dict]:
     from zoo.registry import TRANSFORMS
     from zoo.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    pipeline = test_pipeline_of(cfg)
+    pipeline = get_test_pipeline(cfg)
     load_cfg = dict(type='LoadImageFromFile')
     if pipeline and _type_name(pipeline[0]) == 'LoadImageFromFile':
         load_cfg = dict(pipeline.pop(0), type='LoadImageFromFile')
     if not any(_type_name(t) in SIZE_TRANSFORMS for t in pipeline):
-        height, width = test_image_size(cfg)
+        height, width = get_test_image_size(cfg)
         pipeline.insert(0, dict(type='Resize', scale=(width, height)))
     with DefaultScope.overwrite_default_scope('zoo'):
         load = TRANSFORMS.build(load_cfg)

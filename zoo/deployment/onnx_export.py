@@ -210,8 +210,8 @@ def export_onnx(module: nn.Module,
 
 def detection_input_size(cfg) -> Tuple[int, int]:
     """``(height, width)`` a detector's graph takes: the test pipeline's ``Resize`` scale."""
-    from zoo.apis import test_pipeline_of
-    scales = [t['scale'] for t in test_pipeline_of(cfg)
+    from zoo.apis import get_test_pipeline
+    scales = [t['scale'] for t in get_test_pipeline(cfg)
               if str(t.get('type', '')).split('.')[-1] == 'Resize' and 'scale' in t]
     if not scales:
         raise ValueError(f'{cfg.filename}: no Resize with a scale in the test pipeline')
@@ -228,8 +228,11 @@ def exportable(model: nn.Module) -> Tuple[nn.Module, Tensor, dict]:
         example = torch.rand(1, 3, height, width) * 255
         return module, example, dict(input_names=('input', ),
                                      output_names=('boxes', 'scores', 'labels'))
-    from zoo.apis import test_image_size
-    height, width = test_image_size(model.cfg)
+    if not hasattr(model, 'head') or not hasattr(model, 'backbone'):
+        raise ExportError(f'{type(model).__name__}: only image classifiers and the dense '
+                          'detectors RetinaNet and YOLOv1 export')
+    from zoo.apis import get_test_image_size
+    height, width = get_test_image_size(model.cfg)
     module = ExportableClassifier(model)
     example = torch.rand(1, input_channels(model), height, width) * 255
     return module, example, dict(input_names=('input', ), output_names=('scores', ))
