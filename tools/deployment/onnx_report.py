@@ -10,7 +10,7 @@ picture through the config's test pipeline; the largest absolute difference betw
 onnxruntime's softmax scores and ``inference_model``'s ``pred_scores``. Latency: the same graph
 module (normalisation, model, softmax) at batch 1 and the test size, PyTorch eager under
 ``torch.inference_mode`` against an onnxruntime CPU session, both with ``--threads`` threads;
-the median of ``--iters`` runs after ``--warmup``.
+the median of ``--iters`` alternating runs after ``--warmup``.
 """
 import argparse
 import os
@@ -59,15 +59,19 @@ def parity(name: str, picture: str, workdir: str) -> float:
     return float(np.abs(scores[0] - expected).max())
 
 
-def median_seconds(run: Callable[[], object], warmup: int, iters: int) -> float:
+def median_seconds(runs: List[Callable[[], object]], warmup: int, iters: int) -> List[float]:
+    """Median wall time of each callable; the runs alternate, so that a change in the machine's
+    load (it is shared) affects them alike."""
     for _ in range(warmup):
-        run()
-    times = []
+        for run in runs:
+            run()
+    times = [[] for _ in runs]
     for _ in range(iters):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for run, spent in zip(runs, times):
+            start = time.perf_counter()
+            run()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
 
 
 def latency(name: str, workdir: str, threads: int, warmup: int, iters: int):
@@ -88,8 +92,7 @@ def latency(name: str, workdir: str, threads: int, warmup: int, iters: int):
         with torch.inference_mode():
             module(example)
 
-    torch_s = median_seconds(run_torch, warmup, iters)
-    ort_s = median_seconds(lambda: session.run(None, feed), warmup, iters)
+    torch_s, ort_s = median_seconds([run_torch, lambda: session.run(None, feed)], warmup, iters)
     os.remove(onnx_file)
     return tuple(example.shape), torch_s, ort_s
 
