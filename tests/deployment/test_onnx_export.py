@@ -17,7 +17,8 @@ from mmengine.config import Config
 
 from tests.conftest import run_tool
 from zoo.apis import get_model, inference_model, list_models, get_test_image_size
-from zoo.deployment import ExportError, export_model
+from zoo.deployment import ExportError, export_model, export_onnx
+from zoo.deployment.onnx_export import exportable_copy
 from zoo.deployment.verify import graph_input, run_onnx, spread_logits
 
 
@@ -112,3 +113,21 @@ def test_an_op_onnx_cannot_express_names_the_module(tmp_path):
                                           r'it is called in model\.neck \(FourierNeck\)'):
         export_model(model, str(tmp_path / 'fft.onnx'))
     assert not (tmp_path / 'fft.onnx').exists()
+
+
+def test_adaptive_pooling_onnx_cannot_express_is_named_then_swapped(tmp_path):
+    """ONNX pools only to output sizes that divide the input (YOLOv1's 7 x 7 grid from an
+    8 x 8 map does not): the error names the layer; the export copy computes it by matrix
+    products instead, with the same values."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1),
+                              torch.nn.AdaptiveAvgPool2d(7)).eval()
+    x = torch.rand(2, 3, 8, 8)
+    with pytest.raises(ExportError, match=r'aten::adaptive_avg_pool2d cannot be exported to ONNX '
+                                          r'opset 17; it is called in 1 \(AdaptiveAvgPool2d\)'):
+        export_onnx(net, x, str(tmp_path / 'pool.onnx'))
+    swapped = exportable_copy(net)
+    assert type(net[1]) is torch.nn.AdaptiveAvgPool2d  # the model itself is left alone
+    export_onnx(swapped, x, str(tmp_path / 'pool.onnx'), output_names=('out', ))
+    (out, ) = run_onnx(str(tmp_path / 'pool.onnx'), x.numpy())
+    with torch.no_grad():
+        np.testing.assert_allclose(out, net(x).numpy(), atol=1e-6)

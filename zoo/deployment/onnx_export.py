@@ -10,6 +10,7 @@ as ``NonMaxSuppression``) all run in the graph, as mmdet's ``predict_by_feat`` d
 The TorchScript-based exporter (``dynamo=False``) is used: it needs no ``onnxscript`` and
 exports torchvision's NMS.
 """
+import copy
 import re
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -54,6 +55,43 @@ class Normalize(nn.Module):
         return x
 
 
+class MatmulAdaptiveAvgPool2d(nn.Module):
+    """``nn.AdaptiveAvgPool2d`` as two matrix products with the averaging weights of the input
+    size met at export time: ONNX's pooling cannot express an output size that does not divide
+    the input size (YOLOv1's 7 x 7 grid from ResNet's 8 x 8 map at 256 px). The windows are
+    PyTorch's: cell ``i`` averages ``floor(i * n / s)`` to ``ceil((i + 1) * n / s)``."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        size = output_size if isinstance(output_size, (tuple, list)) else (output_size, ) * 2
+        self.output_size = tuple(size)
+
+    @staticmethod
+    def weights(in_size: int, out_size: int, like: Tensor) -> Tensor:
+        weight = torch.zeros(out_size, in_size, dtype=like.dtype)
+        for i in range(out_size):
+            start, end = (i * in_size) // out_size, -(-((i + 1) * in_size) // out_size)
+            weight[i, start:end] = 1.0 / (end - start)
+        return weight.to(like.device)
+
+    def forward(self, x: Tensor) -> Tensor:
+        height, width = (int(v) for v in x.shape[-2:])
+        out_h = self.output_size[0] or height
+        out_w = self.output_size[1] or width
+        return self.weights(height, out_h, x) @ x @ self.weights(width, out_w, x).t()
+
+
+def exportable_copy(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` in eval mode with the layers ONNX cannot express swapped for
+    equivalents (adaptive average pooling to more than one cell)."""
+    model = copy.deepcopy(model).eval()
+    for name, module in list(model.named_modules()):
+        if isinstance(module, nn.AdaptiveAvgPool2d) and module.output_size not in (1, (1, 1)):
+            parent = model.get_submodule(name.rpartition('.')[0]) if '.' in name else model
+            setattr(parent, name.rpartition('.')[2], MatmulAdaptiveAvgPool2d(module.output_size))
+    return model
+
+
 def input_channels(model: nn.Module) -> int:
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
@@ -66,7 +104,7 @@ class ExportableClassifier(nn.Module):
 
     def __init__(self, model: nn.Module):
         super().__init__()
-        self.model = model.eval()
+        self.model = exportable_copy(model)
         self.normalize = Normalize(model.data_preprocessor, input_channels(model))
 
     def forward(self, pixels: Tensor) -> Tensor:
@@ -85,8 +123,8 @@ class ExportableDenseDetector(nn.Module):
 
     def __init__(self, model: nn.Module, input_size: Tuple[int, int]):
         super().__init__()
-        self.model = model.eval()
-        self.head = model.bbox_head
+        self.model = exportable_copy(model)
+        self.head = self.model.bbox_head
         self.input_size = tuple(input_size)
         self.normalize = Normalize(model.data_preprocessor, 3)
         cfg = self.head.test_cfg
@@ -151,8 +189,13 @@ class ExportableDenseDetector(nn.Module):
 
 
 def _unsupported_op(error: Exception) -> Optional[str]:
-    match = re.search(r"operator '([\w:.]+)'", str(error))
-    return match.group(1) if match else None
+    """The ATen operator an exporter error is about (``aten::fft_fft2``), if it says."""
+    match = re.search(r"operator '([\w:.]+)'", str(error)) or \
+        re.search(r'export of operator (\w+)', str(error))
+    if match is None:
+        return None
+    op = match.group(1)
+    return op if '::' in op else f'aten::{op}'
 
 
 def _modules_calling(module: nn.Module, args: tuple, op: str) -> List[str]:
@@ -204,8 +247,9 @@ def export_onnx(module: nn.Module,
             raise ExportError(f'ONNX export failed: {error}') from error
         with torch.no_grad():
             where = _modules_calling(module, (example, ), op)
+        first_line = str(error).strip().split('\n')[0].split(' Please')[0].split(' [')[0]
         raise ExportError(f'{op} cannot be exported to ONNX opset {opset}; it is called in '
-                          f'{", ".join(where) or "an unknown module"}') from error
+                          f'{", ".join(where) or "an unknown module"} ({first_line})') from error
 
 
 def detection_input_size(cfg) -> Tuple[int, int]:
