@@ -17,8 +17,10 @@ from zoo.deployment.verify import run_onnx
 pytest.importorskip('mmcv.ops', reason='mmdet.models needs mmcv with compiled ops',
                     exc_type=ImportError)
 
-CONFIGS = ['yolov1/yolov1_r18_1xb8-30e_shapes.py',
-           'retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py']
+# config -> model overrides: a random YOLOv1's class-specific confidences (products of two
+# near-zero linear outputs) stay below its 0.005 threshold, so it keeps every positive one.
+CONFIGS = {'yolov1/yolov1_r18_1xb8-30e_shapes.py': dict(test_cfg=dict(score_thr=0.0)),
+           'retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py': {}}
 
 
 @pytest.fixture(scope='module')
@@ -45,12 +47,12 @@ def pytorch_predictions(model, path: str):
     return data, sample.pred_instances
 
 
-@pytest.mark.parametrize('config', CONFIGS)
+@pytest.mark.parametrize('config', list(CONFIGS))
 def test_onnx_detections_match_pytorch(config, shapes_images, tmp_path):
     from zoo.apis import get_model
     from zoo.deployment import export_model
     torch.manual_seed(0)
-    model = get_model(str(REPO_ROOT / 'configs' / config))
+    model = get_model(str(REPO_ROOT / 'configs' / config), **CONFIGS[config])
     onnx_file = str(tmp_path / 'det.onnx')
     example = export_model(model, onnx_file)
     ops = {node.op_type for node in onnx.load(onnx_file).graph.node}

@@ -4,8 +4,8 @@ A classifier's graph takes ``float32`` NCHW RGB pixels in 0-255 at the config's 
 normalises them as the model's data preprocessor does and returns softmax scores. A dense
 detector's (RetinaNet, YOLOv1) takes one such image at its test size and returns
 ``boxes (K, 4)`` (x1, y1, x2, y2 in input pixels), ``scores (K, )`` and ``labels (K, )``: box
-decoding, score threshold, top-k and per-class NMS (``torchvision.ops.batched_nms``, exported
-as ``NonMaxSuppression``) all run in the graph, as mmdet's ``predict_by_feat`` does them.
+decoding, score threshold, top-k and per-class NMS (``torchvision.ops.nms``, exported as
+``NonMaxSuppression``) all run in the graph, as mmdet's ``predict_by_feat`` does them.
 
 The TorchScript-based exporter (``dynamo=False``) is used: it needs no ``onnxscript`` and
 exports torchvision's NMS.
@@ -112,6 +112,12 @@ class ExportableClassifier(nn.Module):
         return F.softmax(logits, dim=1)
 
 
+def clip_boxes(boxes: Tensor, height: int, width: int) -> Tensor:
+    """``(N, 4)`` x1, y1, x2, y2 clamped to the image, as mmdet's decoders clip them."""
+    return torch.stack((boxes[:, 0].clamp(0, width), boxes[:, 1].clamp(0, height),
+                        boxes[:, 2].clamp(0, width), boxes[:, 3].clamp(0, height)), 1)
+
+
 class ExportableDenseDetector(nn.Module):
     """An mmdet single-stage detector (RetinaNet's ``RetinaHead``, zoo's ``YOLOV1Head``) as
     pixels -> boxes, scores, labels for one image, with the head's ``test_cfg``.
@@ -147,9 +153,8 @@ class ExportableDenseDetector(nn.Module):
             pred, = self.head(feats)
             boxes, conf, cls_scores = self.head.split(pred.float())
             xyxy = self.head.decode_boxes(boxes).flatten(1, 3)[0]
-            xyxy = xyxy * xyxy.new_tensor([width, height, width, height])
-            xyxy = torch.stack((xyxy[:, 0].clamp(0, width), xyxy[:, 1].clamp(0, height),
-                                xyxy[:, 2].clamp(0, width), xyxy[:, 3].clamp(0, height)), 1)
+            xyxy = clip_boxes(xyxy * xyxy.new_tensor([width, height, width, height]), height,
+                              width)
             scores = (cls_scores.unsqueeze(3) * conf.unsqueeze(-1)).flatten(1, 3)[0]
             return [(xyxy, scores)]
         cls_scores, bbox_preds = self.head(feats)
@@ -161,8 +166,9 @@ class ExportableDenseDetector(nn.Module):
             scores = cls_score[0].permute(1, 2, 0).reshape(-1, self.head.cls_out_channels)
             scores = scores.sigmoid() if self.head.use_sigmoid_cls else scores.softmax(-1)[:, :-1]
             deltas = bbox_pred[0].permute(1, 2, 0).reshape(-1, self.head.bbox_coder.encode_size)
-            boxes = self.head.bbox_coder.decode(level_priors, deltas, max_shape=(height, width))
-            levels.append((boxes, scores))
+            # clipped here: mmdet 3.3's clipping under ONNX export imports the gone mmdet.core
+            boxes = self.head.bbox_coder.decode(level_priors, deltas, max_shape=None)
+            levels.append((clip_boxes(boxes, height, width), scores))
         return levels
 
     def forward(self, pixels: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -180,11 +186,16 @@ class ExportableDenseDetector(nn.Module):
         boxes, scores, labels = (torch.cat(t) for t in (all_boxes, all_scores, all_labels))
         keep = scores > self.score_thr
         if self.min_bbox_size is not None and self.min_bbox_size >= 0:
-            keep &= ((boxes[:, 2] - boxes[:, 0]) > self.min_bbox_size) & \
+            keep = keep & ((boxes[:, 2] - boxes[:, 0]) > self.min_bbox_size) & \
                 ((boxes[:, 3] - boxes[:, 1]) > self.min_bbox_size)
         boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        from torchvision.ops import batched_nms
-        kept = batched_nms(boxes, scores, labels, self.iou_threshold)[:self.max_per_img]
+        # Per-class NMS by offsetting each class's boxes beyond the others' (mmcv's and
+        # torchvision's batched_nms); written out, because torchvision's scripted version
+        # branches on the box count, which tracing freezes to the example's.
+        from torchvision.ops import nms
+        max_coordinate = torch.cat([boxes.reshape(-1), boxes.new_zeros(1)]).max()
+        offsets = labels.to(boxes) * (max_coordinate + 1)
+        kept = nms(boxes + offsets[:, None], scores, self.iou_threshold)[:self.max_per_img]
         return boxes[kept], scores[kept], labels[kept]
 
 
