@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.models.builder import input_channels
+
 OPSET = 17
 
 
@@ -90,13 +92,6 @@ def exportable_copy(model: nn.Module) -> nn.Module:
             parent = model.get_submodule(name.rpartition('.')[0]) if '.' in name else model
             setattr(parent, name.rpartition('.')[2], MatmulAdaptiveAvgPool2d(module.output_size))
     return model
-
-
-def input_channels(model: nn.Module) -> int:
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            return module.in_channels
-    raise ValueError(f'{type(model).__name__} has no convolution to tell its input channels')
 
 
 class ExportableClassifier(nn.Module):

@@ -49,5 +49,6 @@ def spread_logits(model: nn.Module, image: ImageType, std: float = 4.0,
 
 
 def _normalise_like_preprocessor(model: nn.Module, rgb: torch.Tensor) -> torch.Tensor:
-    from .onnx_export import Normalize, input_channels
+    from zoo.models.builder import input_channels
+    from .onnx_export import Normalize
     return Normalize(model.data_preprocessor, input_channels(model))(rgb)
