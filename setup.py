@@ -2,8 +2,9 @@
 
 The pinned stack (torch, mmcv-lite, mmdet) is installed by tools/setup_env.sh;
 ``pip install -e .`` installs zoo itself and states the ranges it needs. Besides the ``zoo``
-package it installs ``_zoo_mmcv_ext`` (an import hook) and ``zoo-mmcv-ext.pth``, which runs the
-hook at start-up so that ``import mmcv._ext`` finds zoo.mmcv_ext where mmcv has no compiled one.
+package it installs two start-up hooks (see ``PTH_FILES``): ``_zoo_mmcv_ext``, so that
+``import mmcv._ext`` finds zoo.mmcv_ext where mmcv has no compiled one, and ``_zoo_config_scope``,
+so that ``zoo::`` config paths resolve; and the configs, in ``zoo/.mim``.
 """
 import os.path as osp
 import shutil
@@ -12,7 +13,11 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
-PTH = 'zoo-mmcv-ext.pth'
+# Start-up hooks, run by site at every interpreter start (a .pth works only at site-packages'
+# top): zoo-mmcv-ext.pth serves mmcv._ext from torchvision where mmcv has no compiled ops;
+# zoo-config-scope.pth makes `zoo::` config paths resolve in any program (mmdet's tools too)
+# without importing zoo.
+PTH_FILES = ('zoo-mmcv-ext.pth', 'zoo-config-scope.pth')
 
 
 def read_version() -> str:
@@ -23,12 +28,13 @@ def read_version() -> str:
 
 
 class BuildPyWithPth(build_py):
-    """Puts the .pth file at the top of the wheel, which pip installs into site-packages."""
+    """Puts the .pth files at the top of the wheel, which pip installs into site-packages."""
 
     def run(self):
         super().run()
         if not self.editable_mode:
-            self.copy_file(PTH, osp.join(self.build_lib, PTH))
+            for pth in PTH_FILES:
+                self.copy_file(pth, osp.join(self.build_lib, pth))
 
 
 class EditableWheelWithPth(editable_wheel):
@@ -36,7 +42,8 @@ class EditableWheelWithPth(editable_wheel):
 
     def _run_build_commands(self, dist_name, unpacked_wheel, build_lib, tmp_dir):
         outputs = super()._run_build_commands(dist_name, unpacked_wheel, build_lib, tmp_dir)
-        shutil.copy(PTH, unpacked_wheel)
+        for pth in PTH_FILES:
+            shutil.copy(pth, unpacked_wheel)
         return outputs
 
 
@@ -47,7 +54,12 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['zoo', 'zoo.*']),
-    py_modules=['_zoo_mmcv_ext'],
+    py_modules=['_zoo_mmcv_ext', '_zoo_config_scope'],
+    # zoo/.mim links to configs/, tools/ and model-index.yml (as mmpretrain's and mmdet's .mim):
+    # the wheel holds copies, so get_model and `_base_ = 'zoo::...'` work outside the checkout.
+    package_data={'zoo': ['.mim/model-index.yml', '.mim/configs/**/*.py',
+                          '.mim/configs/**/*.yml', '.mim/configs/**/*.md', '.mim/tools/**/*.py',
+                          '.mim/tools/**/*.sh']},
     cmdclass=dict(build_py=BuildPyWithPth, editable_wheel=EditableWheelWithPth),
     python_requires='>=3.9',
     install_requires=[

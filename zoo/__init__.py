@@ -60,4 +60,10 @@ _zoo_mmcv_ext.install()
 # are imported lazily through the registries' `locations`.
 from . import registry  # noqa: E402,F401
 
+# `_base_ = 'zoo::resnet/resnet50_8xb32_in1k.py'`: MMEngine resolves `pkg::` paths only for the
+# packages in this table (an installed zoo also adds itself at start-up: _zoo_config_scope.py).
+from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
+
+MODULE2PACKAGE.setdefault('zoo', 'zoo')
+
 __all__ = ['__version__']
