@@ -395,8 +395,8 @@ class AutoAugment(RandomChoice):
     Args:
         policies: A name of :data:`AUTOAUG_POLICIES` (``'imagenet'``), or a list of
             sub-policies, each a list of operation configs applied in turn.
-        hparams: Arguments given to every operation that takes them and does not set them
-            (``pad_val``, ``interpolation``).
+        hparams: Recorded in :attr:`policies` (merged into each operation that takes them) but,
+            as in mmpretrain 1.2.0, not applied to the operations built.
     """
 
     def __init__(self, policies: Union[str, List[List[dict]]], hparams: dict = dict(pad_val=128)):
@@ -410,8 +410,10 @@ class AutoAugment(RandomChoice):
                              'of operation configs')
         self.hparams = hparams
         self.policies = [[merge_hparams(t, hparams) for t in sub] for sub in policies]
-        super().__init__(transforms=[[TRANSFORMS.build(t) for t in sub]
-                                     for sub in self.policies])
+        # mmpretrain 1.2.0 builds the operations from the policies as given, so ``hparams``
+        # never reaches them (its recipes' pad_val=[104, 116, 124] pads with 128 there); zoo
+        # does the same so that those recipes train as they did in mmpretrain.
+        super().__init__(transforms=[[TRANSFORMS.build(t) for t in sub] for sub in policies])
 
     def __repr__(self) -> str:
         subs = ''.join('\n    ' + ', \t'.join(t['type'] for t in sub) for sub in self.policies)

@@ -165,9 +165,12 @@ class ResizeMix(CutMix):
         img_shape = batch_inputs.shape[-2:]
         index = torch.randperm(batch_inputs.size(0))
         (y1, y2, x1, x2), lam = self.cutmix_bbox_and_lam(img_shape, lam)
+        # align_corners exists for the interpolating modes only (mmpretrain passes it always,
+        # so its 'nearest' raises)
+        align_corners = False if self.interpolation in ('bilinear', 'bicubic') else None
         batch_inputs[:, :, y1:y2, x1:x2] = F.interpolate(
             batch_inputs[index], size=(int(y2 - y1), int(x2 - x1)), mode=self.interpolation,
-            align_corners=False)
+            align_corners=align_corners)
         mixed_scores = lam * batch_scores + (1 - lam) * batch_scores[index, :]
         return batch_inputs, mixed_scores
 
