@@ -3,6 +3,7 @@ from .cifar import CIFAR10, CIFAR100, UnsafePickleError, load_cifar_batch
 from .custom import IMG_EXTENSIONS, CustomDataset
 from .imagenet import ImageNet, ImageNet21k
 from .mnist import MNIST, read_idx_file
+from .repeat_aug_sampler import RepeatAugSampler
 from .split import stratified_split
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
 
@@ -12,4 +13,4 @@ __all__ = [
     'RandomGrayscale', 'RandomResize', 'Resize', 'LoadImageFromFile', 'ImageDecodeError',
     'RandomCrop', 'RandomResizedCrop', 'ResizeEdge', 'ColorJitter', 'PackClsInputs'
 ]
-__all__ += ['CIFAR100', 'ImageNet', 'ImageNet21k', 'MNIST', 'read_idx_file']
+__all__ += ['CIFAR100', 'ImageNet', 'ImageNet21k', 'MNIST', 'read_idx_file', 'RepeatAugSampler']

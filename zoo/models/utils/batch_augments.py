@@ -20,8 +20,8 @@ from zoo.registry import BATCH_AUGMENTS
 def _check_scores(name: str, batch_inputs: Tensor, batch_scores: Tensor) -> None:
     if batch_scores.ndim != 2 or batch_scores.shape[0] != batch_inputs.shape[0]:
         raise ValueError(f'{name} needs one-hot scores (N, num_classes) for the '
-                         f'{batch_inputs.shape[0]} images, got shape {tuple(batch_scores.shape)}: give the data '
-                         f'preprocessor num_classes')
+                         f'{batch_inputs.shape[0]} images, got shape '
+                         f'{tuple(batch_scores.shape)}: give the data preprocessor num_classes')
 
 
 @BATCH_AUGMENTS.register_module()
