@@ -13,9 +13,9 @@ For every leaf config of mmpretrain for zoo's families (:data:`FAMILIES`), :func
    ``strict=True``, and that both give the same logits on the same input in eval mode.
 
 The data set types, paths and loader sizes are the only other changes (:func:`redirect`).
-Run as a script it sweeps every config, each in its own process, and prints ``N of M``::
+Run as a script it sweeps every config in worker processes and prints ``N of M``::
 
-    PYTHONPATH=$PWD python -m tests.parity.mmpretrain_sweep [--jobs 1] [name-substring ...]
+    PYTHONPATH=$PWD python -m tests.parity.mmpretrain_sweep [--jobs 2] [name-substring ...]
 """
 import argparse
 import copy
@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import traceback
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -102,7 +102,7 @@ def _images(num: int, seed: int, shape=(72, 88, 3)) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (num, ) + shape, dtype=np.uint8)
 
 
-def write_imagenet(root: str, splits=('train', 'val'), num_train: int = 4,
+def write_imagenet(root: str, splits=('train', 'val'), num_train: int = 2,
                    num_val: int = 2) -> str:
     """ImageNet's layout: ``train/<wnid>/<wnid>_<i>.JPEG``, ``val/ILSVRC2012_val_<i>.JPEG`` and
     ``meta/<split>.txt`` ("<relative path> <label>" a line), real JPEG files."""
@@ -420,32 +420,51 @@ def row_passes(result: dict) -> bool:
     return result['ran'] and result['model_equal']
 
 
+#: Failures that other branches of issue 9 fix (message fragment -> owner).
+OTHER_BRANCH_CAUSES = {
+    'use_soft': 'losses branch: CrossEntropyLoss(use_soft=...)',
+    'state dict differs': 'backbone branches: state-dict key parity',
+    'LeNet5.__init__() got an unexpected keyword argument': 'backbone branch: LeNet5(num_classes)',
+    'VGG.__init__() got an unexpected keyword argument': 'backbone branch: VGG(num_classes)',
+    "MobileNetV3: arch 'small_0": 'backbone branch: MobileNetV3 small_050/small_075',
+    'ResNetV1c': 'backbone branch: ResNetV1c', 'ResNetV1d': 'backbone branch: ResNetV1d',
+    'SEResNet': 'backbone branch: SEResNet/SEResNeXt',
+    'stem_channels': 'backbone branch: Wide-ResNet stem_channels/base_channels',
+    'SwinTransformer.__init__() got an unexpected': 'backbone branch: Swin arguments',
+    'VisionTransformer.__init__() got an unexpected': 'backbone branch: ViT arguments',
+    'LoRAModel': 'nobody yet: zoo has no LoRAModel (mmpretrain.models.peft)',
+}
+
+
+def failure_owner(result: dict) -> Optional[str]:
+    """Which branch a failing row waits on, or ``None`` when it is this branch's to fix."""
+    if row_passes(result):
+        return None
+    messages = ' '.join(str(result.get(k) or '') for k in ('error', 'model_error'))
+    messages += ' ' + ' '.join(result.get('missing') or [])
+    for fragment, owner in OTHER_BRANCH_CAUSES.items():
+        if fragment in messages:
+            return owner
+    return None
+
+
 # ----------------------------------------------------------------------------------------------
 # The command line: every config in its own process
 # ----------------------------------------------------------------------------------------------
-def _run_one_in_subprocess(path: str, timeout: int) -> dict:
-    with tempfile.NamedTemporaryFile(suffix='.json', delete=False) as f:
-        out = f.name
-    command = [sys.executable, '-m', 'tests.parity.mmpretrain_sweep', '--one', path, '--out', out]
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        if osp.getsize(out):
-            with open(out) as f:
-                return json.load(f)
-        return dict(name=config_name(path), ran=False, model_equal=False, stage='process',
-                    error=f'exit {proc.returncode}: {proc.stderr[-800:]}', missing=[],
-                    substituted=[])
-    except subprocess.TimeoutExpired:
-        return dict(name=config_name(path), ran=False, model_equal=False, stage='process',
-                    error=f'timed out after {timeout} s', missing=[], substituted=[])
-    finally:
-        os.unlink(out)
+def cost(path: str) -> tuple:
+    """A rough order of training cost, so that a sweep does the cheap rows first."""
+    name = config_name(path)
+    heavy = sum(word in name for word in ('large', '152', '101', '384', 'base', 'in21k', 'wide'))
+    return (heavy, 'cifar' not in name and 'mnist' not in name, name)
 
 
 def summarize(results: List[dict]) -> str:
     lines = []
     for r in results:
         status = 'PASS' if row_passes(r) else 'FAIL'
+        owner = failure_owner(r)
+        if owner:
+            status += f' [{owner}]'
         detail = r.get('error') or r.get('model_error') or ''
         keys = r.get('keys') or {}
         lines.append(f"{status} {r['name']:45s} ran={int(r['ran'])} "
@@ -467,34 +486,71 @@ def summarize(results: List[dict]) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('patterns', nargs='*', help='only configs whose name contains one')
-    parser.add_argument('--one', help=argparse.SUPPRESS)
+    parser.add_argument('--worker', nargs='+', help=argparse.SUPPRESS)
     parser.add_argument('--out', help='write the results as JSON here')
-    parser.add_argument('--timeout', type=int, default=1800, help='seconds per config')
+    parser.add_argument('--jobs', type=int, default=2, help='worker processes')
+    parser.add_argument('--no-train', action='store_true',
+                        help="compare the models only (keys, strict loading, logits)")
     parser.add_argument('--no-substitute', action='store_true',
                         help="keep UniversalVisualizer/VisualizationHook even where zoo lacks "
                         'them (the strict run once the visualization branch is merged)')
     args = parser.parse_args(argv)
-    if args.one:
-        result = run_recipe(args.one, substitute=not args.no_substitute)
-        with open(args.out, 'w') as f:
-            json.dump(result, f)
+    if args.worker:  # run these configs in this process, one JSON line each as it finishes
+        for path in args.worker:
+            result = run_recipe(path, substitute=not args.no_substitute, train=not args.no_train)
+            with open(args.out, 'a') as f:
+                f.write(json.dumps(result) + '\n')
         return 0
     paths = [p for p in leaf_configs()
              if not args.patterns or any(s in config_name(p) for s in args.patterns)]
-    results: List[Dict] = []
-    for path in paths:
-        name = config_name(path)
-        if name in EXCLUDED:
-            results.append(dict(name=name, ran=False, model_equal=False, missing=[],
-                                error=f'excluded: {EXCLUDED[name]}'))
-        else:
-            results.append(_run_one_in_subprocess(path, args.timeout))
-        print(summarize(results[-1:]).split('\n')[0], flush=True)
+    extra = ['--no-train'] * args.no_train + ['--no-substitute'] * args.no_substitute
+    results = sweep_configs(paths, jobs=args.jobs, extra=extra, verbose=True)
     print(summarize(results))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(results, f, indent=1)
     return 0
+
+
+def sweep_configs(paths: Sequence[str], jobs: int = 2, extra: Sequence[str] = (),
+                  verbose: bool = False) -> List[dict]:
+    """Run ``paths`` in ``jobs`` worker processes (each a share, cheapest first, in-process)
+    and return their results in name order; an excluded config is a row without a run."""
+    results = [dict(name=config_name(p), ran=False, model_equal=False, missing=[],
+                    error=f'excluded: {EXCLUDED[config_name(p)]}')
+               for p in paths if config_name(p) in EXCLUDED]
+    todo = sorted((p for p in paths if config_name(p) not in EXCLUDED), key=cost)
+    with tempfile.TemporaryDirectory(prefix='mmpretrain-sweep-') as tmp:
+        outs, procs = [], []
+        for job in range(jobs):
+            share = todo[job::jobs]
+            if not share:
+                continue
+            outs.append(osp.join(tmp, f'{job}.jsonl'))
+            procs.append(subprocess.Popen(
+                [sys.executable, '-m', 'tests.parity.mmpretrain_sweep', '--out', outs[-1],
+                 *extra, '--worker', *share]))
+        done = set()
+        while True:
+            running = [p.poll() is None for p in procs]
+            for out in outs:
+                if osp.exists(out):
+                    with open(out) as f:
+                        for line in f:
+                            row = json.loads(line)
+                            if row['name'] not in done:
+                                done.add(row['name'])
+                                results.append(row)
+                                if verbose:
+                                    print(summarize([row]).split('\n')[0], flush=True)
+            if not any(running):
+                break
+            time.sleep(5)
+    for path in todo:  # a worker that died leaves its remaining configs without a row
+        if config_name(path) not in done:
+            results.append(dict(name=config_name(path), ran=False, model_equal=False,
+                                missing=[], stage='process', error='the worker process died'))
+    return sorted(results, key=lambda r: r['name'])
 
 
 if __name__ == '__main__':
