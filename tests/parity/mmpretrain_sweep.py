@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import traceback
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -175,7 +175,26 @@ def write_mnist(root: str, num_train: int = 4, num_test: int = 2) -> str:
     return root
 
 
+def write_cub(root: str, num_train: int = 2, num_test: int = 2) -> str:
+    """CUB-200-2011's layout: ``images/<class folder>/*.jpg`` and its three id files."""
+    import cv2
+    images, labels, split = [], [], []
+    for i, img in enumerate(_images(num_train + num_test, 2)):
+        rel = f'{i % 2 + 1:03d}.Bird_{i % 2}/Bird_{i}.jpg'
+        os.makedirs(osp.join(root, 'images', osp.dirname(rel)), exist_ok=True)
+        cv2.imwrite(osp.join(root, 'images', rel), img)
+        images.append(f'{i + 1} {rel}')
+        labels.append(f'{i + 1} {i % 2 + 1}')
+        split.append(f'{i + 1} {int(i < num_train)}')
+    for name, lines in (('images.txt', images), ('image_class_labels.txt', labels),
+                        ('train_test_split.txt', split)):
+        with open(osp.join(root, name), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+    return root
+
+
 WRITERS = {
+    'CUB': write_cub,
     'ImageNet': write_imagenet,
     'ImageNet21k': lambda root: write_imagenet(root, splits=('train', )),
     'CIFAR10': write_cifar,

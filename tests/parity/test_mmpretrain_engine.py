@@ -122,3 +122,16 @@ def test_ema_hook_averages_a_zoo_model(tmp_path):
     for key in ('head.fc.bias', 'backbone.conv1.weight'):
         torch.testing.assert_close(ema.module.state_dict()[key], before[key] + 0.5)
     assert zoo_build('HOOKS', dict(type='EMAHook', momentum=1e-4)).__class__ is EMAHook
+
+
+@pytest.mark.parametrize('split', ['train', 'test'])
+def test_cub_equals_mmpretrain(tmp_path, split):
+    from tests.parity.mmpretrain_sweep import write_cub
+    root = write_cub(str(tmp_path / 'cub'))
+    ours = zoo_build('DATASETS', dict(type='CUB', data_root=root, split=split))
+    peer = mmpretrain_build('DATASETS', dict(type='CUB', data_root=root, split=split))
+    assert [ours.get_data_info(i)['img_path'] for i in range(len(ours))] == [
+        peer.get_data_info(i)['img_path'] for i in range(len(peer))]
+    assert [ours.get_data_info(i)['gt_label'] for i in range(len(ours))] == [
+        peer.get_data_info(i)['gt_label'] for i in range(len(peer))]
+    assert ours.metainfo['classes'] == peer.metainfo['classes']

@@ -62,7 +62,7 @@ def test_data_preprocessor_equals_mmpretrain(cfg):
         results = []
         for model, sample_type in ((peer, DataSample), (ours, ClsDataSample)):
             data = dict(inputs=[i.clone() for i in images],
-                        data_samples=[sample_type().set_gt_label(l) for l in labels])
+                        data_samples=[sample_type().set_gt_label(label) for label in labels])
             seed_all(seed)
             results.append(model(data, training=True))
         expected, actual = results
@@ -221,7 +221,7 @@ def test_train_cfg_augments_reach_the_preprocessor_and_the_loss():
         seed_all(3)
         data = model.data_preprocessor(
             dict(inputs=[i.clone() for i in images],
-                 data_samples=[sample_type().set_gt_label(l) for l in (0, 1, 2, 3)]), True)
+                 data_samples=[sample_type().set_gt_label(i) for i in (0, 1, 2, 3)]), True)
         assert data['data_samples'][0].gt_score.shape == (10, )
         losses.append(model(**data, mode='loss')['loss'])
     torch.testing.assert_close(losses[1], losses[0])

@@ -1,5 +1,6 @@
 from .base_cls_dataset import BaseClsDataset
 from .cifar import CIFAR10, CIFAR100, UnsafePickleError, load_cifar_batch
+from .cub import CUB
 from .custom import IMG_EXTENSIONS, CustomDataset
 from .imagenet import ImageNet, ImageNet21k
 from .mnist import MNIST, read_idx_file
@@ -13,4 +14,6 @@ __all__ = [
     'RandomGrayscale', 'RandomResize', 'Resize', 'LoadImageFromFile', 'ImageDecodeError',
     'RandomCrop', 'RandomResizedCrop', 'ResizeEdge', 'ColorJitter', 'PackClsInputs'
 ]
-__all__ += ['CIFAR100', 'ImageNet', 'ImageNet21k', 'MNIST', 'read_idx_file', 'RepeatAugSampler']
+__all__ += [
+    'CIFAR100', 'ImageNet', 'ImageNet21k', 'MNIST', 'read_idx_file', 'RepeatAugSampler', 'CUB'
+]

@@ -143,8 +143,9 @@ class CIFAR10(BaseClsDataset):
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'{self.NAME} file not found: {path!r}. Download {self.URL} and extract it '
-                f'in {self.data_root!r} (the batches in {self.BASE_FOLDER}/ or directly '
-                f'there); zoo never downloads data')
+                f'there, e.g. `tar -xzf {osp.basename(self.URL)} -C {self.data_root}` (its '
+                f'{self.BASE_FOLDER}/ folder is found, as the batches directly in '
+                f'{self.data_root!r}); zoo never downloads data')
         return path
 
     def load_data_list(self) -> List[dict]:
