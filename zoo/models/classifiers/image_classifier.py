@@ -53,7 +53,8 @@ class ImageClassifier(BaseModel):
         if not isinstance(data_preprocessor, nn.Module):
             data_preprocessor = dict(dict(type='zoo.ClsDataPreprocessor'),
                                      **(data_preprocessor or {}))
-            data_preprocessor.setdefault('batch_augments', train_cfg)
+            if train_cfg is not None:
+                data_preprocessor.setdefault('batch_augments', train_cfg)
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
