@@ -38,7 +38,8 @@ __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'OPTIMIZERS',
     'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATASETS',
     'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
-    'TASK_UTILS', 'FUNCTIONS', 'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS'
+    'TASK_UTILS', 'FUNCTIONS', 'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS',
+    'BATCH_AUGMENTS'
 ]
 
 
@@ -69,6 +70,9 @@ MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS, 'zoo.models')
 WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS, 'zoo.models')
 TASK_UTILS = _child('task util', MMENGINE_TASK_UTILS, 'zoo.models')
 FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, 'zoo.models')
+# Mixup, CutMix...: what a data preprocessor applies to a whole batch (mmpretrain's
+# BATCH_AUGMENTS; MMEngine has no such root registry).
+BATCH_AUGMENTS = Registry('batch augment', scope='zoo', locations=['zoo.models'])
 
 # Evaluation and visualisation
 METRICS = _child('metric', MMENGINE_METRICS, 'zoo.evaluation')

@@ -7,6 +7,7 @@ import numpy as np
 
 from zoo.registry import DATASETS
 from .base_cls_dataset import BaseClsDataset
+from .categories import CIFAR100_CATEGORIES
 
 CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 
@@ -82,7 +83,8 @@ class CIFAR10(BaseClsDataset):
 
     ``data_root`` holds the files of the extracted archive ``cifar-10-python.tar.gz``
     (`CIFAR10_URL`), i.e. ``data_batch_1`` .. ``data_batch_5``, ``test_batch`` and
-    ``batches.meta``, loaded with an unpickler that refuses anything a batch does not hold.
+    ``batches.meta``, either directly or in the archive's own folder ``cifar-10-batches-py/``
+    (mmpretrain's layout), loaded with an unpickler that refuses anything a batch does not hold.
 
     The images are kept in memory, each sample being ``dict(img=<uint8 array (32, 32, 3)>,
     gt_label=<int>)``, so the pipeline starts without ``LoadImageFromFile``. The channels are
@@ -95,6 +97,8 @@ class CIFAR10(BaseClsDataset):
         data_root: The folder holding the extracted batches.
         split: ``'train'`` (50,000 images) or ``'test'`` (10,000 images).
         metainfo: Meta information; ``metainfo['classes']`` renames the 10 classes.
+        download: mmpretrain's option; zoo never downloads, so a missing file raises either way.
+        data_prefix: mmpretrain's other name of the folder, used when ``data_root`` is empty.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset` (``pipeline``, ``indices``,
             ``test_mode``, ``lazy_init``, ...).
     """
@@ -105,48 +109,62 @@ class CIFAR10(BaseClsDataset):
                    'data_batch_5')
     TEST_FILES = ('test_batch', )
     META_FILE = 'batches.meta'
+    BASE_FOLDER = 'cifar-10-batches-py'
+    NAME = 'CIFAR-10'
+    URL = CIFAR10_URL
+    LABELS_KEY = 'labels'
+    NAMES_KEY = 'label_names'
     IMG_SIZE = 32
 
     def __init__(self,
                  data_root: str = '',
                  split: str = 'train',
                  metainfo: Optional[dict] = None,
+                 download: bool = True,
+                 data_prefix: str = '',
                  **kwargs) -> None:
         if split not in ('train', 'test'):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        if not isinstance(data_prefix, str):
+            raise TypeError(f'{type(self).__name__}: data_prefix must be a folder (str), '
+                            f'got {data_prefix!r}')
+        data_root = data_root or data_prefix
         if not data_root:
             raise ValueError(f'data_root must be the folder holding the extracted batches of '
-                             f'{CIFAR10_URL}')
+                             f'{self.URL}')
         self.split = split
         super().__init__(data_root=data_root, metainfo=metainfo, **kwargs)
 
     def _find(self, filename: str) -> str:
         path = osp.join(self.data_root, filename)
+        if not osp.isfile(path) and osp.isfile(osp.join(self.data_root, self.BASE_FOLDER,
+                                                        filename)):
+            path = osp.join(self.data_root, self.BASE_FOLDER, filename)
         if not osp.isfile(path):
             raise FileNotFoundError(
-                f'CIFAR-10 file not found: {path!r}. Download {CIFAR10_URL} and extract it '
-                f'so that the batches lie directly in {self.data_root!r}, e.g. '
-                f'`tar -xzf cifar-10-python.tar.gz --strip-components=1 -C {self.data_root}`; '
-                f'zoo never downloads data')
+                f'{self.NAME} file not found: {path!r}. Download {self.URL} and extract it '
+                f'there, e.g. `tar -xzf {osp.basename(self.URL)} -C {self.data_root}` (its '
+                f'{self.BASE_FOLDER}/ folder is found, as the batches directly in '
+                f'{self.data_root!r}); zoo never downloads data')
         return path
 
     def load_data_list(self) -> List[dict]:
         files = self.TRAIN_FILES if self.split == 'train' else self.TEST_FILES
         paths = [self._find(name) for name in (self.META_FILE, ) + files]
         num_classes = len(self._metainfo['classes'])
-        label_names = load_cifar_batch(paths[0]).get('label_names')
+        label_names = load_cifar_batch(paths[0]).get(self.NAMES_KEY)
         if label_names is None or len(label_names) != num_classes:
             raise ValueError(f'{paths[0]} names {label_names!r}, not the {num_classes} classes '
-                             f'of CIFAR-10: is this a CIFAR-10 folder?')
+                             f'of {self.NAME}: is this a {self.NAME} folder?')
 
         data_list = []
         pixels = self.IMG_SIZE * self.IMG_SIZE * 3
         for path in paths[1:]:
             batch = load_cifar_batch(path)
-            data, labels = batch.get('data'), batch.get('labels')
+            data, labels = batch.get('data'), batch.get(self.LABELS_KEY)
             if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
                     or data.shape[1] != pixels or labels is None or len(labels) != len(data):
-                raise ValueError(f'{path} is not a CIFAR-10 batch: expected "data" a uint8 '
+                raise ValueError(f'{path} is not a {self.NAME} batch: expected "data" a uint8 '
                                  f'array (N, {pixels}) and N "labels"')
             labels = np.asarray(labels, dtype=np.int64)
             if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
@@ -160,3 +178,22 @@ class CIFAR10(BaseClsDataset):
 
     def extra_repr(self) -> List[str]:
         return [f'Split: \t{self.split}']
+
+
+@DATASETS.register_module()
+class CIFAR100(CIFAR10):
+    """CIFAR-100 (fine labels) from its python batches in a local folder, as :class:`CIFAR10`.
+
+    ``data_root`` holds ``train``, ``test`` and ``meta`` of ``cifar-100-python.tar.gz``,
+    directly or in ``cifar-100-python/`` (mmpretrain's layout); images are kept in BGR order.
+    """
+
+    METAINFO = dict(classes=CIFAR100_CATEGORIES)
+    TRAIN_FILES = ('train', )
+    TEST_FILES = ('test', )
+    META_FILE = 'meta'
+    BASE_FOLDER = 'cifar-100-python'
+    NAME = 'CIFAR-100'
+    URL = 'https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz'
+    LABELS_KEY = 'fine_labels'
+    NAMES_KEY = 'fine_label_names'

@@ -2,11 +2,16 @@ from mmcv.transforms import (CenterCrop, Normalize, RandomFlip, RandomGrayscale,
                              Resize)
 
 from zoo.registry import TRANSFORMS
-from .formatting import PackClsInputs
+from .auto_augment import (AutoAugment, AutoContrast, BaseAugTransform, Brightness,
+                           ColorTransform, Contrast, Cutout, Equalize, GaussianBlur, Invert,
+                           Posterize, RandAugment, Rotate, Sharpness, Shear, Solarize,
+                           SolarizeAdd, Translate)
+from .formatting import PackClsInputs, PackInputs
 from .lens_distortion import LensDistortion, LensUndistort, RandomLensDistortion
 from .loading import ImageDecodeError, LoadImageFromFile
 from .photometric import ColorJitter
 from .processing import RandomCrop, RandomResizedCrop, ResizeEdge
+from .random_erasing import RandomErasing
 
 # mmcv's transforms live in mmcv's registry, a sibling of zoo's: register them here too so that
 # a config with default_scope='zoo' finds them by plain name (as mmpretrain does).
@@ -18,4 +23,10 @@ __all__ = [
     'CenterCrop', 'Normalize', 'RandomFlip', 'RandomGrayscale', 'RandomResize', 'Resize',
     'LoadImageFromFile', 'ImageDecodeError', 'RandomCrop', 'RandomResizedCrop', 'ResizeEdge',
     'ColorJitter', 'PackClsInputs', 'LensDistortion', 'LensUndistort', 'RandomLensDistortion'
+]
+__all__ += [
+    'PackInputs', 'RandomErasing', 'AutoAugment', 'RandAugment', 'BaseAugTransform', 'Shear',
+    'Translate', 'Rotate', 'AutoContrast', 'Invert', 'Equalize', 'Solarize', 'SolarizeAdd',
+    'Posterize', 'Contrast', 'ColorTransform', 'Brightness', 'Sharpness', 'Cutout',
+    'GaussianBlur'
 ]

@@ -28,6 +28,12 @@ class ImageClassifier(BaseModel):
             on the model's device; defaults to a :class:`ClsDataPreprocessor` without
             normalisation; a config without ``type`` gets that type. The Runner fills it from a
             data set config's top-level ``data_preprocessor``.
+        train_cfg: ``dict(augments=[dict(type='Mixup', alpha=0.8), ...], probs=None)``: the batch
+            augmentations applied in training (see
+            :class:`~zoo.models.utils.batch_augments.RandomBatchAugment`); they go to the data
+            preprocessor as its ``batch_augments`` unless that sets its own, as mmpretrain's.
+        pretrained: A checkpoint of the whole classifier, shorthand for
+            ``init_cfg=dict(type='Pretrained', checkpoint=pretrained)``.
         init_cfg: Initialisation config.
     """
 
@@ -36,10 +42,20 @@ class ImageClassifier(BaseModel):
                  head: dict,
                  neck: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 train_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None):
+        if train_cfg is not None and not set(train_cfg) <= {'augments', 'probs'}:
+            raise ValueError(f'ImageClassifier: train_cfg takes augments and probs (batch '
+                             f'augmentations), got {sorted(train_cfg)}')
+        if pretrained is not None:
+            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         if not isinstance(data_preprocessor, nn.Module):
-            data_preprocessor = MODELS.build(
-                dict(dict(type='zoo.ClsDataPreprocessor'), **(data_preprocessor or {})))
+            data_preprocessor = dict(dict(type='zoo.ClsDataPreprocessor'),
+                                     **(data_preprocessor or {}))
+            if train_cfg is not None:
+                data_preprocessor.setdefault('batch_augments', train_cfg)
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None

@@ -1,7 +1,10 @@
 from typing import Optional, Sequence
 
+import torch
+import torch.nn.functional as F
 from mmengine.model import ImgDataPreprocessor
 
+from zoo.models.utils.batch_augments import RandomBatchAugment
 from zoo.registry import MODELS
 
 
@@ -13,6 +16,11 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
     than float) and runs the arithmetic on the accelerator. This is MMEngine's
     ``ImgDataPreprocessor`` under mmpretrain's argument names, so mmpretrain configs carry over.
 
+    With ``to_onehot`` (or ``batch_augments``, which turns it on, as mmpretrain's) each data
+    sample also gets ``gt_score``, its one-hot label ``(num_classes, )``; during training the
+    batch augmentations (Mixup, CutMix...) then mix the images and those scores, and the heads
+    learn from the scores.
+
     Args:
         mean: Per-channel mean subtracted from the images (``None``: no normalisation).
         std: Per-channel standard deviation the images are divided by.
@@ -21,6 +29,10 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
         pad_size_divisor: Pad each batch so that its height and width divide by this.
         pad_value: Value of the padded pixels.
         non_blocking: Whether to copy to the device asynchronously.
+        to_onehot: Whether to set ``gt_score`` from ``gt_label``.
+        num_classes: The length of ``gt_score`` (else a sample's ``num_classes`` metainfo).
+        batch_augments: ``dict(augments=..., probs=...)`` of :class:`RandomBatchAugment`
+            (``ImageClassifier`` passes its ``train_cfg`` here).
     """
 
     def __init__(self,
@@ -29,7 +41,10 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
                  to_rgb: bool = False,
                  pad_size_divisor: int = 1,
                  pad_value: float = 0,
-                 non_blocking: bool = False):
+                 non_blocking: bool = False,
+                 to_onehot: bool = False,
+                 num_classes: Optional[int] = None,
+                 batch_augments: Optional[dict] = None):
         if (mean is None) != (std is None):
             raise ValueError('ClsDataPreprocessor: give both mean and std, or neither')
         super().__init__(
@@ -39,3 +54,39 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
             pad_value=pad_value,
             bgr_to_rgb=to_rgb,
             non_blocking=non_blocking)
+        if num_classes is not None and (not isinstance(num_classes, int) or num_classes <= 0):
+            raise ValueError(f'ClsDataPreprocessor: num_classes must be a positive int, '
+                             f'got {num_classes!r}')
+        self.num_classes = num_classes
+        self.batch_augments = RandomBatchAugment(**batch_augments) if batch_augments else None
+        self.to_onehot = to_onehot or self.batch_augments is not None
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = super().forward(data, training)
+        samples = data.get('data_samples')
+        if not samples or not self.to_onehot:
+            return data
+        if 'gt_score' in samples[0]:
+            scores = torch.stack([sample.gt_score for sample in samples]).to(self.device)
+        elif 'gt_label' in samples[0]:
+            num_classes = self.num_classes or samples[0].get('num_classes')
+            if num_classes is None:
+                raise ValueError('ClsDataPreprocessor: to_onehot (or batch_augments) needs '
+                                 'num_classes, the length of the one-hot scores')
+            scores = torch.stack([self.onehot(s.gt_label, num_classes) for s in samples])
+        else:
+            return data
+        inputs = data['inputs']
+        if training and self.batch_augments is not None:
+            inputs, scores = self.batch_augments(inputs, scores)
+        for sample, score in zip(samples, scores):
+            sample.set_field(score, 'gt_score')
+        return dict(inputs=inputs, data_samples=samples)
+
+    def onehot(self, label: torch.Tensor, num_classes: int) -> torch.Tensor:
+        """The ``(num_classes, )`` score of one sample's label(s): 1 at each of them."""
+        label = label.to(self.device)
+        if label.numel() and (label.min() < 0 or label.max() >= num_classes):
+            raise ValueError(f'ClsDataPreprocessor: label {label.tolist()} is outside '
+                             f'0..{num_classes - 1} (num_classes={num_classes})')
+        return F.one_hot(label, num_classes).sum(0).clamp(max=1)

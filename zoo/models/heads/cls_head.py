@@ -1,4 +1,4 @@
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -9,10 +9,17 @@ from zoo.registry import MODELS
 from zoo.structures import ClsDataSample
 
 
+@MODELS.register_module()
 class ClsHead(BaseModule):
     """Loss and prediction of a single-label classification head, written once.
 
+    Used as it is (mmpretrain's ``ClsHead``), it has no layers: the logits are the last feature,
+    for backbones that end in their own classifier (``VGG(num_classes=...)``, ``LeNet5``).
     Subclasses turn the neck's features into logits in :meth:`forward`.
+
+    The loss learns from each sample's ``gt_score`` when the data preprocessor set one (one-hot
+    labels mixed by Mixup/CutMix), otherwise from ``gt_label``, and is averaged over the images
+    (``avg_factor`` = batch size), as mmpretrain's.
 
     Args:
         loss: Config of the classification loss.
@@ -23,12 +30,12 @@ class ClsHead(BaseModule):
 
     def __init__(self,
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
-                 topk: Sequence[int] = (1, ),
+                 topk: Union[int, Sequence[int]] = (1, ),
                  cal_acc: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         self.loss_module = MODELS.build(loss) if isinstance(loss, dict) else loss
-        self.topk = tuple(topk)
+        self.topk = (topk, ) if isinstance(topk, int) else tuple(topk)
         self.cal_acc = cal_acc
 
     def pre_logits(self, feats: Tuple[Tensor, ...]) -> Tensor:
@@ -41,16 +48,23 @@ class ClsHead(BaseModule):
         return x
 
     def forward(self, feats: Tuple[Tensor, ...]) -> Tensor:
-        raise NotImplementedError
+        return self.pre_logits(feats)
 
     def loss(self, feats: Tuple[Tensor, ...], data_samples: List[ClsDataSample]) -> dict:
         logits = self(feats)
-        target = torch.cat([sample.gt_label for sample in data_samples])
-        if target.numel() != logits.shape[0]:
-            raise ValueError(f'{type(self).__name__} is single-label: got {target.numel()} labels '
-                             f'for {logits.shape[0]} images')
-        losses = dict(loss=self.loss_module(logits, target))
+        if 'gt_score' in data_samples[0]:
+            target = torch.stack([sample.gt_score for sample in data_samples])
+        else:
+            target = torch.cat([sample.gt_label for sample in data_samples])
+            if target.numel() != logits.shape[0]:
+                raise ValueError(f'{type(self).__name__} is single-label: got {target.numel()} '
+                                 f'labels for {logits.shape[0]} images')
+        losses = dict(loss=self.loss_module(logits, target, avg_factor=logits.shape[0]))
         if self.cal_acc:
+            if target.ndim != 1:
+                raise ValueError(f'{type(self).__name__}: cal_acc needs hard labels; with batch '
+                                 f'augmentations (Mixup, CutMix) the targets are mixed scores: '
+                                 f'set cal_acc=False')
             maxk = min(max(self.topk), logits.shape[1])
             correct = logits.topk(maxk, dim=1).indices == target[:, None]
             for k in self.topk:

@@ -18,14 +18,20 @@ class GlobalAveragePooling(nn.Module):
         [torch.Size([2, 25088])]
 
     Args:
+        dim: The number of pooled dimensions, 1, 2 (images, the default) or 3, as mmpretrain's
+            ``GlobalAveragePooling(dim=...)``.
         output_size: Spatial size after pooling. ``1`` (global pooling) for ResNet-style heads;
             AlexNet (6) and VGG (7) keep a fixed grid whatever the input size, as torchvision's
             adaptive pooling does.
     """
 
-    def __init__(self, output_size: Union[int, Tuple[int, int]] = 1):
+    POOLS = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d}
+
+    def __init__(self, dim: int = 2, output_size: Union[int, Tuple[int, ...]] = 1):
         super().__init__()
-        self.pool = nn.AdaptiveAvgPool2d(output_size)
+        if dim not in self.POOLS:
+            raise ValueError(f'GlobalAveragePooling: dim must be 1, 2 or 3, got {dim!r}')
+        self.pool = self.POOLS[dim](output_size)
 
     def forward(self, inputs: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
         if not isinstance(inputs, tuple):
