@@ -220,8 +220,9 @@ def losses_equal(ours: dict, theirs: dict) -> Tuple[bool, str]:
     return True, ''
 
 
-def compare(case: Case, size: int = 64) -> Result:
-    """Build ``case`` with mmdet's parts and with zoo's, and run the four checks."""
+def compare(case: Case, size: int = 64, zoo_model: Optional[dict] = None) -> Result:
+    """Build ``case`` with mmdet's parts and with zoo's (``zoo_model``: instead of renaming the
+    zoo types of ``case.model``), and run the four checks."""
     from mmengine.registry import DefaultScope
     result = Result(case)
     with DefaultScope.overwrite_default_scope('mmdet'):
@@ -232,7 +233,7 @@ def compare(case: Case, size: int = 64) -> Result:
             result.detail = f'{type(error).__name__}: {error}'[:300]
             return result
         try:
-            ours = build(to_zoo(case.model, set(case.zoo_types)))
+            ours = build(zoo_model or to_zoo(case.model, set(case.zoo_types)))
             result.passed['build'] = True
             _run_checks(result, ours, theirs, size)
         except Exception as error:  # noqa: BLE001  (the failure is the finding)

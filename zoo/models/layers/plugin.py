@@ -129,7 +129,10 @@ def build_plugin(cfg: dict, channels: int) -> nn.Module:
     if key in cfg:
         raise ValueError(f'plugin {cls.__name__}: do not set {key}={cfg[key]} in its cfg; it '
                          f'is taken from the block where the plugin goes')
-    return MODELS.build({**cfg, key: channels})
+    # the class found above, not a registry lookup in the default scope (mmdet's or
+    # mmpretrain's scope would find their own SELayer by that name)
+    args = {k: v for k, v in cfg.items() if k != 'type'}
+    return cls(**args, **{key: channels})
 
 
 def insert_plugins(owner: str, stages: Mapping[str, nn.Module],
