@@ -70,9 +70,11 @@ def to_zoo(obj, types: Set[str]):
     return obj
 
 
-def model_dict(path: Path) -> dict:
+def model_dict(path: Path) -> Optional[dict]:
+    """The config's ``model`` (``None`` for a fragment without one, e.g. a TTA or schedule)."""
     from mmengine.config import Config
-    return Config.fromfile(str(path)).model.to_dict()
+    model = Config.fromfile(str(path)).get('model')
+    return None if model is None else model.to_dict()
 
 
 @dataclass
@@ -107,7 +109,7 @@ def qualifying_cases(paths: Optional[Iterable[Path]] = None) -> Tuple[List[Case]
         except Exception as error:  # noqa: BLE001  (reported, not hidden)
             unreadable[name] = f'{type(error).__name__}: {error}'[:300]
             continue
-        used = sorted(set(named_types(model)) & types)
+        used = sorted(set(named_types(model or {})) & types)
         if not used:
             continue
         count += 1
@@ -143,8 +145,9 @@ class Result:
 
 def build(model_cfg: dict, seed: int = 0):
     from mmdet.registry import MODELS
+    from mmengine.config import ConfigDict
     torch.manual_seed(seed)
-    return MODELS.build(copy.deepcopy(model_cfg))
+    return MODELS.build(ConfigDict(copy.deepcopy(model_cfg)))  # mmdet reads cfg.rpn...
 
 
 def detector_part(model):
@@ -207,6 +210,8 @@ def seed_everything(seed: int) -> None:
 
 
 def losses_equal(ours: dict, theirs: dict) -> Tuple[bool, str]:
+    if not theirs:
+        return False, 'mmdet\'s model.loss returned no losses'
     if set(ours) != set(theirs):
         return False, f'loss keys {sorted(ours)} vs mmdet {sorted(theirs)}'
     for key in theirs:
@@ -312,12 +317,27 @@ def summary(results: List[Result], qualifying: int) -> str:
             f'{len(results)} distinct model dicts, {len(results) - len(built)} excluded)')
 
 
+def interleave_families(cases: List[Case]) -> List[Case]:
+    """The cases one family (config folder) at a time in turn, so that a partial log of a long
+    sweep already covers every family."""
+    families: Dict[str, List[Case]] = {}
+    for case in cases:
+        families.setdefault(case.name.split('/')[0], []).append(case)
+    queues = list(families.values())
+    ordered = []
+    while queues:
+        ordered += [queue.pop(0) for queue in queues]
+        queues = [queue for queue in queues if queue]
+    return ordered
+
+
 def sweep(names: Optional[Iterable[str]] = None, size: int = 64, log=print) -> Tuple[List[Result],
                                                                                      int]:
     """Compare every qualifying config (or the named ones); log one line each, then the
     summary. Returns the results and the number of qualifying configs."""
     paths = None if names is None else [config_root() / name for name in names]
     cases, qualifying, unreadable = qualifying_cases(paths)
+    cases = interleave_families(cases)
     for name, reason in unreadable.items():
         log(f'{name}: UNREADABLE {reason}')
     results = []

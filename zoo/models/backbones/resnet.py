@@ -574,13 +574,19 @@ class ResNet(BaseBackbone):
         return dict(stem=nn.Sequential(*layers), maxpool=maxpool)
 
     def frozen_modules(self) -> List[nn.Module]:
-        """As the peers freeze: the stem's convolutions and norm (not its ReLU and max pool,
-        which mmdet and mmpretrain leave in training mode), then the first stages."""
+        """The stem's layers with parameters (not its ReLU and max pool, which mmdet and
+        mmpretrain leave in training mode), then the first stages."""
         if self.frozen_stages < 0:
             return []
         stem = [m for name, m in self.named_children() if name in self.stem_names
                 and name not in ('relu', 'maxpool')]
         return stem + [getattr(self, name) for name in self.stage_names[:self.frozen_stages]]
+
+    def _freeze_stages(self) -> None:
+        super()._freeze_stages()
+        if self.frozen_stages >= 0 and 'conv1' in self.stem_names:
+            # mmdet and mmpretrain put the stem's norm in eval mode, not its convolution
+            self.conv1.train(self.training)
 
     def init_weights(self) -> None:
         super().init_weights()
