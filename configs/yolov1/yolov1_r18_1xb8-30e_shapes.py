@@ -22,7 +22,7 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
         pad_size_divisor=32),
-    backbone=dict(type='zoo.ResNet', depth=18, out_indices=(3, )),
+    backbone=dict(type='zoo.ResNet', depth=18, out_indices=(3, ), norm_eval=False),
     bbox_head=dict(
         type='zoo.YOLOV1Head',
         num_classes=len(classes),

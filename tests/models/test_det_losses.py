@@ -33,7 +33,10 @@ ELEMENTWISE_LOSSES = {
 
 def build_pair(name: str, options: dict, loss_weight: float = 1.0):
     type_name = name.split('-')[0]
+    if type_name == 'CrossEntropyLoss':
+        options = dict(options, peer='mmdet')  # mmdet's meaning of a sigmoid class_weight
     ours = MODELS.build(dict(type=type_name, loss_weight=loss_weight, **options))
+    options.pop('peer', None)
     theirs = getattr(mmdet_losses, type_name)(loss_weight=loss_weight, **options)
     return ours, theirs
 
@@ -370,7 +373,7 @@ def test_expand_weight_shapes():
 ])
 def test_reachable_from_mmdet_scope(name):
     loss = MMDET_MODELS.build(dict(type=f'zoo.{name}', loss_weight=3.0))
-    assert type(loss) is MODELS.get(name) and loss.loss_weight == 3.0
+    assert isinstance(loss, MODELS.get(name)) and loss.loss_weight == 3.0
 
 
 @pytest.mark.parametrize('module', ['iou_loss', 'focal_loss', 'cross_entropy_loss',

@@ -1,4 +1,5 @@
 """Attention plugins (SE, CBAM, SRM, and mmcv's) inserted into backbone stages by config."""
+import re
 from pathlib import Path
 from typing import List, Tuple
 
@@ -16,6 +17,13 @@ from zoo.models.layers import (CBAM, SRM, ConvNormAct, InvertedResidual, SELayer
 from zoo.registry import MODELS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+# Plugin keys: ``plugins.<position>.<i>`` in most families; in the ResNet family a child named as
+# mmdet names it (``se_layer``, ``cbam``, ``srm``, ``context_block``, with a postfix).
+PLUGIN_KEY = re.compile(r'\.(plugins|se_layer|cbam|srm|context_block)\d*\.')
+
+
+def is_plugin_key(name: str) -> bool:
+    return bool(PLUGIN_KEY.search(name))
 
 
 def se(position: str, stages=None, **cfg) -> dict:
@@ -58,9 +66,9 @@ def test_plugin_combinations_of_the_configs_keep_the_backbone_contract(name, cfg
         plain = MODELS.build(dict(cfg, plugins=None))
         frozen = MODELS.build(dict(cfg, frozen_stages=1)).train()
         norm_eval = MODELS.build(dict(cfg, norm_eval=True)).train()
-    plugin_params = [n for n, _ in model.named_parameters() if '.plugins.' in n]
+    plugin_params = [n for n, _ in model.named_parameters() if is_plugin_key(n)]
     assert plugin_params and count_parameters(model) > count_parameters(plain)
-    assert set(plain.state_dict()) == {k for k in model.state_dict() if '.plugins.' not in k}
+    assert set(plain.state_dict()) == {k for k in model.state_dict() if not is_plugin_key(k)}
 
     outs = model(x)
     assert [o.shape[1] for o in outs] == list(model.out_channels) == list(plain.out_channels)
@@ -69,9 +77,9 @@ def test_plugin_combinations_of_the_configs_keep_the_backbone_contract(name, cfg
     assert not no_grad, f'parameters without a gradient: {no_grad}'
 
     layer1_plugins = [p for n, p in frozen.named_parameters() if n.startswith('layer1.')
-                      and '.plugins.' in n]
+                      and is_plugin_key(n)]
     assert layer1_plugins and not any(p.requires_grad for p in layer1_plugins)
-    assert any(p.requires_grad for n, p in frozen.named_parameters() if '.plugins.' in n)
+    assert any(p.requires_grad for n, p in frozen.named_parameters() if is_plugin_key(n))
 
     assert not any(m.training for m in norm_eval.modules() if isinstance(m, _BatchNorm))
 
@@ -79,12 +87,12 @@ def test_plugin_combinations_of_the_configs_keep_the_backbone_contract(name, cfg
 def test_se_resnet50_puts_se_before_the_residual_sum():
     model = MODELS.build(dict(type='ResNet', depth=50, plugins=[se('after_conv3', ratio=16)]))
     block = model.layer2[1]
-    assert isinstance(block.plugins.after_conv3[0], SELayer)
-    assert block.plugins.after_conv3[0].conv1.conv.out_channels == 512 // 16
-    assert 'layer2.1.plugins.after_conv3.0.conv2.conv.weight' in model.state_dict()
+    assert isinstance(block.se_layer, SELayer)  # named as mmdet's and mmpretrain's ResNets do
+    assert block.se_layer.conv1.conv.out_channels == 512 // 16
+    assert 'layer2.1.se_layer.conv2.conv.weight' in model.state_dict()
     # A gate shut to zero silences the residual branch: the block is relu(identity).
     with torch.no_grad():
-        block.plugins.after_conv3[0].conv2.conv.bias.fill_(-1e4)
+        block.se_layer.conv2.conv.bias.fill_(-1e4)
         x = torch.randn(2, 512, 8, 8)
         assert torch.equal(block.eval()(x), torch.relu(x))
 
@@ -93,7 +101,7 @@ def test_plugins_stay_off_the_stages_not_chosen():
     model = MODELS.build(
         dict(type='ResNet', depth=18, plugins=[se('after_conv2', (False, True, False, True))]))
     with_plugins = {name.split('.')[0] for name, _ in model.named_parameters()
-                    if '.plugins.' in name}
+                    if is_plugin_key(name)}
     assert with_plugins == {'layer2', 'layer4'}
 
 
@@ -126,7 +134,22 @@ def test_an_mmcv_plugin_works_too():
                            stages=(False, False, True, True))]))
     out, = model(torch.rand(1, 3, 64, 64))
     assert out.shape == (1, 512, 2, 2)
-    assert type(model.layer3[0].plugins.after_conv2[0]).__name__ == 'ContextBlock'
+    assert type(model.layer3[0].context_block).__name__ == 'ContextBlock'
+
+
+def test_resnet_plugins_take_mmdets_names_and_postfixes():
+    """mmdet's make_block_plugins names: the class's abbreviation plus the cfg's postfix; two
+    plugins of one type without distinct postfixes are an error, as in mmdet."""
+    twice = [dict(cfg=dict(type='ContextBlock', ratio=1 / 4, postfix=i), position='after_conv3')
+             for i in (1, 2)]
+    model = MODELS.build(dict(type='ResNet', depth=50, plugins=twice))
+    assert {'layer1.0.context_block1.conv_mask.weight',
+            'layer1.0.context_block2.conv_mask.weight'} <= set(model.state_dict())
+    assert model.layer1[0].plugin_names == {'after_conv3': ['context_block1', 'context_block2']}
+    for spec in twice:
+        spec['cfg'].pop('postfix')
+    with pytest.raises(ValueError, match="Bottleneck: a second plugin named 'context_block'"):
+        MODELS.build(dict(type='ResNet', depth=50, plugins=twice))
 
 
 @pytest.mark.parametrize('cfg, match', [

@@ -72,7 +72,7 @@ def test_num_stages_and_norm_cfg():
     assert model.stage_names == ('layer1', 'layer2', 'layer3')
     assert model.out_channels == (64, 128, 256)
     assert not any(isinstance(m, _BatchNorm) for m in model.modules())
-    assert isinstance(model.bn1, torch.nn.GroupNorm)
+    assert isinstance(model.gn1, torch.nn.GroupNorm)  # named by its type, as mmdet and mmpretrain
     frozen_bn = MODELS.build(dict(type='ResNet', depth=18, norm_cfg=dict(type='BN',
                                                                          requires_grad=False)))
     assert not frozen_bn.bn1.weight.requires_grad and frozen_bn.conv1.weight.requires_grad

@@ -25,6 +25,11 @@ class PluggableBlock(nn.Module):
     ``ModuleDict`` of one ``Sequential`` per position), created only when a plugin is added: a
     block without plugins keeps its state-dict keys, so published checkpoints still load.
 
+    :attr:`plugin_naming` ``'abbr'`` instead makes each plugin a direct child named as mmcv's
+    ``build_plugin_layer`` names it, its abbreviation and the cfg's ``postfix``
+    (``context_block``, ``gen_attention_block``, ``nonlocal_block1``...): the layout of mmdet's
+    ResNet blocks, so that their checkpoints load.
+
     Example:
         >>> import torch
         >>> from zoo.models.layers import ConvNormAct, SELayer
@@ -36,17 +41,28 @@ class PluggableBlock(nn.Module):
         ((1, 16, 8, 8), ['after_conv'])
     """
 
+    plugin_naming = 'position'
+
     @property
     def plugin_points(self) -> Dict[str, int]:
         """Positions where this block takes plugins, each with the channels of the feature map
         there. Subclasses override it."""
         return {}
 
-    def add_plugin(self, position: str, plugin: nn.Module) -> None:
-        """Append ``plugin`` to those that run at ``position``."""
+    def add_plugin(self, position: str, plugin: nn.Module, name: Optional[str] = None) -> None:
+        """Append ``plugin`` to those that run at ``position`` (``name``: its child name, for
+        ``plugin_naming='abbr'``)."""
         if position not in self.plugin_points:
             raise ValueError(f'{type(self).__name__} has no plugin point {position!r}; its '
                              f'points are {tuple(self.plugin_points)}')
+        if self.plugin_naming == 'abbr':
+            name = name or plugin_name(dict(type=type(plugin)))
+            if name in self._modules or hasattr(self, name):
+                raise ValueError(f'{type(self).__name__}: a second plugin named {name!r}; give '
+                                 f'plugins of one type distinct cfg postfixes, as in mmdet')
+            self.add_module(name, plugin)
+            self.__dict__.setdefault('plugin_names', {}).setdefault(position, []).append(name)
+            return
         if 'plugins' not in self._modules:
             self.plugins = nn.ModuleDict()
         if position not in self.plugins:
@@ -55,6 +71,10 @@ class PluggableBlock(nn.Module):
 
     def forward_plugins(self, position: str, x: Tensor) -> Tensor:
         """Run the plugins added at ``position`` on ``x`` (``x`` itself when there are none)."""
+        if self.plugin_naming == 'abbr':
+            for name in self.__dict__.get('plugin_names', {}).get(position, ()):
+                x = self._modules[name](x)
+            return x
         plugins = self._modules.get('plugins')
         if plugins is None or position not in plugins:
             return x
@@ -69,18 +89,38 @@ def pluggable_blocks(stage: nn.Module) -> List[PluggableBlock]:
     return [child for child in stage.children() if isinstance(child, PluggableBlock)]
 
 
-def build_plugin(cfg: dict, channels: int) -> nn.Module:
-    """Build a plugin config for a feature map of ``channels`` channels.
-
-    zoo's plugins and mmcv's (``ContextBlock``, ``NonLocal2d``, ``GeneralizedAttention``) take
-    the channels as ``in_channels``; a plugin class that names it ``channels`` gets that.
-    """
-    if not isinstance(cfg, dict) or 'type' not in cfg:
+def plugin_class(cfg: dict) -> type:
+    """The class a plugin cfg names (looked up in zoo's MODELS and, through it, mmcv's)."""
+    if not isinstance(cfg, Mapping) or 'type' not in cfg:
         raise TypeError(f'a plugin cfg must be a dict with a "type", got {cfg!r}')
     plugin_type = cfg['type']
     cls = MODELS.get(plugin_type) if isinstance(plugin_type, str) else plugin_type
     if cls is None:
         raise KeyError(f'plugin type {plugin_type!r} is not registered in zoo\'s MODELS')
+    return cls
+
+
+def plugin_name(cfg: dict) -> str:
+    """The child name mmcv's ``build_plugin_layer`` gives a plugin cfg: the class's ``_abbr_``
+    (or its name in snake case) followed by the cfg's ``postfix``.
+
+    Example:
+        >>> plugin_name(dict(type='SELayer')), plugin_name(dict(type='CBAM', postfix=2))
+        ('se_layer', 'cbam2')
+    """
+    from mmcv.cnn.bricks.plugin import infer_abbr
+    return infer_abbr(plugin_class(cfg)) + str(cfg.get('postfix', ''))
+
+
+def build_plugin(cfg: dict, channels: int) -> nn.Module:
+    """Build a plugin config for a feature map of ``channels`` channels.
+
+    zoo's plugins and mmcv's (``ContextBlock``, ``NonLocal2d``, ``GeneralizedAttention``) take
+    the channels as ``in_channels``; a plugin class that names it ``channels`` gets that. The
+    cfg's ``postfix`` (mmdet's, naming the plugin) is not passed to the class.
+    """
+    cls = plugin_class(cfg)
+    cfg = {k: v for k, v in cfg.items() if k != 'postfix'}
     params = inspect.signature(cls).parameters
     key = 'in_channels' if 'in_channels' in params else 'channels'
     if key not in params:
@@ -89,7 +129,10 @@ def build_plugin(cfg: dict, channels: int) -> nn.Module:
     if key in cfg:
         raise ValueError(f'plugin {cls.__name__}: do not set {key}={cfg[key]} in its cfg; it '
                          f'is taken from the block where the plugin goes')
-    return MODELS.build({**cfg, key: channels})
+    # the class found above, not a registry lookup in the default scope (mmdet's or
+    # mmpretrain's scope would find their own SELayer by that name)
+    args = {k: v for k, v in cfg.items() if k != 'type'}
+    return cls(**args, **{key: channels})
 
 
 def insert_plugins(owner: str, stages: Mapping[str, nn.Module],
@@ -125,11 +168,11 @@ def insert_plugins(owner: str, stages: Mapping[str, nn.Module],
         if len(selected) != len(names):
             raise ValueError(f'{label}: stages has {len(selected)} flags but {owner} has '
                              f'{len(names)} stages ({", ".join(names)})')
-        plugin_name = cfg.get('type') if isinstance(cfg, Mapping) else cfg
+        plugin_type = cfg.get('type') if isinstance(cfg, Mapping) else cfg
         for stage_index, (name, flag) in enumerate(zip(names, selected)):
             if not flag:
                 continue
-            where = f'{label} ({plugin_name} at {position!r}) cannot go into stage ' \
+            where = f'{label} ({plugin_type} at {position!r}) cannot go into stage ' \
                     f'{stage_index} ({name})'
             blocks = pluggable_blocks(stages[name])
             if not blocks:
@@ -142,7 +185,11 @@ def insert_plugins(owner: str, stages: Mapping[str, nn.Module],
                 if position not in points:
                     raise ValueError(f'{where}: its {type(block).__name__} blocks offer the '
                                      f'positions {tuple(points)}, not {position!r}')
-                block.add_plugin(position, build_plugin(cfg, points[position]))
+                block.add_plugin(position, build_plugin(cfg, points[position]),
+                                 plugin_name(cfg))
 
 
-__all__ = ['PluggableBlock', 'pluggable_blocks', 'build_plugin', 'insert_plugins']
+__all__ = [
+    'PluggableBlock', 'pluggable_blocks', 'plugin_class', 'plugin_name', 'build_plugin',
+    'insert_plugins'
+]

@@ -5,6 +5,7 @@ term) is computed in one place, :class:`AlignedBoxGeometry`; each loss writes on
 on top of it. Boxes are ``(x1, y1, x2, y2)``; the values equal mmdet's losses of the same names.
 """
 import math
+import warnings
 from functools import cached_property
 
 import torch
@@ -138,22 +139,30 @@ class IoULoss(BoxIoULoss):
         tensor([0.5000])
 
     Args:
-        mode: ``'log'``, ``'linear'`` or ``'square'``.
+        linear: mmdet's deprecated form of ``mode='linear'`` (True overrides ``mode``, with
+            mmdet's warning).
         eps: Floor of the IoU (and guard of the union).
         reduction: ``'none'``, ``'mean'`` or ``'sum'``.
         loss_weight: Factor applied to the reduced loss.
+        mode: ``'log'``, ``'linear'`` or ``'square'``.
     """
 
     MODES = ('log', 'linear', 'square')
 
     def __init__(self,
-                 mode: str = 'log',
+                 linear: bool = False,
                  eps: float = 1e-6,
                  reduction: str = 'mean',
-                 loss_weight: float = 1.0):
+                 loss_weight: float = 1.0,
+                 mode: str = 'log'):
         super().__init__(eps=eps, reduction=reduction, loss_weight=loss_weight)
         if mode not in self.MODES:
             raise ValueError(f'IoULoss: mode must be one of {self.MODES}, got {mode!r}')
+        if linear:
+            mode = 'linear'
+            warnings.warn('DeprecationWarning: Setting "linear=True" in IOULoss is deprecated, '
+                          'please use "mode=`linear`" instead.')
+        self.linear = linear
         self.mode = mode
 
     def box_loss(self, boxes: AlignedBoxGeometry) -> Tensor:
