@@ -61,13 +61,21 @@ def test_nms_keeps_what_mmcv_keeps(reference):
     assert naive_differs >= 3
 
 
+# the gaussian decay's exp: mmcv calls glibc's expf, zoo rounds float64's exp to float32;
+# they differ by one float32 step on some scores (same kept boxes, same order)
+GAUSSIAN_SCORE_TOLERANCE = 1e-7
+
+
 def test_soft_nms_and_nms_match_as_mmcv(reference):
     for i, case in enumerate(ref.nms_cases()):
         assert_same(ref.run_nms_match(case), reference[f'nms/{i}/match'], f'nms_match {i}')
         for method in ('linear', 'gaussian', 'naive'):
-            for key, value in ref.run_soft_nms(case, method).items():
-                assert_same(value, reference[f'nms/{i}/soft_{method}_{key}'],
-                            f'soft_nms {method} case {i} {key}')
+            result = ref.run_soft_nms(case, method)
+            expected = reference[f'nms/{i}/soft_{method}_dets']
+            assert_same(result['keep'], reference[f'nms/{i}/soft_{method}_keep'],
+                        f'soft_nms {method} case {i} keep')
+            assert_same(result['dets'], expected, f'soft_nms {method} case {i} dets',
+                        atol=GAUSSIAN_SCORE_TOLERANCE if method == 'gaussian' else 0)
 
 
 def test_bbox_overlaps_as_mmcv(reference):
