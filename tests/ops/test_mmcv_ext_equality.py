@@ -1,6 +1,11 @@
 """zoo.mmcv_ext against compiled mmcv 2.1.0: outputs recorded once by
 tools/mmcv_ext_reference.py from the compiled ops (tests/ops/data/), recomputed here on
-whatever ``mmcv._ext`` is installed. Bit-identical unless a tolerance is stated."""
+whatever ``mmcv._ext`` is installed. Bit-identical unless a tolerance is stated.
+
+The fixture was recorded with ``--ext-dir``: mmcv 2.1.0's CPU kernels as this machine's build
+of its wheel compiled them (torch 2.14.1, -std=c++20, -O3), linked with the bindings of the
+recorded ops only. With the full wheel installed, ``python tools/mmcv_ext_reference.py --out
+tests/ops/data/mmcv_2.1.0_cpu_reference.pt`` records the same cases."""
 import importlib.util
 from pathlib import Path
 
