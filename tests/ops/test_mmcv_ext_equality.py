@@ -13,6 +13,7 @@ import pytest
 import torch
 import torchvision
 
+import zoo  # noqa: F401  (installs the mmcv._ext finder, as the .pth does once installed)
 from tests.conftest import REPO_ROOT
 
 REFERENCE = Path(__file__).parent / 'data' / 'mmcv_2.1.0_cpu_reference.pt'
