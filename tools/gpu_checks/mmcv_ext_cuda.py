@@ -165,7 +165,7 @@ def main():
     for what, value, limit in rows:
         ok = value <= limit
         failed += not ok
-        print(f'{what:{width}}  {value:13.3g}  {limit:7.0e}  {"" if ok else "FAIL"}')
+        print(f'{what:{width}}  {value:13.3g}  {limit:7.2g}  {"" if ok else "FAIL"}')
     print(f'\n{len(rows) - failed}/{len(rows)} within limits')
     sys.exit(1 if failed else 0)
 
