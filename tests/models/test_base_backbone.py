@@ -1,9 +1,11 @@
 """The base class's part of every family: ``parse_arch`` (one check of an architecture
 argument) and ``_set_stages`` (without it a family has no forward, outputs or freezing)."""
+import inspect
+
 import pytest
 from torch import nn
 
-from zoo.models.backbones import BaseBackbone
+from zoo.models.backbones import BaseBackbone, VisionTransformer
 
 
 class Table(BaseBackbone):
@@ -85,3 +87,8 @@ def test_a_subclass_may_set_the_stages_after_its_parents_init():
     assert Child().out_channels == (8, )
     with pytest.raises(TypeError, match='Parent.__init__ never called'):
         Parent()
+
+
+def test_a_family_keeps_its_signature():
+    assert list(inspect.signature(Table).parameters) == ['arch']
+    assert inspect.signature(VisionTransformer).parameters['arch'].default == 'b'

@@ -1,3 +1,4 @@
+import inspect
 from abc import ABCMeta
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -21,6 +22,13 @@ class _ChecksStages(ABCMeta):
                             'layers to the base class there, which provides forward, '
                             'out_channels, freezing and norm_eval')
         return backbone
+
+    @property
+    def __signature__(cls) -> inspect.Signature:
+        # what inspect.signature(Family) shows: the family's __init__ (without self), not the
+        # (*args, **kwargs) of __call__ above
+        signature = inspect.signature(cls.__init__)
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
 
 
 class BaseBackbone(BaseModule, metaclass=_ChecksStages):
