@@ -66,6 +66,7 @@ def test_zoo_detection_configs_run_in_mmdet_det_inferencer(config, shapes_image,
     assert np.abs(picture.astype(int) - cv2.imread(str(shapes_image)).astype(int)).max() > 100
 
 
+@pytest.mark.slow
 def test_image_demo_takes_a_detection_config(shapes_image, tmp_path):
     config = 'retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py'
     checkpoint = random_checkpoint(config, tmp_path / 'model.pth')

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import run_tool
 from zoo.apis import ImageClassificationInferencer, get_model, inference_model
 from zoo.datasets import ImageDecodeError
 
@@ -104,3 +105,17 @@ def test_inferencer_builds_a_model_from_a_name():
     inferencer = ImageClassificationInferencer('mobilenet-v2_8xb16_cifar10')
     image = np.zeros((32, 32, 3), np.uint8)
     assert inferencer(image)[0]['pred_class'] in inferencer.classes
+
+
+def test_image_demo_classifies_a_folder(model, images, tmp_path):
+    checkpoint = tmp_path / 'model.pth'
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    result = run_tool('tools/demo/image_demo.py', str(images), CIFAR, '--checkpoint',
+                      str(checkpoint), '--topk', '2', '--batch-size', '2', '--out-dir',
+                      str(tmp_path / 'vis'))
+    expected = ImageClassificationInferencer(model)(str(images / 'img3.png'), topk=2)[0]['topk']
+    line = next(line for line in result.stdout.splitlines() if line.startswith(
+        str(images / 'img3.png')))
+    assert line == f'{images / "img3.png"}: ' + ', '.join(
+        f'{e["class"]} {e["score"]:.3f}' for e in expected)
+    assert len(list((tmp_path / 'vis').glob('*.png'))) == 5

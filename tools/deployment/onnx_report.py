@@ -15,6 +15,7 @@ the median of ``--iters`` alternating runs after ``--warmup``.
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from typing import Callable, List
@@ -25,7 +26,7 @@ import torch
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
-from zoo.apis import get_model, inference_model, list_models
+from zoo.apis import get_model, get_test_image_size, inference_model, list_models
 from zoo.deployment import export_model, exportable
 from zoo.deployment.verify import graph_input, run_onnx, spread_logits
 
@@ -33,9 +34,15 @@ LATENCY_DEFAULT = ['resnet50_8xb32_in1k', 'mobilenet-v3-large_8xb128_in1k']
 
 
 def classification_names() -> List[str]:
-    return [name for name, info in list_models().items()
-            if Config.fromfile(info.config, import_custom_modules=False).get('default_scope')
-            == 'zoo']
+    """Every classification config, cheapest first (test size, then published parameters),
+    so that an interrupted run has the most rows."""
+    entries = []
+    for name, info in list_models().items():
+        cfg = Config.fromfile(info.config, import_custom_modules=False)
+        if cfg.get('default_scope') == 'zoo':
+            height, width = get_test_image_size(cfg)
+            entries.append((height * width, info.params or 0, name))
+    return [name for *_, name in sorted(entries)]
 
 
 def make_picture(path: str) -> str:
@@ -110,15 +117,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         picture = make_picture(os.path.join(workdir, 'picture.png'))
         if names:
-            rows = []
-            progress = ProgressBar(len(names))
+            print('| config | max abs diff, onnxruntime vs inference_model scores |')
+            print('| --- | --- |', flush=True)
+            progress = ProgressBar(len(names), file=sys.stderr)
             for name in names:
-                rows.append((name, parity(name, picture, workdir)))
+                diff = parity(name, picture, workdir)
                 progress.update()
-            print('\n\n| config | max abs diff, onnxruntime vs inference_model scores |')
-            print('| --- | --- |')
-            for name, diff in rows:
-                print(f'| {name} | {diff:.2e} |')
+                print(f'\n| {name} | {diff:.2e} |', flush=True)
         if args.latency:
             print(f'\nCPU latency, batch 1, {args.threads} threads, median of {args.iters}:')
             print('| config | input | PyTorch ms | onnxruntime ms | onnxruntime / PyTorch |')
