@@ -156,7 +156,11 @@ def load_from_local_safely(filename: str, map_location=None) -> Any:
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        if 'GLOBAL' in str(error):  # a well-formed pickle that names code to run
+        with open(filename, 'rb') as f:
+            head = f.read(2)
+        # a pickle that names code to run, or a raw pickle (pickle.dump, protocol 2..5) whose
+        # opcodes the weights-only unpickler does not take: it may hold code either way
+        if 'GLOBAL' in str(error) or (len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5):
             raise _refusal(filename, error) from None
         detail = next((line.strip() for line in str(error).splitlines()
                        if 'Unsupported' in line), type(error).__name__)
