@@ -451,6 +451,8 @@ OTHER_BRANCH_CAUSES = {
     'stem_channels': 'backbone branch: Wide-ResNet stem_channels/base_channels',
     'SwinTransformer.__init__() got an unexpected': 'backbone branch: Swin arguments',
     'VisionTransformer.__init__() got an unexpected': 'backbone branch: ViT arguments',
+    'ResNet.__init__() got an unexpected': 'backbone branch: ResNet arguments (drop_path_rate)',
+    'ResNeXt.__init__() got an unexpected': 'backbone branch: ResNeXt arguments',
     'LoRAModel': 'nobody yet: zoo has no LoRAModel (mmpretrain.models.peft)',
 }
 
