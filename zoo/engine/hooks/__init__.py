@@ -1,4 +1,5 @@
 from .freeze_hook import FreezeHook
+from .precise_bn_hook import PreciseBNHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['SafeCheckpointHook', 'FreezeHook']
+__all__ = ['SafeCheckpointHook', 'FreezeHook', 'PreciseBNHook']
