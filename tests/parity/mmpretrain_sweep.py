@@ -439,6 +439,9 @@ def row_passes(result: dict) -> bool:
     return result['ran'] and result['model_equal']
 
 
+#: Recipe parts of this branch's scope that zoo does not have yet (the VOC recipe's).
+NOT_YET_IN_ZOO = ('VOC', 'VOCMultiLabelMetric', 'VOCAveragePrecision')
+
 #: Failures that other branches of issue 9 fix (message fragment -> owner).
 OTHER_BRANCH_CAUSES = {
     'use_soft': 'losses branch: CrossEntropyLoss(use_soft=...)',
@@ -459,7 +462,7 @@ OTHER_BRANCH_CAUSES = {
 
 def failure_owner(result: dict) -> Optional[str]:
     """Which branch a failing row waits on, or ``None`` when it is this branch's to fix."""
-    if row_passes(result):
+    if row_passes(result) or set(result.get('missing') or []) & set(NOT_YET_IN_ZOO):
         return None
     messages = ' '.join(str(result.get(k) or '') for k in ('error', 'model_error'))
     messages += ' ' + ' '.join(result.get('missing') or [])
