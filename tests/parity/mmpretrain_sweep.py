@@ -451,6 +451,7 @@ OTHER_BRANCH_CAUSES = {
     "MobileNetV3: arch 'small_0": 'backbone branch: MobileNetV3 small_050/small_075',
     'ResNetV1c': 'backbone branch: ResNetV1c', 'ResNetV1d': 'backbone branch: ResNetV1d',
     'SEResNet': 'backbone branch: SEResNet/SEResNeXt',
+    'SEResNeXt': 'backbone branch: SEResNet/SEResNeXt',
     'stem_channels': 'backbone branch: Wide-ResNet stem_channels/base_channels',
     'SwinTransformer.__init__() got an unexpected': 'backbone branch: Swin arguments',
     'VisionTransformer.__init__() got an unexpected': 'backbone branch: ViT arguments',
