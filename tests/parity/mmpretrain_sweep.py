@@ -249,7 +249,8 @@ def model_cfg(cfg) -> dict:
 def input_size(cfg) -> int:
     """The side of the images the model sees at test time (the last crop or resize)."""
     size = None
-    for step in cfg.val_dataloader['dataset']['pipeline']:
+    loader = cfg.get('val_dataloader') or cfg.train_dataloader  # in21k's has no val loader
+    for step in loader['dataset']['pipeline']:
         for key in ('crop_size', 'scale'):
             if step['type'] in ('CenterCrop', 'Resize', 'RandomCrop', 'RandomResizedCrop') \
                     and key in step:
