@@ -135,3 +135,30 @@ def test_cub_equals_mmpretrain(tmp_path, split):
     assert [ours.get_data_info(i)['gt_label'] for i in range(len(ours))] == [
         peer.get_data_info(i)['gt_label'] for i in range(len(peer))]
     assert ours.metainfo['classes'] == peer.metainfo['classes']
+
+
+def test_precise_bn_equals_mmpretrain():
+    """The BN statistics after PreciseBN equal mmpretrain's update_bn_stats on the same batches."""
+    from mmpretrain.engine.hooks.precise_bn_hook import update_bn_stats as peer_update
+    from torch.utils.data import DataLoader
+
+    from zoo.engine.hooks.precise_bn_hook import update_bn_stats
+    from zoo.structures import ClsDataSample
+    cfg = dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18),
+               neck=dict(type='GlobalAveragePooling'),
+               head=dict(type='LinearClsHead', num_classes=3, in_channels=512))
+    data = [dict(inputs=torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8),
+                 data_samples=ClsDataSample().set_gt_label(i % 3)) for i in range(8)]
+    loader = DataLoader(data, batch_size=2, collate_fn=lambda batch: dict(
+        inputs=[b['inputs'] for b in batch], data_samples=[b['data_samples'] for b in batch]))
+    states = []
+    for update in (peer_update, update_bn_stats):
+        torch.manual_seed(0)
+        model = zoo_build('MODELS', cfg).train()
+        update(model, loader, num_samples=6)
+        states.append(model.state_dict())
+    for key in states[0]:
+        torch.testing.assert_close(states[1][key], states[0][key])
+    assert zoo_build('HOOKS', dict(type='PreciseBNHook', num_samples=8192, interval=1))
+    with pytest.raises(ValueError, match='PreciseBNHook: interval and num_samples must be'):
+        zoo_build('HOOKS', dict(type='PreciseBNHook', num_samples=0))
