@@ -11,7 +11,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import zoo.models  # noqa: F401  (registers every component)
 from zoo.models.backbones import count_parameters
 from zoo.models.backbones.resnet import Bottleneck
-from zoo.models.layers import (CBAM, SRM, ConvNormAct, InvertedResidual, SELayer, insert_plugins,
+from zoo.models.layers import (CBAM, SRM, ConvModule, ConvNormAct, InvertedResidual, SELayer, insert_plugins,
                                make_divisible)
 from zoo.registry import MODELS
 
@@ -101,7 +101,7 @@ def test_every_block_of_a_chosen_stage_gets_a_plugin_of_its_width():
     model = MODELS.build(
         dict(type='VGG', depth=11, plugins=[se('after_conv', (False, False, True, True, True),
                                                ratio=4)]))
-    layers = [m for m in model.modules() if isinstance(m, ConvNormAct)]
+    layers = [m for m in model.modules() if isinstance(m, ConvModule)]
     gates = [layer.plugins.after_conv[0] for layer in layers if 'plugins' in layer._modules]
     assert [g.conv1.conv.in_channels for g in gates] == [256, 256, 512, 512, 512, 512]
 
