@@ -11,7 +11,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import zoo.models  # noqa: F401  (registers every component)
 from zoo.models.backbones import count_parameters
 from zoo.models.backbones.resnet import Bottleneck
-from zoo.models.layers import (CBAM, SRM, ConvModule, ConvNormAct, InvertedResidual, SELayer, insert_plugins,
+from zoo.models.layers import (CBAM, SRM, ConvModule, InvertedResidual, SELayer, insert_plugins,
                                make_divisible)
 from zoo.registry import MODELS
 
