@@ -134,7 +134,7 @@ def test_an_mmcv_plugin_works_too():
      r"ResNet: plugins\[0\] \(SELayer at 'after_conv3'\) cannot go into stage 0 \(layer1\): "
      r"its BasicBlock blocks offer the positions \('after_conv1', 'after_conv2'\)"),
     (dict(type='MobileNetV2', plugins=[se('after_project')]),
-     r"stage 7 \(conv2\): its ConvNormAct blocks offer the positions \('after_conv',\)"),
+     r"stage 7 \(conv2\): its ConvModule blocks offer the positions \('after_conv',\)"),
     (dict(type='MobileNetV2', plugins=[se('after_expand')]),
      r"stage 0 \(layer1\): its InvertedResidual blocks offer the positions "
      r"\('after_depthwise', 'after_project'\)"),
@@ -178,11 +178,13 @@ def test_se_layer_widths_follow_make_divisible():
 
 
 def test_se_layer_is_torchvision_squeeze_excitation():
+    """torchvision's fc1/fc2 are the conv1.conv/conv2.conv of mmpretrain's layout."""
     from torchvision.ops import SqueezeExcitation
     torch.manual_seed(0)
     reference = SqueezeExcitation(24, 8, scale_activation=torch.nn.Hardsigmoid)
     layer = SELayer(24, squeeze_channels=8, gate_cfg=dict(type='Hardsigmoid'))
-    layer.load_state_dict(reference.state_dict(), strict=True)
+    layer.load_state_dict({k.replace('fc1.', 'conv1.conv.').replace('fc2.', 'conv2.conv.'): v
+                           for k, v in reference.state_dict().items()}, strict=True)
     x = torch.randn(2, 24, 5, 5)
     assert torch.allclose(layer(x), reference(x), atol=1e-6)
 
