@@ -136,7 +136,7 @@ def test_zoo_vit_with_the_shipped_config():
     # the patch embedding learns slowest, transformer layer i at rate ** (4 - i), the head at lr
     assert settings['backbone.patch_embed.projection.weight'][0] == pytest.approx(
         base_lr * rate**4)
-    assert settings['backbone.layer2.attn.qkv.weight'][0] == pytest.approx(base_lr * rate**2)
+    assert settings['backbone.layers.1.attn.qkv.weight'][0] == pytest.approx(base_lr * rate**2)
     assert settings['head.fc.weight'] == pytest.approx((base_lr, 0.05))
 
 

@@ -12,7 +12,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import zoo.models  # noqa: F401  (registers every component)
 from zoo.models.backbones import count_parameters
 from zoo.models.backbones.resnet import Bottleneck
-from zoo.models.layers import (CBAM, SRM, ConvNormAct, InvertedResidual, SELayer, insert_plugins,
+from zoo.models.layers import (CBAM, SRM, ConvModule, InvertedResidual, SELayer, insert_plugins,
                                make_divisible)
 from zoo.registry import MODELS
 
@@ -109,7 +109,7 @@ def test_every_block_of_a_chosen_stage_gets_a_plugin_of_its_width():
     model = MODELS.build(
         dict(type='VGG', depth=11, plugins=[se('after_conv', (False, False, True, True, True),
                                                ratio=4)]))
-    layers = [m for m in model.modules() if isinstance(m, ConvNormAct)]
+    layers = [m for m in model.modules() if isinstance(m, ConvModule)]
     gates = [layer.plugins.after_conv[0] for layer in layers if 'plugins' in layer._modules]
     assert [g.conv1.conv.in_channels for g in gates] == [256, 256, 512, 512, 512, 512]
 
@@ -157,7 +157,7 @@ def test_resnet_plugins_take_mmdets_names_and_postfixes():
      r"ResNet: plugins\[0\] \(SELayer at 'after_conv3'\) cannot go into stage 0 \(layer1\): "
      r"its BasicBlock blocks offer the positions \('after_conv1', 'after_conv2'\)"),
     (dict(type='MobileNetV2', plugins=[se('after_project')]),
-     r"stage 7 \(conv2\): its ConvNormAct blocks offer the positions \('after_conv',\)"),
+     r"stage 7 \(conv2\): its ConvModule blocks offer the positions \('after_conv',\)"),
     (dict(type='MobileNetV2', plugins=[se('after_expand')]),
      r"stage 0 \(layer1\): its InvertedResidual blocks offer the positions "
      r"\('after_depthwise', 'after_project'\)"),
@@ -201,11 +201,13 @@ def test_se_layer_widths_follow_make_divisible():
 
 
 def test_se_layer_is_torchvision_squeeze_excitation():
+    """torchvision's fc1/fc2 are the conv1.conv/conv2.conv of mmpretrain's layout."""
     from torchvision.ops import SqueezeExcitation
     torch.manual_seed(0)
     reference = SqueezeExcitation(24, 8, scale_activation=torch.nn.Hardsigmoid)
     layer = SELayer(24, squeeze_channels=8, gate_cfg=dict(type='Hardsigmoid'))
-    layer.load_state_dict(reference.state_dict(), strict=True)
+    layer.load_state_dict({k.replace('fc1.', 'conv1.conv.').replace('fc2.', 'conv2.conv.'): v
+                           for k, v in reference.state_dict().items()}, strict=True)
     x = torch.randn(2, 24, 5, 5)
     assert torch.allclose(layer(x), reference(x), atol=1e-6)
 
