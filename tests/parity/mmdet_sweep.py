@@ -220,7 +220,8 @@ def losses_equal(ours: dict, theirs: dict) -> Tuple[bool, str]:
     for key in theirs:
         a, b = tensors(ours[key]), tensors(theirs[key])
         if len(a) != len(b) or not all(
-                x.shape == y.shape and torch.allclose(x.float(), y.float(), LOSS_RTOL, LOSS_ATOL)
+                x.shape == y.shape
+                and torch.allclose(x.float(), y.float(), LOSS_RTOL, LOSS_ATOL, equal_nan=True)
                 for x, y in zip(a, b)):
             shown = [round(t.float().sum().item(), 6) for t in a], \
                 [round(t.float().sum().item(), 6) for t in b]
