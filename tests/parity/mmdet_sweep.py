@@ -220,8 +220,7 @@ def losses_equal(ours: dict, theirs: dict) -> Tuple[bool, str]:
     for key in theirs:
         a, b = tensors(ours[key]), tensors(theirs[key])
         if len(a) != len(b) or not all(
-                x.shape == y.shape
-                and torch.allclose(x.float(), y.float(), LOSS_RTOL, LOSS_ATOL, equal_nan=True)
+                x.shape == y.shape and torch.allclose(x.float(), y.float(), LOSS_RTOL, LOSS_ATOL)
                 for x, y in zip(a, b)):
             shown = [round(t.float().sum().item(), 6) for t in a], \
                 [round(t.float().sum().item(), 6) for t in b]
@@ -314,6 +313,11 @@ def _run_checks(result: Result, ours, theirs, size: int) -> None:
         passed['loss'] = False
         result.mmdet_fails = 'loss'
         result.detail = (f'on the synthetic image: {type(error).__name__}: {error}')[:300]
+        return
+    if not all(torch.isfinite(t).all() for t in tensors(their_losses)):
+        passed['loss'] = False
+        result.mmdet_fails = 'loss'
+        result.detail = 'mmdet\'s own losses are not finite on the synthetic image'
         return
     seed_everything(0)
     our_losses = ours.loss(inputs, copy.deepcopy(samples))
