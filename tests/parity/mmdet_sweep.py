@@ -127,6 +127,7 @@ class Result:
     passed: Dict[str, bool] = field(default_factory=dict)
     detail: str = ''
     excluded: bool = False  # mmdet itself cannot build the config here
+    mmdet_fails: str = ''  # the check at which mmdet's own model fails here (nothing to compare)
 
     @property
     def equal(self) -> bool:
@@ -137,6 +138,8 @@ class Result:
             status = 'EXCLUDED (mmdet cannot build it)'
         elif self.equal:
             status = 'equal'
+        elif self.mmdet_fails:
+            status = f'NOT COMPARED at {self.mmdet_fails}: mmdet\'s own model fails'
         else:
             failed = next(check for check in CHECKS if not self.passed.get(check))
             status = f'DIFFERS at {failed}'
@@ -273,10 +276,19 @@ def _run_checks(result: Result, ours, theirs, size: int) -> None:
     x = torch.randn(1, 3, size, size, generator=generator)
     our_part, their_part = detector_part(ours), detector_part(theirs)
     with torch.no_grad():
-        our_feats, their_feats = our_part.backbone(x), their_part.backbone(x)
+        try:
+            their_feats = their_part.backbone(x)
+            their_neck = their_part.neck(their_feats) \
+                if getattr(their_part, 'neck', None) is not None else None
+        except Exception as error:  # noqa: BLE001  (e.g. an mmcv op this machine lacks)
+            passed['features'] = False
+            result.mmdet_fails = 'features'
+            result.detail = f'{type(error).__name__}: {error}'[:300]
+            return
+        our_feats = our_part.backbone(x)
         diff = max_difference(our_feats, their_feats)
-        if getattr(their_part, 'neck', None) is not None:
-            diff = max(diff, max_difference(our_part.neck(our_feats), their_part.neck(their_feats)))
+        if their_neck is not None:
+            diff = max(diff, max_difference(our_part.neck(our_feats), their_neck))
     passed['features'] = diff <= FEATURE_TOLERANCE
     if not passed['features']:
         result.detail = f'backbone/neck max abs diff {diff:.3g}'
@@ -297,10 +309,15 @@ def _run_checks(result: Result, ours, theirs, size: int) -> None:
         inputs, samples = synthetic_batch(theirs, size)
         seed_everything(0)
         their_losses = theirs.loss(inputs, copy.deepcopy(samples))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:  # noqa: BLE001  (e.g. a tracker that wants video samples)
         passed['loss'] = False
-        result.detail = (f'mmdet\'s own model.loss fails on the synthetic image: '
-                         f'{type(error).__name__}: {error}')[:300]
+        result.mmdet_fails = 'loss'
+        result.detail = (f'on the synthetic image: {type(error).__name__}: {error}')[:300]
+        return
+    if not all(torch.isfinite(t).all() for t in tensors(their_losses)):
+        passed['loss'] = False
+        result.mmdet_fails = 'loss'
+        result.detail = 'mmdet\'s own losses are not finite on the synthetic image'
         return
     seed_everything(0)
     our_losses = ours.loss(inputs, copy.deepcopy(samples))
@@ -310,11 +327,14 @@ def _run_checks(result: Result, ours, theirs, size: int) -> None:
 def summary(results: List[Result], qualifying: int) -> str:
     built = [r for r in results if not r.excluded]
     equal = [r for r in built if r.equal]
+    not_compared = [r for r in built if r.mmdet_fails]
     configs = sum(len(r.case.configs) for r in equal)
     built_configs = sum(len(r.case.configs) for r in built)
     return (f'{len(equal)} of {len(built)} distinct model dicts equal ({configs} of '
             f'{built_configs} configs that mmdet builds here; {qualifying} configs qualify, '
-            f'{len(results)} distinct model dicts, {len(results) - len(built)} excluded)')
+            f'{len(results)} distinct model dicts, {len(results) - len(built)} excluded as '
+            f'mmdet cannot build them, {len(not_compared)} where mmdet\'s own model fails at a '
+            f'later check)')
 
 
 def interleave_families(cases: List[Case]) -> List[Case]:
