@@ -108,14 +108,11 @@ def test_mmpretrain_resnet_family_in_zoo_scope(name, kwargs):
 
 @pytest.mark.parametrize('name', ['SEResNet', 'SEResNeXt'])
 def test_se_resnets_compute_mmpretrains_blocks(name):
-    """The SE layer sits where mmpretrain's does (``se_layer`` of each Bottleneck). Inside it,
-    zoo's SELayer names its 1x1 convolutions ``fc1``/``fc2`` (torchvision's) where
-    mmpretrain's has ``conv1.conv``/``conv2.conv``: a checkpoint loads after that renaming."""
+    """The SE layer sits where mmpretrain's does (``se_layer`` of each Bottleneck), with
+    mmpretrain's names inside (``conv1.conv``/``conv2.conv``): its checkpoint loads strictly."""
     theirs = getattr(mmpretrain_backbones, name)(depth=50, **TWO)
     ours = zoo_twin(name, 'zoo', depth=50, **TWO)
-    renamed = {k.replace('se_layer.conv1.conv', 'se_layer.fc1').replace(
-        'se_layer.conv2.conv', 'se_layer.fc2'): v for k, v in theirs.state_dict().items()}
-    ours.load_state_dict(renamed, strict=True)
+    ours.load_state_dict(theirs.state_dict(), strict=True)
     x = torch.randn(1, 3, 64, 64)
     ours.eval()
     theirs.eval()

@@ -633,7 +633,15 @@ class ResNet_CIFAR(ResNet):
 class ResNetV1c(ResNet):
     """ResNet-C (`Bag of Tricks <https://arxiv.org/abs/1812.01187>`_, mmpretrain's
     ``ResNetV1c``): the 7x7 stem convolution replaced by three 3x3 ones (``deep_stem=True``).
-    Other arguments are :class:`ResNet`'s."""
+    Other arguments are :class:`ResNet`'s.
+
+    Example:
+        >>> import torch
+        >>> from zoo.models.backbones import ResNetV1c
+        >>> model = ResNetV1c(depth=50).eval()
+        >>> tuple(model(torch.rand(1, 3, 64, 64))[-1].shape), model.stem[0].conv.out_channels
+        ((1, 2048, 2, 2), 32)
+    """
 
     def __init__(self, **kwargs):
         super().__init__(deep_stem=True, avg_down=False, **kwargs)
@@ -644,7 +652,17 @@ class ResNetV1d(ResNet):
     """ResNet-D (`Bag of Tricks <https://arxiv.org/abs/1812.01187>`_, mmdet's and mmpretrain's
     ``ResNetV1d``): ResNet-C's stem and shortcuts that downsample with a 2x2 average pool before
     a stride-1 convolution (``deep_stem=True, avg_down=True``). Other arguments are
-    :class:`ResNet`'s."""
+    :class:`ResNet`'s.
+
+    Example:
+        >>> import torch
+        >>> from zoo.models.backbones import ResNetV1d
+        >>> model = ResNetV1d(depth=50).eval()
+        >>> tuple(model(torch.rand(1, 3, 64, 64))[-1].shape)
+        (1, 2048, 2, 2)
+        >>> type(model.layer2[0].downsample[0]).__name__  # the average pool before the 1x1 conv
+        'AvgPool2d'
+    """
 
     def __init__(self, **kwargs):
         super().__init__(deep_stem=True, avg_down=True, **kwargs)

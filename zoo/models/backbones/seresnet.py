@@ -25,6 +25,7 @@ class SEResNet(ResNet):
 
     Example:
         >>> import torch
+        >>> from zoo.models.backbones import SEResNet
         >>> model = SEResNet(depth=50).eval()
         >>> tuple(model(torch.rand(1, 3, 64, 64))[-1].shape), type(model.layer1[0].se_layer)
         ((1, 2048, 2, 2), <class 'zoo.models.layers.se_layer.SELayer'>)
@@ -49,6 +50,13 @@ class SEResNeXt(ResNeXt):
         depth: 50, 101 or 152.
         se_ratio: Squeeze ratio of the SE layers.
         **kwargs: The other arguments of :class:`ResNeXt` (``groups``, ``width_per_group``...).
+
+    Example:
+        >>> import torch
+        >>> from zoo.models.backbones import SEResNeXt
+        >>> model = SEResNeXt(depth=50, groups=32, width_per_group=4).eval()
+        >>> tuple(model(torch.rand(1, 3, 64, 64))[-1].shape)
+        (1, 2048, 2, 2)
     """
 
     def __init__(self, depth: int, se_ratio: int = 16, plugins: Optional[List[dict]] = None,
