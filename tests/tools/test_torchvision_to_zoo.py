@@ -1,6 +1,5 @@
 """tools/model_converters/torchvision_to_zoo.py: torchvision's weights, converted, give
 torchvision's logits in the zoo model of the architecture's config."""
-import importlib.util
 
 import pytest
 import torch
@@ -10,12 +9,9 @@ from mmengine.config import Config
 from tests.conftest import REPO_ROOT, run_tool
 from tests.models.test_backbones_torchvision import randomise_norm_layers
 from zoo.models import build_model_from_cfg
+from zoo.converters import torchvision_to_zoo as converter
 from zoo.utils import register_all_modules
 
-TOOL = REPO_ROOT / 'tools' / 'model_converters' / 'torchvision_to_zoo.py'
-_spec = importlib.util.spec_from_file_location('torchvision_to_zoo', TOOL)
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
 
 TV_KWARGS = {'googlenet': dict(aux_logits=True, init_weights=True)}
 # Tested in test_torchvision_to_zoo_transformers.py: ViT only takes 224 px and starts with a
@@ -83,7 +79,8 @@ def test_command_line_writes_a_checkpoint_that_loads(tmp_path):
     source, target = tmp_path / 'mobilenet_v3_small.pth', tmp_path / 'out' / 'zoo.pth'
     tv_model = torchvision_model('mobilenet_v3_small')
     torch.save(tv_model.state_dict(), source)
-    run_tool(str(TOOL), 'mobilenet_v3_small', str(source), str(target))
+    tool = REPO_ROOT / 'tools' / 'model_converters' / 'torchvision_to_zoo.py'
+    run_tool(str(tool), 'mobilenet_v3_small', str(source), str(target))
     checkpoint = torch.load(target, map_location='cpu', weights_only=True)
     model = zoo_model('mobilenet_v3_small')
     model.load_state_dict(checkpoint['state_dict'], strict=True)

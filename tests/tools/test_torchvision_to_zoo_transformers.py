@@ -7,7 +7,6 @@ parameters and the classifier random weights, so that a swapped or skipped layer
 Every converter is checked key by key and shape by shape on the ``meta`` device (no memory,
 no time); the logits of the larger models are compared in the tests marked slow.
 """
-import importlib.util
 
 import pytest
 import torch
@@ -15,14 +14,10 @@ import torchvision
 from mmengine.config import Config
 from torch import nn
 
-from tests.conftest import REPO_ROOT
 from zoo.models import build_model_from_cfg
+from zoo.converters import torchvision_to_zoo as converter
 from zoo.utils import register_all_modules
 
-TOOL = REPO_ROOT / 'tools' / 'model_converters' / 'torchvision_to_zoo.py'
-_spec = importlib.util.spec_from_file_location('torchvision_to_zoo', TOOL)
-converter = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(converter)
 
 ARCHS = ['vit_b_16', 'vit_l_16', 'swin_t', 'swin_s', 'swin_b', 'resnet18', 'resnet34',
          'resnet50', 'resnet101', 'resnet152', 'resnext50_32x4d', 'resnext101_32x8d']

@@ -13,7 +13,7 @@ metafiles' ``Name``), with:
   (mmpretrain's counter) at the row's size, beside the published ones (224 px);
 - max abs diff: the largest logit difference between torchvision's model with random weights
   and the zoo model holding the same weights converted by
-  ``tools/model_converters/torchvision_to_zoo.py``, on one random input (eval mode);
+  ``zoo.converters.torchvision_to_zoo``, on one random input (eval mode);
 - images/s of a training step and of inference for the zoo model and torchvision's, timed in
   the same alternating rounds by :mod:`zoo.analysis.benchmark`'s ``Bench``;
 - with ``--checkpoint NAME=PATH`` and ``--data-root`` (an ImageFolder val set), the measured
@@ -26,8 +26,6 @@ training step, the zoo's ``mode='tensor'`` does not. Input channels and classes 
 config's. ``tools/analysis_tools/zoo_report.py`` is the command line.
 """
 import argparse
-import functools
-import importlib.util
 import logging
 from pathlib import Path
 from types import ModuleType
@@ -49,20 +47,12 @@ from .benchmark import BenchSettings, classifier_bench, main_logits, run_rounds
 from .torchvision_counterpart import torchvision_regularisation
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONVERTER = REPO_ROOT / 'tools' / 'model_converters' / 'torchvision_to_zoo.py'
 
 
-@functools.lru_cache()
 def torchvision_converter() -> ModuleType:
-    """``tools/model_converters/torchvision_to_zoo.py`` (``convert``, ``CONVERTERS``).
-
-    The one module zoo still imports by its file path: the converter is a script under
-    ``tools/`` until its tables move into the package; then this becomes an import.
-    """
-    spec = importlib.util.spec_from_file_location('zoo_tools_torchvision_to_zoo', CONVERTER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """:mod:`zoo.converters.torchvision_to_zoo` (``convert``, ``CONVERTERS``)."""
+    from zoo.converters import torchvision_to_zoo
+    return torchvision_to_zoo
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

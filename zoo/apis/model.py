@@ -15,7 +15,6 @@ Example:
 import copy
 import difflib
 import fnmatch
-import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -278,14 +277,10 @@ def _load_published_weights(model: nn.Module, name: Optional[str]) -> None:
         model.dataset_meta = dict(classes=categories)
 
 
-@lru_cache(maxsize=None)
 def _torchvision_converter():
-    """``tools/model_converters/torchvision_to_zoo.py``, shipped in the package's ``.mim``."""
-    path = PACKAGE_ROOT / 'tools' / 'model_converters' / 'torchvision_to_zoo.py'
-    spec = importlib.util.spec_from_file_location('zoo_torchvision_to_zoo', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """:mod:`zoo.converters.torchvision_to_zoo` (imported when weights are converted)."""
+    from zoo.converters import torchvision_to_zoo
+    return torchvision_to_zoo
 
 
 def _torchvision_categories(arch: str, weights: str) -> Optional[tuple]:

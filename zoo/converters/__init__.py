@@ -1,0 +1,1 @@
+"""Weight converters from other zoos' checkpoints into zoo's models."""
