@@ -48,3 +48,26 @@ def test_compiled_lenet_loss_follows_eager(tmp_path):
         losses[compiled] = logged(work_dir, 'loss')
     assert len(losses[True]) == 5
     torch.testing.assert_close(losses[True], losses[False], rtol=1e-4, atol=1e-4)
+
+
+def test_channels_last_converts_batch_and_weights_same_outputs():
+    """data_preprocessor.channels_last=True: every batch and every conv weight of the real
+    ResNet-18 CIFAR model are NHWC, and the logits equal the default layout's to 1e-5."""
+    cfg = Config.fromfile(REPO_ROOT / 'configs' / 'resnet' / 'resnet18_8xb16_cifar10.py')
+    default = build_model_from_cfg(cfg).eval()
+    # zoo's data set configs hold the preprocessor top-level (the Runner merges it into model)
+    cfg.merge_from_dict({'data_preprocessor.channels_last': True})
+    fast = build_model_from_cfg(cfg).eval()
+    fast.load_state_dict(default.state_dict())
+    convs = [m.weight for m in fast.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    assert not default.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+
+    torch.manual_seed(0)
+    data = dict(inputs=[torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8) for _ in range(2)])
+    with torch.no_grad():
+        batch = fast.data_preprocessor(data)['inputs']
+        reference = default.data_preprocessor(data)['inputs']
+        assert batch.is_contiguous(memory_format=torch.channels_last)
+        assert not reference.is_contiguous(memory_format=torch.channels_last)
+        torch.testing.assert_close(fast(batch), default(reference), rtol=1e-5, atol=1e-5)
