@@ -122,8 +122,10 @@ def runner_cfg(cfg: Config, settings: TrainingBenchSettings, work_dir: str) -> C
         'num_workers', 0) > 0)
     cfg.train_cfg = dict(by_epoch=False, max_iters=settings.warmup + settings.iters,
                          val_interval=10**9)
-    cfg.param_scheduler = [s for s in cfg.get('param_scheduler') or []
-                           if not s.get('by_epoch', True)]  # per-epoch ones never step here
+    schedulers = cfg.get('param_scheduler') or []
+    schedulers = [schedulers] if isinstance(schedulers, dict) else schedulers
+    cfg.param_scheduler = [s for s in schedulers if not s.get('by_epoch', True)]  # per-epoch
+    # ones never step in these few iterations
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
                 'test_evaluator'):
         cfg[key] = None
@@ -136,14 +138,13 @@ def runner_cfg(cfg: Config, settings: TrainingBenchSettings, work_dir: str) -> C
     cfg.launcher = 'none'
     if settings.compile:
         cfg.compile = True
-    if settings.channels_last:
-        key = 'data_preprocessor' if cfg.model.get('data_preprocessor') is None else None
-        target = cfg.data_preprocessor if key else cfg.model.data_preprocessor
-        target.channels_last = True
-    if settings.amp:
+    if settings.channels_last:  # the preprocessor the Runner builds: the model's, else top-level
+        holder = cfg.model if cfg.model.get('data_preprocessor') is not None else cfg
+        holder.data_preprocessor = dict(holder.get('data_preprocessor') or {},
+                                        channels_last=True)
+    if settings.amp:  # bf16 as the plain loop, on any device (no loss scale)
         cfg.optim_wrapper.type = 'zoo.BF16AutocastOptimWrapper'
-    if settings.device == 'cpu':
-        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        cfg.optim_wrapper.pop('loss_scale', None)
     return cfg
 
 
@@ -278,6 +279,9 @@ class TrainingBenchResult:
 
 
 def run_training_bench(cfg: Config, settings: TrainingBenchSettings) -> TrainingBenchResult:
+    if settings.device == 'cpu' and torch.cuda.is_available():
+        raise ValueError('benchmark_training: the Runner trains on the GPU whenever one is '
+                         'visible; for --device cpu run with CUDA_VISIBLE_DEVICES=""')
     torch.manual_seed(0)
     runner, plain = RunnerLoop(cfg, settings), PlainLoop(cfg, settings)
     runner_ips, plain_ips = [], []
