@@ -120,6 +120,9 @@ def runner_cfg(cfg: Config, settings: TrainingBenchSettings, work_dir: str) -> C
             channels=input_channels(model), size=input_size(cfg), num_classes=num_classes(cfg))
     cfg.train_dataloader.setdefault('persistent_workers', cfg.train_dataloader.get(
         'num_workers', 0) > 0)
+    # the iteration-based loop restarts a finite sampler's loader with a 2 s sleep (MMEngine's
+    # _InfiniteDataloaderIterator); the epoch loop of tools/train.py does not, so neither may we
+    cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
     cfg.train_cfg = dict(by_epoch=False, max_iters=settings.warmup + settings.iters,
                          val_interval=10**9)
     schedulers = cfg.get('param_scheduler') or []
