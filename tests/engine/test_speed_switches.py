@@ -35,8 +35,9 @@ def lenet_cfg(work_dir: Path, data_root: Path, **overrides) -> Config:
 
 @pytest.mark.slow
 def test_compiled_lenet_loss_follows_eager(tmp_path):
-    """compile=True (about 4 minutes of compiling on the loaded 2-core CPU) trains through the stock Runner, and from the same seed its five losses
-    match eager's to 1e-4 (the compiled kernels reorder float sums, nothing more)."""
+    """compile=True trains through the stock Runner (about 4 minutes of compiling on the loaded
+    2-core CPU), and from the same seed its five losses match eager's to 1e-4 (the compiled
+    kernels reorder float sums, nothing more)."""
     data = make_image_folder(tmp_path / 'images', num_classes=10, per_class=2)
     losses = {}
     for compiled in (False, True):

@@ -14,7 +14,8 @@ common=(configs/resnet/resnet50_8xb32_in1k.py --synthetic --device cuda --amp --
         --iters 30 --rounds 5 --warmup 5
         --cfg-options train_dataloader.batch_size=256 train_dataloader.num_workers=8)
 echo '== ResNet-50 eager =='
-timeout 150 python tools/analysis_tools/benchmark_training.py "${common[@]}" | tee "$out/r50_eager.txt"
+timeout 150 python tools/analysis_tools/benchmark_training.py "${common[@]}" \
+    | tee "$out/r50_eager.txt"
 echo '== ResNet-50 compiled =='
 timeout 300 python tools/analysis_tools/benchmark_training.py "${common[@]}" --compile \
     | tee "$out/r50_compile.txt"
