@@ -2,7 +2,7 @@
 
 The config's loop is MMEngine's stock Runner, built from the config as ``tools/train.py`` builds
 it (its hooks, data loader and workers, optimizer wrapper), with logging, checkpointing and
-validation switched off. The plain loop is what a user would write by hand: a DataLoader, the
+validation switched off, iteration-based with an ``InfiniteSampler`` (no epoch restarts). The plain loop is what a user would write by hand: a DataLoader, the
 forward, ``cross_entropy``, backward and the same optimizer, with torchvision's model of the same
 architecture (the config's own model where torchvision has none, as for LeNet-5). Both get the
 same batch size, AMP (bf16 autocast), ``torch.compile`` and memory format.
