@@ -1,5 +1,6 @@
 from typing import List, Optional, Tuple, Union
 
+import torch
 from mmengine.model import BaseModel
 from torch import Tensor, nn
 
@@ -60,6 +61,10 @@ class ImageClassifier(BaseModel):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
+        if getattr(self.data_preprocessor, 'channels_last', False):
+            # the batches come in NHWC: the convolution weights must too, or each conv converts
+            # back; in-place initialisation, loading and .to(device) keep the format
+            self.to(memory_format=torch.channels_last)
 
     def forward(self,
                 inputs: Tensor,

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Training-loop benchmark of ResNet-50 on one GPU (prepared for an H200; not run without one):
+# MMEngine's Runner on the config's loop against a plain PyTorch loop on torchvision's
+# resnet50, batch 256, bf16 autocast, channels_last, synthetic uint8 images, eager then
+# torch.compile (about a minute of compiling each). Budget: under 8 minutes in all.
+#     bash tools/gpu_checks/speed_h200.sh [OUT_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-${OUT:-work_dirs/speed_h200}}
+mkdir -p "$out"
+python -c 'import torch; assert torch.cuda.is_available(), "speed_h200.sh needs a GPU"'
+nvidia-smi --query-gpu=name,memory.total --format=csv | tee "$out/gpu.txt"
+common=(configs/resnet/resnet50_8xb32_in1k.py --synthetic --device cuda --amp --channels-last
+        --iters 30 --rounds 5 --warmup 5
+        --cfg-options train_dataloader.batch_size=256 train_dataloader.num_workers=8)
+echo '== ResNet-50 eager =='
+timeout 150 python tools/analysis_tools/benchmark_training.py "${common[@]}" \
+    | tee "$out/r50_eager.txt"
+echo '== ResNet-50 compiled =='
+timeout 300 python tools/analysis_tools/benchmark_training.py "${common[@]}" --compile \
+    | tee "$out/r50_compile.txt"

@@ -1,0 +1,311 @@
+"""End-to-end training images/s of a config's real loop beside a plain PyTorch loop.
+
+The config's loop is MMEngine's stock Runner, built from the config as ``tools/train.py`` builds
+it (its hooks, data loader and workers, optimizer wrapper), with logging, checkpointing and
+validation switched off, iteration-based with an ``InfiniteSampler`` (no epoch restarts). The plain loop is what a user would write by hand: a DataLoader, the
+forward, ``cross_entropy``, backward and the same optimizer, with torchvision's model of the same
+architecture (the config's own model where torchvision has none, as for LeNet-5). Both get the
+same batch size, AMP (bf16 autocast), ``torch.compile`` and memory format.
+
+With ``synthetic`` both are fed random in-memory uint8 images of the config's input size, so
+that no data set is needed and the figures compare the loops, not the pipelines.
+
+Rounds alternate between the two loops so that a change in machine load hits both; each round
+runs ``warmup`` untimed iterations then ``iters`` timed ones. The Runner keeps one train loop
+across rounds (the first round runs ``runner.train()``, later ones its loop's iterations), so
+compiling happens once.
+"""
+import copy
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Iterator, List, Tuple
+
+import torch
+import torch.nn.functional as F
+import torchvision
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from zoo.models import build_model_from_cfg, input_channels
+from zoo.registry import DATASETS
+from zoo.structures import ClsDataSample
+from .torchvision_counterpart import torchvision_counterpart
+
+
+@dataclass
+class TrainingBenchSettings:
+    device: str = 'cpu'
+    synthetic: bool = False
+    compile: bool = False
+    channels_last: bool = False
+    amp: bool = False
+    iters: int = 20
+    rounds: int = 3
+    warmup: int = 3
+    num_images: int = 256  # the synthetic data set's length (it repeats)
+
+
+@DATASETS.register_module()
+class SyntheticClsDataset(Dataset):
+    """``length`` random uint8 images ``(C, H, W)`` with random labels, already packed as
+    ``PackClsInputs`` packs them: the data loader does no decoding or augmentation."""
+
+    def __init__(self, length: int, channels: int, size: int, num_classes: int, seed: int = 0):
+        generator = torch.Generator().manual_seed(seed)
+        self.images = torch.randint(0, 256, (length, channels, size, size), dtype=torch.uint8,
+                                    generator=generator)
+        self.labels = torch.randint(0, num_classes, (length, ), generator=generator)
+        self.metainfo = dict(classes=[str(i) for i in range(num_classes)])
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict:
+        sample = ClsDataSample().set_gt_label(int(self.labels[index]))
+        return dict(inputs=self.images[index], data_samples=sample)
+
+
+def input_size(cfg: Config) -> int:
+    """The square size the training pipeline hands the model: its last crop or resize."""
+    size = None
+    for step in cfg.train_dataloader.dataset.get('pipeline', []):
+        value = step.get('crop_size', step.get('scale'))
+        if value is not None and step['type'].split('.')[-1] != 'RandomResize':
+            size = value
+    if size is None:
+        raise ValueError('benchmark_training: train_dataloader.dataset.pipeline has no crop or '
+                         'resize to tell the input size')
+    return size if isinstance(size, int) else max(size)
+
+
+def synthetic_length(cfg: Config, settings: TrainingBenchSettings) -> int:
+    """At least eight batches, so that epochs (and their loader restarts) stay rare."""
+    return max(settings.num_images, 8 * cfg.train_dataloader.batch_size)
+
+
+def num_classes(cfg: Config) -> int:
+    return cfg.model.head.num_classes
+
+
+class RoundTimer(Hook):
+    """Marks the time after the last warm-up and the last timed iteration of each round."""
+    priority = 'LOWEST'
+
+    def __init__(self, device: str):
+        self.device = device
+        self.marks: List[Tuple[int, float]] = []
+        self.wanted: set = set()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if runner.iter + 1 in self.wanted:
+            if self.device.startswith('cuda'):
+                torch.cuda.synchronize()
+            self.marks.append((runner.iter + 1, time.perf_counter()))
+
+
+def runner_cfg(cfg: Config, settings: TrainingBenchSettings, work_dir: str) -> Config:
+    """The config's training set-up as tools/train.py runs it, minus logging, checkpoints and
+    validation; iteration-based, so that the budget can grow round by round."""
+    cfg = copy.deepcopy(cfg)
+    if settings.synthetic:
+        model = build_model_from_cfg(cfg)
+        cfg.train_dataloader.dataset = dict(
+            type='zoo.SyntheticClsDataset', length=synthetic_length(cfg, settings),
+            channels=input_channels(model), size=input_size(cfg), num_classes=num_classes(cfg))
+    cfg.train_dataloader.setdefault('persistent_workers', cfg.train_dataloader.get(
+        'num_workers', 0) > 0)
+    # the iteration-based loop restarts a finite sampler's loader with a 2 s sleep (MMEngine's
+    # _InfiniteDataloaderIterator); the epoch loop of tools/train.py does not, so neither may we
+    cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
+    cfg.train_cfg = dict(by_epoch=False, max_iters=settings.warmup + settings.iters,
+                         val_interval=10**9)
+    schedulers = cfg.get('param_scheduler') or []
+    schedulers = [schedulers] if isinstance(schedulers, dict) else schedulers
+    cfg.param_scheduler = [s for s in schedulers if not s.get('by_epoch', True)]  # per-epoch
+    # ones never step in these few iterations
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
+                'test_evaluator'):
+        cfg[key] = None
+    cfg.default_hooks.logger = None
+    cfg.default_hooks.checkpoint = None
+    cfg.custom_hooks = []
+    cfg.log_level = 'WARNING'
+    cfg.work_dir = work_dir
+    cfg.experiment_name = f'benchmark_training_{uuid.uuid4().hex[:8]}'
+    cfg.launcher = 'none'
+    if settings.compile:
+        cfg.compile = True
+    if settings.channels_last:  # the preprocessor the Runner builds: the model's, else top-level
+        holder = cfg.model if cfg.model.get('data_preprocessor') is not None else cfg
+        holder.data_preprocessor = dict(holder.get('data_preprocessor') or {},
+                                        channels_last=True)
+    if settings.amp:  # bf16 as the plain loop, on any device (no loss scale)
+        cfg.optim_wrapper.type = 'zoo.BF16AutocastOptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
+    return cfg
+
+
+class RunnerLoop:
+    """The Runner's train loop, run ``warmup + iters`` iterations a round."""
+
+    def __init__(self, cfg: Config, settings: TrainingBenchSettings):
+        self.settings = settings
+        self.work_dir = tempfile.TemporaryDirectory(prefix='benchmark_training_')
+        self.runner = Runner.from_cfg(runner_cfg(cfg, settings, self.work_dir.name))
+        self.timer = RoundTimer(settings.device)
+        self.runner.register_hook(self.timer)
+        self.started = False
+        self.end = 0
+
+    def round(self) -> float:
+        """Images/s of one round's timed iterations."""
+        s = self.settings
+        start, self.end = self.end + s.warmup, self.end + s.warmup + s.iters
+        self.timer.wanted = {start, self.end}
+        self.timer.marks = []
+        if not self.started:  # builds the loop, moves the model, compiles train_step
+            self.runner.train()
+            self.started = True
+        else:  # the body of IterBasedTrainLoop.run (run() itself would skip the data again)
+            loop = self.runner.train_loop
+            while loop.iter < self.end:
+                self.runner.model.train()
+                loop.run_iter(next(loop.dataloader_iterator))
+        (_, t0), (_, t1) = self.timer.marks
+        return s.iters * self.runner.train_dataloader.batch_size / (t1 - t0)
+
+
+class PlainLoop:
+    """The hand-written loop on torchvision's model (or the config's, where it has none)."""
+
+    def __init__(self, cfg: Config, settings: TrainingBenchSettings):
+        self.settings = settings
+        zoo_model = build_model_from_cfg(cfg)
+        name = torchvision_counterpart(cfg.model)
+        if name is None:
+            self.name, model = 'zoo model, plain loop', zoo_model
+            self.forward = lambda x: model(x, mode='tensor')
+        else:
+            self.name = f'torchvision {name}'
+            model = torchvision.models.get_model(name, num_classes=num_classes(cfg))
+            self.forward = model
+        memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
+        self.memory_format = memory_format
+        self.model = model.to(settings.device, memory_format=memory_format).train()
+        if settings.compile:
+            self.forward = torch.compile(self.forward)
+        self.optimizer = build_optimizer(cfg, self.model)
+        preprocessor = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor') or {}
+        channels = input_channels(zoo_model)
+        self.mean = torch.tensor(preprocessor.get('mean') or [0.0] * channels,
+                                 device=settings.device).view(1, -1, 1, 1)
+        self.std = torch.tensor(preprocessor.get('std') or [1.0] * channels,
+                                device=settings.device).view(1, -1, 1, 1)
+        if not settings.synthetic:
+            raise NotImplementedError(
+                'benchmark_training: the plain loop on the config\'s data root (torchvision '
+                'ImageFolder + transforms v2) is not written yet; use --synthetic')
+        dataset = SyntheticClsDataset(synthetic_length(cfg, settings), channels, input_size(cfg),
+                                      num_classes(cfg))
+        loader_cfg = cfg.train_dataloader
+        workers = loader_cfg.get('num_workers', 0)
+        self.loader = DataLoader(
+            torch.utils.data.TensorDataset(dataset.images, dataset.labels),
+            batch_size=loader_cfg.batch_size, shuffle=True, num_workers=workers,
+            persistent_workers=workers > 0, drop_last=True,
+            pin_memory=settings.device.startswith('cuda'))
+        self.batches = self._forever()
+
+    def _forever(self) -> Iterator:
+        while True:
+            yield from self.loader
+
+    def step(self) -> None:
+        images, labels = next(self.batches)
+        device = self.settings.device
+        images = images.to(device, non_blocking=True).float()
+        images = ((images - self.mean) / self.std).contiguous(memory_format=self.memory_format)
+        labels = labels.to(device, non_blocking=True)
+        with torch.autocast(device.split(':')[0], dtype=torch.bfloat16,
+                            enabled=self.settings.amp):
+            loss = F.cross_entropy(self.forward(images), labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+
+    def _sync(self) -> None:
+        if self.settings.device.startswith('cuda'):
+            torch.cuda.synchronize()
+
+    def round(self) -> float:
+        s = self.settings
+        for _ in range(s.warmup):
+            self.step()
+        self._sync()
+        start = time.perf_counter()
+        for _ in range(s.iters):
+            self.step()
+        self._sync()
+        return s.iters * self.loader.batch_size / (time.perf_counter() - start)
+
+
+def build_optimizer(cfg: Config, model: nn.Module) -> torch.optim.Optimizer:
+    """The config's ``optim_wrapper.optimizer`` (a torch.optim class) on ``model``."""
+    optimizer = dict(cfg.optim_wrapper.optimizer)
+    kind = optimizer.pop('type')
+    kind = kind if isinstance(kind, str) else kind.__name__
+    if not hasattr(torch.optim, kind):
+        raise ValueError(f'benchmark_training: optim_wrapper.optimizer.type {kind!r} is not a '
+                         f'torch.optim optimizer')
+    return getattr(torch.optim, kind)(model.parameters(), **optimizer)
+
+
+@dataclass
+class TrainingBenchResult:
+    plain_name: str
+    runner: List[float]  # images/s per round
+    plain: List[float]
+
+    @property
+    def ratios(self) -> List[float]:
+        return [r / p for r, p in zip(self.runner, self.plain)]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.runner) / statistics.median(self.plain)
+
+
+def run_training_bench(cfg: Config, settings: TrainingBenchSettings) -> TrainingBenchResult:
+    if settings.device == 'cpu' and torch.cuda.is_available():
+        raise ValueError('benchmark_training: the Runner trains on the GPU whenever one is '
+                         'visible; for --device cpu run with CUDA_VISIBLE_DEVICES=""')
+    torch.manual_seed(0)
+    runner, plain = RunnerLoop(cfg, settings), PlainLoop(cfg, settings)
+    runner_ips, plain_ips = [], []
+    for _ in range(settings.rounds):
+        runner_ips.append(runner.round())
+        plain_ips.append(plain.round())
+    return TrainingBenchResult(plain.name, runner_ips, plain_ips)
+
+
+def format_result(result: TrainingBenchResult) -> str:
+    low, high = min(result.ratios), max(result.ratios)
+    lines = [
+        '| loop | model | images/s (median round) |',
+        '| --- | --- | --- |',
+        f'| runner | config | {statistics.median(result.runner):.1f} |',
+        f'| plain | {result.plain_name} | {statistics.median(result.plain):.1f} |',
+        f'runner / plain: {result.ratio:.3f}',
+        f'per-round ratios: {low:.3f}-{high:.3f} (spread {high - low:.3f}, '
+        f'{len(result.ratios)} rounds)',
+    ]
+    if high - low > abs(result.ratio - 1):
+        lines.append(f'WARNING: the spread of the rounds ({high - low:.3f}) is wider than the '
+                     f'effect |R-1| = {abs(result.ratio - 1):.3f}: the ratio is not resolved')
+    return '\n'.join(lines)
