@@ -1,1 +1,2 @@
-"""zoo test suite (a package, so that `tests.conftest` is this one even where a site-packages `tests` exists, as model-index, a dependency of mmpretrain, installs)."""
+"""zoo's test suite: a package, so that ``tests.conftest`` is this one even where a
+site-packages ``tests`` exists (model-index, a dependency of mmpretrain, installs one)."""

@@ -12,16 +12,19 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def run_tool(*args: str, cwd: Path = REPO_ROOT, check: bool = True) -> subprocess.CompletedProcess:
     """Run `python tools/<...>.py args` as a user would; return the finished process."""
     env = dict(os.environ, PYTHONUNBUFFERED='1')
-    result = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run([sys.executable, *args],
+                            cwd=cwd,
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=900)
     if check and result.returncode != 0:
         raise AssertionError(f'{" ".join(args)} failed ({result.returncode}):\n'
                              f'{result.stdout[-4000:]}\n{result.stderr[-6000:]}')
     return result
 
 
-def make_image_folder(root: Path, num_classes: int = 3, per_class: int = 6,
-                      size: int = 32) -> Path:
+def make_image_folder(root: Path, num_classes: int = 3, per_class: int = 6, size: int = 32) -> Path:
     """A tiny ImageFolder data set of real PNG files: class i is a bright square in corner i."""
     import cv2
     rng = np.random.default_rng(0)

@@ -72,7 +72,11 @@ def test_every_family_folder_has_configs():
 
 def test_a_dead_custom_key_is_found():
     model = nn.Sequential(nn.Conv2d(3, 8, 1), nn.BatchNorm2d(8))
-    cfg = dict(paramwise_cfg=dict(custom_keys={'.absolute_pos_embed': dict(decay_mult=0.),
-                                               '0.weight': dict(lr_mult=0.1),
-                                               '.1': dict(decay_mult=0.)}))
+    cfg = dict(
+        paramwise_cfg=dict(
+            custom_keys={
+                '.absolute_pos_embed': dict(decay_mult=0.),
+                '0.weight': dict(lr_mult=0.1),
+                '.1': dict(decay_mult=0.)
+            }))
     assert dead_custom_keys(model, cfg) == ['.absolute_pos_embed']

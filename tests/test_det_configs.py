@@ -64,20 +64,28 @@ def shrink_pipeline(pipeline, max_side: int = 320):
 def shapes_loader(cfg_loader: dict, coco_root: Path, split: str):
     from zoo.det.synthetic import SHAPE_CLASSES
     dataset = dict(
-        type='CocoDataset', data_root=str(coco_root), metainfo=dict(classes=SHAPE_CLASSES),
-        ann_file=f'annotations/instances_{split}.json', data_prefix=dict(img=f'{split}/'),
+        type='CocoDataset',
+        data_root=str(coco_root),
+        metainfo=dict(classes=SHAPE_CLASSES),
+        ann_file=f'annotations/instances_{split}.json',
+        data_prefix=dict(img=f'{split}/'),
         pipeline=shrink_pipeline(find_pipeline(cfg_loader['dataset'])),
         test_mode=split == 'val')
-    return Runner.build_dataloader(dict(
-        batch_size=2, num_workers=0, dataset=dataset,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        collate_fn=cfg_loader.get('collate_fn', dict(type='pseudo_collate'))))
+    return Runner.build_dataloader(
+        dict(
+            batch_size=2,
+            num_workers=0,
+            dataset=dataset,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=cfg_loader.get('collate_fn', dict(type='pseudo_collate'))))
 
 
 def test_configs_are_found():
     names = {config_id(p) for p in DET_CONFIGS}
-    assert {'faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', 'retinanet/retinanet_r50_fpn_1x_coco.py',
-            'ssd/ssd300_coco.py', 'detr/detr_r50_8xb2-150e_coco.py'} <= names
+    assert {
+        'faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', 'retinanet/retinanet_r50_fpn_1x_coco.py',
+        'ssd/ssd300_coco.py', 'detr/detr_r50_8xb2-150e_coco.py'
+    } <= names
 
 
 def build_detector(cfg: Config) -> torch.nn.Module:
@@ -119,16 +127,20 @@ def test_feature_strides_match_the_prior_generators(path):
     that starts at the wrong backbone level (mmdet's FPN start_level=1 fed C3-C5) would put
     every anchor at half its image position and still train, badly."""
     model = build_detector(Config.fromfile(path)).eval()
-    heads = [head for head in (getattr(model, 'rpn_head', None), getattr(model, 'bbox_head', None))
-             if hasattr(head, 'prior_generator')]
+    heads = [
+        head for head in (getattr(model, 'rpn_head', None), getattr(model, 'bbox_head', None))
+        if hasattr(head, 'prior_generator')
+    ]
     if not heads:
         pytest.skip(f'{type(model).__name__} places no priors (DETR, YOLOv1)')
     size = 320
     with torch.no_grad():
         feats = model.extract_feat(torch.zeros(1, 3, size, size))
     for head in heads:
-        expected = [stride[0] if isinstance(stride, tuple) else stride
-                    for stride in head.prior_generator.strides]
+        expected = [
+            stride[0] if isinstance(stride, tuple) else stride
+            for stride in head.prior_generator.strides
+        ]
         actual = [size / feat.shape[-1] for feat in feats]
         assert len(actual) == len(expected), (type(head).__name__, actual, expected)
         for got, want in zip(actual, expected):

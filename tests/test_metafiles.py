@@ -53,8 +53,9 @@ def test_torchvision_figures_are_torchvision_metadata(name):
     assert (block.top1, block.top5) == (metrics['acc@1'], metrics['acc@5'])
 
 
-@pytest.mark.parametrize('name', sorted(
-    n for n, m in MODELS.items() if m.published and m.published.source == 'mmpretrain'))
+@pytest.mark.parametrize(
+    'name',
+    sorted(n for n, m in MODELS.items() if m.published and m.published.source == 'mmpretrain'))
 def test_mmpretrain_figures_are_mmpretrain_metadata(name):
     """``Published By: mmpretrain`` figures repeat the installed mmpretrain's metafile entry
     that ``Source`` names."""
@@ -136,7 +137,6 @@ def test_duplicate_model_names_are_refused(tmp_path):
     write_metafile(tmp_path, GOOD)
     other = tmp_path / 'configs' / 'fam2'
     other.mkdir()
-    (other / 'metafile.yml').write_text(
-        'Collections:\n- Name: Net\nModels:\n' + GOOD)
+    (other / 'metafile.yml').write_text('Collections:\n- Name: Net\nModels:\n' + GOOD)
     with pytest.raises(MetafileError, match='is also in'):
         load_all_metafiles(tmp_path / 'configs')

@@ -25,7 +25,8 @@ def test_unknown_type_names_the_type_and_registry():
 def test_mmdet_config_reaches_zoo_backbone_via_custom_imports(tmp_path):
     """A fresh interpreter with an mmdet-scoped config: only custom_imports brings zoo in."""
     config = tmp_path / 'retinanet_zoo-r18.py'
-    config.write_text(textwrap.dedent('''
+    config.write_text(
+        textwrap.dedent('''
         default_scope = 'mmdet'
         custom_imports = dict(imports=['zoo'], allow_failed_imports=False)
         model = dict(
@@ -47,7 +48,8 @@ def test_mmdet_config_reaches_zoo_backbone_via_custom_imports(tmp_path):
                 loss_bbox=dict(type='L1Loss', loss_weight=1.0)))
     '''))
     script = tmp_path / 'build.py'
-    script.write_text(textwrap.dedent(f'''
+    script.write_text(
+        textwrap.dedent(f'''
         import sys
         import torch
         from mmengine.config import Config

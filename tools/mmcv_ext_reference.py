@@ -57,8 +57,11 @@ def nms_cases() -> List[Record]:
         cases.append(dict(boxes=boxes, scores=tied, threshold=0.7))
         grid = random_boxes(100, 20, gen, integer=True)  # IoUs like 1/3, 1/2 occur exactly
         for threshold in (0.5, 1 / 3, 0.6):
-            cases.append(dict(boxes=grid, scores=torch.randint(0, 3, (100, ), generator=gen)
-                              .float(), threshold=threshold))
+            cases.append(
+                dict(
+                    boxes=grid,
+                    scores=torch.randint(0, 3, (100, ), generator=gen).float(),
+                    threshold=threshold))
     for case in cases:
         case['threshold'] = torch.tensor(case['threshold'], dtype=torch.float64)
     return cases
@@ -79,16 +82,21 @@ def run_batched_nms(case: Record) -> Record:
 
 def run_soft_nms(case: Record, method: str) -> Record:
     from mmcv.ops import soft_nms
-    dets, keep = soft_nms(case['boxes'], case['scores'], float(case['threshold']), sigma=0.5,
-                          min_score=0.05, method=method)
+    dets, keep = soft_nms(
+        case['boxes'],
+        case['scores'],
+        float(case['threshold']),
+        sigma=0.5,
+        min_score=0.05,
+        method=method)
     return dict(dets=dets, keep=keep)
 
 
 def run_nms_match(case: Record) -> torch.Tensor:
     """Groups flattened: [group length, members..., group length, members...]."""
     from mmcv.ops import nms_match
-    groups = nms_match(torch.cat([case['boxes'], case['scores'][:, None]], 1),
-                       float(case['threshold']))
+    groups = nms_match(
+        torch.cat([case['boxes'], case['scores'][:, None]], 1), float(case['threshold']))
     return torch.cat([torch.cat([g.new_tensor([len(g)]), g]) for g in groups])
 
 
@@ -119,7 +127,9 @@ def roi_inputs(seed: int = 0) -> Record:
 ROI_ALIGN_SETTINGS = [(aligned, ratio) for aligned in (True, False) for ratio in (0, 2)]
 
 
-def run_roi_align(inputs: Record, aligned: bool, sampling_ratio: int,
+def run_roi_align(inputs: Record,
+                  aligned: bool,
+                  sampling_ratio: int,
                   pool_mode: str = 'avg') -> Record:
     from mmcv.ops import roi_align
     feats = inputs['feats'].clone().requires_grad_()
@@ -149,8 +159,11 @@ def deform_inputs(setting, modulated: bool, seed: int = 0) -> Record:
     weight = torch.randn(6, 4 // groups, 3, 3, generator=gen) * 0.3
     out_size = (7 + 2 * padding - dilation * 2 - 1) // stride + 1
     offset = torch.randn(2, deform_groups * 18, out_size, out_size, generator=gen) * 1.5
-    inputs = dict(x=x, weight=weight, offset=offset,
-                  grad=torch.randn(2, 6, out_size, out_size, generator=gen))
+    inputs = dict(
+        x=x,
+        weight=weight,
+        offset=offset,
+        grad=torch.randn(2, 6, out_size, out_size, generator=gen))
     if modulated:
         inputs['mask'] = torch.rand(2, deform_groups * 9, out_size, out_size, generator=gen)
         inputs['bias'] = torch.randn(6, generator=gen)
@@ -163,8 +176,8 @@ def run_deform_conv(inputs: Record, setting) -> Record:
     leaves = {k: v.clone().requires_grad_() for k, v in inputs.items() if k != 'grad'}
     if 'mask' in leaves:
         out = modulated_deform_conv2d(leaves['x'], leaves['offset'], leaves['mask'],
-                                      leaves['weight'], leaves['bias'], stride, padding,
-                                      dilation, groups, deform_groups)
+                                      leaves['weight'], leaves['bias'], stride, padding, dilation,
+                                      groups, deform_groups)
     else:
         out = deform_conv2d(leaves['x'], leaves['offset'], leaves['weight'], stride, padding,
                             dilation, groups, deform_groups)
@@ -176,8 +189,7 @@ def run_deform_conv(inputs: Record, setting) -> Record:
 def detector_config(name: str):
     from mmengine.config import Config
     from mmengine.utils import get_installed_path
-    cfg = Config.fromfile(osp.join(get_installed_path('mmdet'), '.mim', 'configs',
-                                   DETECTORS[name]))
+    cfg = Config.fromfile(osp.join(get_installed_path('mmdet'), '.mim', 'configs', DETECTORS[name]))
     cfg.model.backbone.init_cfg = None  # nothing is downloaded: random, seeded weights
     test_cfg = cfg.model.test_cfg
     for key in ('rcnn', None):  # keep low-scoring boxes so that NMS has work to do
@@ -194,17 +206,22 @@ def detector_batch(name: str, device: str = 'cpu') -> dict:
     size = IMAGE_SIZE.get(name, DEFAULT_IMAGE_SIZE)
     gen = _generator(400)
     image = torch.randint(0, 256, (3, size, size), generator=gen, dtype=torch.uint8)
-    boxes = torch.tensor([[0.1, 0.15, 0.5, 0.6], [0.4, 0.3, 0.95, 0.9],
-                          [0.05, 0.55, 0.35, 0.95]]) * size
+    boxes = torch.tensor([[0.1, 0.15, 0.5, 0.6], [0.4, 0.3, 0.95, 0.9], [0.05, 0.55, 0.35, 0.95]
+                          ]) * size
     image[:, int(boxes[0, 1]):int(boxes[0, 3]), int(boxes[0, 0]):int(boxes[0, 2])] //= 4
-    sample = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                                         pad_shape=(size, size), scale_factor=(1., 1.),
-                                         batch_input_shape=(size, size), img_id=0))
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(size, size),
+            ori_shape=(size, size),
+            pad_shape=(size, size),
+            scale_factor=(1., 1.),
+            batch_input_shape=(size, size),
+            img_id=0))
     masks = torch.zeros(3, size, size, dtype=torch.uint8)
     for i, (x1, y1, x2, y2) in enumerate(boxes.round().long().tolist()):
         masks[i, y1:y2, x1:x2] = 1
-    sample.gt_instances = InstanceData(bboxes=boxes, labels=torch.tensor([0, 2, 5]),
-                                       masks=BitmapMasks(masks.numpy(), size, size))
+    sample.gt_instances = InstanceData(
+        bboxes=boxes, labels=torch.tensor([0, 2, 5]), masks=BitmapMasks(masks.numpy(), size, size))
     sample = sample.to(device)
     return dict(inputs=[image.to(device)], data_samples=[sample])
 
@@ -234,8 +251,8 @@ def run_detector(name: str, device: str = 'cpu', amp_dtype=None) -> Record:
     from mmengine.optim import OptimWrapper
     model = build_detector(name, device)
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
-    autocast = torch.autocast(device_type=torch.device(device).type, dtype=amp_dtype,
-                              enabled=amp_dtype is not None)
+    autocast = torch.autocast(
+        device_type=torch.device(device).type, dtype=amp_dtype, enabled=amp_dtype is not None)
     model.train()
     with autocast:
         losses = model.train_step(detector_batch(name, device), wrapper)
@@ -304,8 +321,9 @@ def compare(reference: Record, current: Record) -> List[tuple]:
             group = '/'.join(parts[:2])
         actual = current[key]
         same = actual.shape == expected.shape and torch.equal(actual, expected)
-        diff = (0.0 if same else float((actual.double() - expected.double()).abs().max())
-                if actual.shape == expected.shape else float('inf'))
+        diff = (0.0 if same else float(
+            (actual.double() -
+             expected.double()).abs().max()) if actual.shape == expected.shape else float('inf'))
         groups.setdefault(group, []).append((same, diff))
     return [(g, len(v), sum(s for s, _ in v), max(d for _, d in v)) for g, v in groups.items()]
 
@@ -327,10 +345,15 @@ def use_partial_build(ext_dir: str) -> None:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', help='the .pt file to write')
-    parser.add_argument('--compare', metavar='REFERENCE', help='instead, print how the '
-                        "installed mmcv._ext's outputs compare with a recorded reference")
-    parser.add_argument('--ext-dir', help="a folder with a compiled mmcv._ext built from a "
-                        "subset of mmcv 2.1.0's sources (the ops recorded here), used first")
+    parser.add_argument(
+        '--compare',
+        metavar='REFERENCE',
+        help='instead, print how the '
+        "installed mmcv._ext's outputs compare with a recorded reference")
+    parser.add_argument(
+        '--ext-dir',
+        help="a folder with a compiled mmcv._ext built from a "
+        "subset of mmcv 2.1.0's sources (the ops recorded here), used first")
     args = parser.parse_args()
     torch.set_num_threads(1)  # as the tests: convolution sums may depend on the thread count
     if args.compare:

@@ -20,8 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description='Evaluate a model with MMEngine')
     parser.add_argument('config', help='test config file')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--out', help='dump every prediction (scores, labels, image paths) '
-                        'to this pickle file')
+    parser.add_argument(
+        '--out', help='dump every prediction (scores, labels, image paths) '
+        'to this pickle file')
     add_common_arguments(parser)
     return parser
 

@@ -28,11 +28,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description='Train a model with MMEngine')
     parser.add_argument('config', help='training config file')
     parser.add_argument(
-        '--resume', nargs='?', const='auto', metavar='PATH',
+        '--resume',
+        nargs='?',
+        const='auto',
+        metavar='PATH',
         help='resume from PATH, or from the latest checkpoint of the work dir when no PATH')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision: fp16 with loss scaling on CUDA, bf16 '
-                        'autocast elsewhere')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision: fp16 with loss scaling on CUDA, bf16 '
+        'autocast elsewhere')
     add_common_arguments(parser)
     return parser
 

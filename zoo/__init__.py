@@ -1,9 +1,10 @@
 """zoo: a plugin-based model zoo for MMEngine, mmpretrain-style classification and mmdet."""
-from importlib.metadata import PackageNotFoundError, version as installed_version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 
-import _zoo_mmcv_ext
 from mmengine.utils import digit_version
 
+import _zoo_mmcv_ext
 from .version import __version__
 
 MMENGINE = ('0.10.7', '1.0.0')  # lowest version allowed, first version not allowed
@@ -55,14 +56,14 @@ _check_dependencies()
 # (the zoo-mmcv-ext.pth file does the same at start-up, for code that imports mmdet first).
 _zoo_mmcv_ext.install()
 
+# `_base_ = 'zoo::resnet/resnet50_8xb32_in1k.py'`: MMEngine resolves `pkg::` paths only for the
+# packages in this table (an installed zoo also adds itself at start-up: _zoo_config_scope.py).
+from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
+
 # Creating the child registries is what makes `type='zoo.X'` resolvable from any scope
 # (mmdet's included) after `custom_imports=dict(imports=['zoo'])`; the components themselves
 # are imported lazily through the registries' `locations`.
 from . import registry  # noqa: E402,F401
-
-# `_base_ = 'zoo::resnet/resnet50_8xb32_in1k.py'`: MMEngine resolves `pkg::` paths only for the
-# packages in this table (an installed zoo also adds itself at start-up: _zoo_config_scope.py).
-from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
 
 MODULE2PACKAGE.setdefault('zoo', 'zoo')
 

@@ -17,27 +17,37 @@ custom_imports = dict(imports=['zoo'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(
-        _delete_=True, type='zoo.ResNet', depth=18, out_indices=(1, 2, 3), frozen_stages=-1,
+        _delete_=True,
+        type='zoo.ResNet',
+        depth=18,
+        out_indices=(1, 2, 3),
+        frozen_stages=-1,
         norm_eval=False),
     neck=dict(type='zoo.FPN', in_channels=[128, 256, 512], out_channels=128, num_outs=5),
     rpn_head=dict(
-        in_channels=128, feat_channels=128,
+        in_channels=128,
+        feat_channels=128,
         anchor_generator=dict(scales=[4], strides=[8, 16, 32, 64, 128])),
     roi_head=dict(
         bbox_roi_extractor=dict(
-            roi_layer=dict(sampling_ratio=2, use_torchvision=True), out_channels=128,
+            roi_layer=dict(sampling_ratio=2, use_torchvision=True),
+            out_channels=128,
             featmap_strides=[8, 16, 32, 64]),
         bbox_head=dict(in_channels=128, fc_out_channels=256, num_classes=3)),
     train_cfg=dict(
-        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
-        rcnn=dict(sampler=dict(num=64))),
+        rpn_proposal=dict(nms_pre=1000, max_per_img=300), rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(rpn=dict(max_per_img=300)))
 
 max_epochs = 4
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs, eta_min=1e-5,
-         convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        eta_min=1e-5,
+        convert_to_iter_based=True),
 ]
 default_hooks = dict(logger=dict(interval=25), checkpoint=dict(type='zoo.SafeCheckpointHook'))

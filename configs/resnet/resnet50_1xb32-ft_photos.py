@@ -27,12 +27,16 @@ model = dict(
     head=dict(num_classes=num_classes, topk=(1, )))
 
 photos = dict(type='CustomDataset', data_root='data/photos', val_ratio=0.2, split_seed=0)
-train_dataloader = dict(batch_size=32, num_workers=2, persistent_workers=False,
-                        dataset=dict(photos, split='train', _delete_=True,
-                                     pipeline={{_base_.train_pipeline}}))
-val_dataloader = dict(batch_size=32, num_workers=2, persistent_workers=False,
-                      dataset=dict(photos, split='val', _delete_=True,
-                                   pipeline={{_base_.test_pipeline}}))
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=False,
+    dataset=dict(photos, split='train', _delete_=True, pipeline={{_base_.train_pipeline}}))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=False,
+    dataset=dict(photos, split='val', _delete_=True, pipeline={{_base_.test_pipeline}}))
 test_dataloader = val_dataloader
 val_evaluator = [dict(type='Accuracy', topk=(1, )), dict(type='SingleLabelMetric')]
 test_evaluator = val_evaluator
@@ -46,10 +50,20 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
 max_epochs = 20
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs, T_max=max_epochs - 1,
-         eta_min=1e-5),
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=1,
+        end=max_epochs,
+        T_max=max_epochs - 1,
+        eta_min=1e-5),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()

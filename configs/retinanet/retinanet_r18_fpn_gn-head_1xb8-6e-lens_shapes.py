@@ -11,8 +11,15 @@ img_scale = (160, 160)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='zoo.RandomLensDistortion', k1=(-0.3, 0.3), k2=(-0.05, 0.05), p1=(-0.005, 0.005),
-         p2=(-0.005, 0.005), prob=0.5, crop_to_valid=True, min_bbox_size=2),
+    dict(
+        type='zoo.RandomLensDistortion',
+        k1=(-0.3, 0.3),
+        k2=(-0.05, 0.05),
+        p1=(-0.005, 0.005),
+        p2=(-0.005, 0.005),
+        prob=0.5,
+        crop_to_valid=True,
+        min_bbox_size=2),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),

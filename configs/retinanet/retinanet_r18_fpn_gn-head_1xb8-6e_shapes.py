@@ -17,13 +17,20 @@ custom_imports = dict(imports=['zoo'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(
-        _delete_=True, type='zoo.ResNet', depth=18, out_indices=(1, 2, 3), frozen_stages=-1,
+        _delete_=True,
+        type='zoo.ResNet',
+        depth=18,
+        out_indices=(1, 2, 3),
+        frozen_stages=-1,
         norm_eval=False),
     # C3-C5 in, P3-P7 out (strides 8-128, as the anchor generator expects): the first input
     # is C3 here, so the pyramid starts at level 0, not at mmdet's 1 (which skips its C2).
     neck=dict(type='zoo.FPN', in_channels=[128, 256, 512], out_channels=128, start_level=0),
     bbox_head=dict(
-        num_classes=3, in_channels=128, feat_channels=128, stacked_convs=2,
+        num_classes=3,
+        in_channels=128,
+        feat_channels=128,
+        stacked_convs=2,
         norm_cfg=dict(type='GN', num_groups=32, requires_grad=True)))
 
 img_scale = (160, 160)
@@ -38,8 +45,9 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
@@ -49,7 +57,12 @@ max_epochs = 6
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs, eta_min=1e-5,
-         convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        eta_min=1e-5,
+        convert_to_iter_based=True),
 ]
 default_hooks = dict(logger=dict(interval=25), checkpoint=dict(type='zoo.SafeCheckpointHook'))

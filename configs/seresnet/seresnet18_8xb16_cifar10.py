@@ -4,5 +4,8 @@
 _base_ = ['../resnet/resnet18_8xb16_cifar10.py']
 model = dict(
     backbone=dict(plugins=[
-        dict(cfg=dict(type='SELayer', ratio=16), position='after_conv2', stages=(True, True, True, True))
+        dict(
+            cfg=dict(type='SELayer', ratio=16),
+            position='after_conv2',
+            stages=(True, True, True, True))
     ]))

@@ -16,8 +16,13 @@ val_dataloader = dict(batch_size=128)
 test_dataloader = val_dataloader
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=10,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=10,
+        convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=190, eta_min=1e-5, by_epoch=True, begin=10, end=200),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=200, val_interval=1)

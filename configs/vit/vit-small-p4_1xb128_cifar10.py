@@ -26,8 +26,13 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=1.0),
 )
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=10,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=10,
+        convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=190, eta_min=1e-5, by_epoch=True, begin=10, end=200),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=200, val_interval=1)

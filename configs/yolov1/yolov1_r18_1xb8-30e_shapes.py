@@ -34,8 +34,7 @@ model = dict(
         fc_channels=None,
         lambda_coord=5.0,
         lambda_noobj=0.5),
-    test_cfg=dict(
-        score_thr=0.005, nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
+    test_cfg=dict(score_thr=0.005, nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -95,8 +94,13 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0005),
     clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[24], gamma=0.1)
 ]
 default_hooks = dict(

@@ -41,10 +41,7 @@ model = dict(
         lambda_noobj=0.5,
         rescore=True),
     test_cfg=dict(
-        nms_pre=1000,
-        score_thr=0.005,
-        nms=dict(type='nms', iou_threshold=0.5),
-        max_per_img=100))
+        nms_pre=1000, score_thr=0.005, nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
 
 # The paper's augmentation: random scaling and translation of up to 20% of the image, random
 # exposure and saturation by up to a factor of 1.5; horizontal flips as darknet does.
@@ -86,10 +83,14 @@ train_dataloader = dict(
         type='ConcatDataset',
         ignore_keys=['dataset_type'],
         datasets=[
-            dict(voc_train, ann_file='VOC2007/ImageSets/Main/trainval.txt',
-                 data_prefix=dict(sub_data_root='VOC2007/')),
-            dict(voc_train, ann_file='VOC2012/ImageSets/Main/trainval.txt',
-                 data_prefix=dict(sub_data_root='VOC2012/')),
+            dict(
+                voc_train,
+                ann_file='VOC2007/ImageSets/Main/trainval.txt',
+                data_prefix=dict(sub_data_root='VOC2007/')),
+            dict(
+                voc_train,
+                ann_file='VOC2012/ImageSets/Main/trainval.txt',
+                data_prefix=dict(sub_data_root='VOC2012/')),
         ]))
 val_dataloader = dict(batch_size=8, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
@@ -106,12 +107,16 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0005),
     clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
-         convert_to_iter_based=True),
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[75, 105],
-         gamma=0.1)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=2,
+        convert_to_iter_based=True),
+    dict(
+        type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[75, 105], gamma=0.1)
 ]
 # zoo's checkpoint hook: checkpoints that resume under torch >= 2.6 (weights_only loading).
-default_hooks = dict(
-    checkpoint=dict(type='zoo.SafeCheckpointHook', interval=5, max_keep_ckpts=3))
+default_hooks = dict(checkpoint=dict(type='zoo.SafeCheckpointHook', interval=5, max_keep_ckpts=3))
 auto_scale_lr = dict(enable=False, base_batch_size=64)

@@ -12,12 +12,14 @@ import torch
 
 from tests.conftest import REPO_ROOT, run_tool
 
-pytest.importorskip('mmcv.ops', reason='mmdet.models needs mmcv with compiled ops',
-                    exc_type=ImportError)
+pytest.importorskip(
+    'mmcv.ops', reason='mmdet.models needs mmcv with compiled ops', exc_type=ImportError)
 
 # config -> test_cfg overrides: a random YOLOv1's confidences stay below its 0.005 threshold.
-CONFIGS = {'yolov1/yolov1_r18_1xb8-30e_shapes.py': dict(score_thr=0.0),
-           'retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py': {}}
+CONFIGS = {
+    'yolov1/yolov1_r18_1xb8-30e_shapes.py': dict(score_thr=0.0),
+    'retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py': {}
+}
 
 
 @pytest.fixture(scope='module')
@@ -36,8 +38,10 @@ def random_checkpoint(config: str, path: Path) -> Path:
     from zoo.det.synthetic import SHAPE_CLASSES
     torch.manual_seed(0)
     model = get_model(str(REPO_ROOT / 'configs' / config))
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(dataset_meta=dict(classes=list(SHAPE_CLASSES)))), path)
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=list(SHAPE_CLASSES)))), path)
     return path
 
 
@@ -48,12 +52,12 @@ def test_zoo_detection_configs_run_in_mmdet_det_inferencer(config, shapes_image,
     checkpoint = random_checkpoint(config, tmp_path / 'model.pth')
     cfg = Config.fromfile(REPO_ROOT / 'configs' / config)
     cfg.model.test_cfg.update(CONFIGS[config])
-    inferencer = DetInferencer(model=cfg, weights=str(checkpoint), device='cpu',
-                               show_progress=False)
+    inferencer = DetInferencer(
+        model=cfg, weights=str(checkpoint), device='cpu', show_progress=False)
     assert type(inferencer.model.backbone).__module__.startswith('zoo.')
     assert list(inferencer.model.dataset_meta['classes']) == ['rectangle', 'ellipse', 'triangle']
-    results = inferencer(str(shapes_image), out_dir=str(tmp_path / 'out'), no_save_pred=False,
-                         pred_score_thr=0.0)
+    results = inferencer(
+        str(shapes_image), out_dir=str(tmp_path / 'out'), no_save_pred=False, pred_score_thr=0.0)
     (pred, ) = results['predictions']
     boxes = np.array(pred['bboxes'])
     assert len(boxes) > 0 and boxes.shape[1] == 4

@@ -114,8 +114,8 @@ def test_image_demo_classifies_a_folder(model, images, tmp_path):
                       str(checkpoint), '--topk', '2', '--batch-size', '2', '--out-dir',
                       str(tmp_path / 'vis'))
     expected = ImageClassificationInferencer(model)(str(images / 'img3.png'), topk=2)[0]['topk']
-    line = next(line for line in result.stdout.splitlines() if line.startswith(
-        str(images / 'img3.png')))
-    assert line == f'{images / "img3.png"}: ' + ', '.join(
-        f'{e["class"]} {e["score"]:.3f}' for e in expected)
+    line = next(line for line in result.stdout.splitlines()
+                if line.startswith(str(images / 'img3.png')))
+    assert line == f'{images / "img3.png"}: ' + ', '.join(f'{e["class"]} {e["score"]:.3f}'
+                                                          for e in expected)
     assert len(list((tmp_path / 'vis').glob('*.png'))) == 5

@@ -11,8 +11,8 @@ from tests.conftest import REPO_ROOT
 from zoo.apis import get_model, init_model, list_models
 from zoo.utils.metafile import load_all_metafiles
 
-LEAF_CONFIGS = sorted(p.stem for p in (REPO_ROOT / 'configs').glob('*/*.py')
-                      if p.parent.name != '_base_')
+LEAF_CONFIGS = sorted(
+    p.stem for p in (REPO_ROOT / 'configs').glob('*/*.py') if p.parent.name != '_base_')
 CIFAR = 'resnet18_8xb16_cifar10'
 
 
@@ -45,8 +45,10 @@ def test_metafile_entries_carry_their_figures():
 
 
 def test_an_unknown_name_lists_the_closest():
-    with pytest.raises(ValueError, match="no zoo model named 'resnet18_cifar10'; closest: "
-                                         'resnet18_8xb16_cifar10'):
+    with pytest.raises(
+            ValueError,
+            match="no zoo model named 'resnet18_cifar10'; closest: "
+            'resnet18_8xb16_cifar10'):
         get_model('resnet18_cifar10')
 
 
@@ -83,16 +85,17 @@ def test_a_checkpoint_path_loads_weights_and_class_names(tmp_path):
             param.normal_()
     path = save_runner_checkpoint(trained, tmp_path / 'epoch_1.pth', ['a', 'b', 'c'])
     for model in (get_model(CIFAR, pretrained=str(path), head=dict(num_classes=3)),
-                  init_model(str(REPO_ROOT / f'configs/resnet/{CIFAR}.py'), str(path),
-                             head=dict(num_classes=3))):
+                  init_model(
+                      str(REPO_ROOT / f'configs/resnet/{CIFAR}.py'),
+                      str(path),
+                      head=dict(num_classes=3))):
         for key, value in trained.state_dict().items():
             assert torch.equal(model.state_dict()[key], value), key
         assert model.dataset_meta == dict(classes=['a', 'b', 'c'])
 
 
 def test_a_checkpoint_for_another_class_count_says_so(tmp_path):
-    path = save_runner_checkpoint(get_model(CIFAR, head=dict(num_classes=5)),
-                                  tmp_path / 'five.pth')
+    path = save_runner_checkpoint(get_model(CIFAR, head=dict(num_classes=5)), tmp_path / 'five.pth')
     with pytest.raises(ValueError) as error:
         get_model(CIFAR, pretrained=str(path))
     message = str(error.value)
@@ -110,8 +113,10 @@ def test_a_checkpoint_of_another_architecture_names_the_keys(tmp_path):
 def test_published_weights_need_a_metafile_entry_with_weights():
     with pytest.raises(ValueError, match='has no metafile entry'):
         get_model(CIFAR, pretrained=True)
-    with pytest.raises(ValueError, match=r'seresnet50_8xb32_in1k: its metafile entry \(.*'
-                                         r'metafile.yml\) publishes no weights'):
+    with pytest.raises(
+            ValueError,
+            match=r'seresnet50_8xb32_in1k: its metafile entry \(.*'
+            r'metafile.yml\) publishes no weights'):
         get_model('seresnet50_8xb32_in1k', pretrained=True)
 
 

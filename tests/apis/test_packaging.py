@@ -15,8 +15,10 @@ from pathlib import Path
 
 from tests.conftest import REPO_ROOT
 
-SOURCES = ['setup.py', 'README.md', 'model-index.yml', '_zoo_config_scope.py',
-           'zoo-config-scope.pth', 'zoo', 'configs', 'tools']
+SOURCES = [
+    'setup.py', 'README.md', 'model-index.yml', '_zoo_config_scope.py', 'zoo-config-scope.pth',
+    'zoo', 'configs', 'tools'
+]
 
 CHECK = """
 import sys
@@ -45,8 +47,11 @@ def test_an_installed_zoo_builds_models_and_resolves_zoo_configs(tmp_path):
     for name in SOURCES:
         path = REPO_ROOT / name
         if path.is_dir():
-            shutil.copytree(path, source / name, symlinks=True,
-                            ignore=shutil.ignore_patterns('__pycache__', '*.egg-info'))
+            shutil.copytree(
+                path,
+                source / name,
+                symlinks=True,
+                ignore=shutil.ignore_patterns('__pycache__', '*.egg-info'))
         else:
             shutil.copy2(path, source / name)
     run(sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w',
@@ -63,8 +68,9 @@ def test_an_installed_zoo_builds_models_and_resolves_zoo_configs(tmp_path):
     venv = tmp_path / 'venv'
     run(sys.executable, '-m', 'venv', '--without-pip', str(venv))
     python = venv / 'bin' / 'python'
-    site = Path(run(str(python), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'
-                    ).stdout.strip())
+    site = Path(
+        run(str(python), '-c',
+            'import sysconfig; print(sysconfig.get_paths()["purelib"])').stdout.strip())
     # the dependencies (torch, mmengine, ...) come from this environment, zoo from the wheel
     (site / 'deps.pth').write_text(f'import site; site.addsitedir('
                                    f'{sysconfig.get_paths()["purelib"]!r})\n')
@@ -74,7 +80,8 @@ def test_an_installed_zoo_builds_models_and_resolves_zoo_configs(tmp_path):
     project = tmp_path / 'project'
     project.mkdir()
     (project / 'my_resnet.py').write_text(
-        "_base_ = 'zoo::resnet/resnet18_8xb16_cifar10.py'\nmodel = dict(head=dict(num_classes=4))\n")
+        "_base_ = 'zoo::resnet/resnet18_8xb16_cifar10.py'\nmodel = dict(head=dict(num_classes=4))\n"
+    )
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     out = run(str(python), '-c', CHECK, cwd=project, env=env).stdout
     installed = site / 'zoo'

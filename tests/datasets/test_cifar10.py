@@ -8,20 +8,25 @@ import torch
 from zoo.datasets import CIFAR10, UnsafePickleError, load_cifar_batch
 from zoo.registry import DATASETS
 
-CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship',
-           'truck']
+CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
 
 
 def write_cifar(root, per_batch=4, protocol=2, seed=0):
     """Batches in the published layout: ``data`` (N, 3072) uint8 rows of planar RGB."""
     rng = np.random.default_rng(seed)
     written = {}
-    for name in ['data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4',
-                 'data_batch_5', 'test_batch']:
+    for name in [
+            'data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5',
+            'test_batch'
+    ]:
         data = rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8)
         labels = [int(x) for x in rng.integers(0, 10, per_batch)]
-        batch = {b'batch_label': name.encode(), b'labels': labels, b'data': data,
-                 b'filenames': [f'{name}_{i}.png'.encode() for i in range(per_batch)]}
+        batch = {
+            b'batch_label': name.encode(),
+            b'labels': labels,
+            b'data': data,
+            b'filenames': [f'{name}_{i}.png'.encode() for i in range(per_batch)]
+        }
         with open(root / name, 'wb') as f:
             pickle.dump(batch, f, protocol=protocol)
         written[name] = (data, labels)
@@ -57,8 +62,12 @@ def test_reads_batches_as_bgr_hwc(tmp_path, protocol):
 def test_pipeline_without_loading(tmp_path):
     write_cifar(tmp_path)
     dataset = DATASETS.build(
-        dict(type='CIFAR10', data_root=str(tmp_path), split='test',
-             pipeline=[dict(type='RandomFlip', prob=0.5), dict(type='PackClsInputs')]))
+        dict(
+            type='CIFAR10',
+            data_root=str(tmp_path),
+            split='test',
+            pipeline=[dict(type='RandomFlip', prob=0.5),
+                      dict(type='PackClsInputs')]))
     sample = dataset[0]
     assert sample['inputs'].shape == (3, 32, 32)
     assert sample['inputs'].dtype == torch.uint8

@@ -23,8 +23,10 @@ def folder_without(tmp_path: Path, *dropped: str, name: str = 'val') -> Path:
 
 def test_missing_class_folder_is_named_not_shifted(tmp_path):
     dataset = CustomDataset(data_root=str(folder_without(tmp_path, 'class_1')))
-    with pytest.raises(ValueError, match=r"has other classes than the model \(training set\): "
-                       r"missing \['class_1'\], extra \[\]"):
+    with pytest.raises(
+            ValueError,
+            match=r"has other classes than the model \(training set\): "
+            r"missing \['class_1'\], extra \[\]"):
         dataset.align_classes(MODEL_CLASSES, 'training set')
 
 
@@ -46,8 +48,9 @@ def test_explicit_classes_map_labels_by_name(tmp_path):
         info = dataset.get_data_info(i)
         assert MODEL_CLASSES[info['gt_label']] == Path(info['img_path']).parent.name
     with pytest.raises(ValueError, match=r"include \['class_2'\], which the model"):
-        CustomDataset(data_root=str(root), classes=['class_2']).align_classes(
-            MODEL_CLASSES[:2], 'training set')
+        CustomDataset(
+            data_root=str(root), classes=['class_2']).align_classes(MODEL_CLASSES[:2],
+                                                                    'training set')
 
 
 def test_index_labels_of_an_annotation_file_adopt_the_model_names(tmp_path):
@@ -58,11 +61,13 @@ def test_index_labels_of_an_annotation_file_adopt_the_model_names(tmp_path):
     assert dataset.CLASSES == MODEL_CLASSES and list(dataset.get_gt_labels()) == [0, 1]
 
 
-@pytest.mark.parametrize('link, target', [
-    ('class_0/loop', '..'),  # back to the data root, which holds class_0
-    ('class_0/sub/loop', '.'),  # to the folder it lies in
-    ('class_0/a/to_b', '../b'),  # a -> b -> a
-])
+@pytest.mark.parametrize(
+    'link, target',
+    [
+        ('class_0/loop', '..'),  # back to the data root, which holds class_0
+        ('class_0/sub/loop', '.'),  # to the folder it lies in
+        ('class_0/a/to_b', '../b'),  # a -> b -> a
+    ])
 def test_symlink_loop_in_a_class_folder_is_named(tmp_path, link, target):
     root = folder_without(tmp_path, name='train')
     (root / 'class_0' / 'a').mkdir()
@@ -88,8 +93,8 @@ def test_training_with_a_val_set_missing_a_class_fails_before_the_first_step(tmp
     val_root = folder_without(tmp_path, 'class_1')
     work_dir = tmp_path / 'work'
     cfg = tiny_cfg(work_dir, train_root, max_epochs=1)
-    cfg.val_dataloader = dict(cfg.train_dataloader, dataset=dict(
-        cfg.train_dataloader.dataset, data_root=str(val_root)))
+    cfg.val_dataloader = dict(
+        cfg.train_dataloader, dataset=dict(cfg.train_dataloader.dataset, data_root=str(val_root)))
     cfg.val_dataloader.sampler.shuffle = False
     cfg.val_cfg, cfg.val_evaluator = dict(), dict(type='Accuracy', topk=(1, ))
     runner = Runner.from_cfg(cfg)
@@ -103,10 +108,13 @@ def test_testing_a_checkpoint_on_other_classes_names_its_dataset_meta(tmp_path):
     train(tiny_cfg(tmp_path / 'first', train_root, max_epochs=1))
     checkpoint = tmp_path / 'first' / 'epoch_1.pth'
     cfg = tiny_cfg(tmp_path / 'test', train_root)
-    cfg.test_dataloader = dict(cfg.train_dataloader, dataset=dict(
-        cfg.train_dataloader.dataset, data_root=str(folder_without(tmp_path, 'class_0'))))
+    cfg.test_dataloader = dict(
+        cfg.train_dataloader,
+        dataset=dict(
+            cfg.train_dataloader.dataset, data_root=str(folder_without(tmp_path, 'class_0'))))
     cfg.test_cfg, cfg.test_evaluator = dict(), dict(type='Accuracy', topk=(1, ))
     cfg.load_from = str(checkpoint)
-    with pytest.raises(ValueError, match=rf"dataset_meta of checkpoint {checkpoint}\): missing "
-                       r"\['class_0'\]"):
+    with pytest.raises(
+            ValueError, match=rf"dataset_meta of checkpoint {checkpoint}\): missing "
+            r"\['class_0'\]"):
         Runner.from_cfg(cfg).test()

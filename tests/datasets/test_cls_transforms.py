@@ -87,8 +87,8 @@ def test_random_resized_crop_is_deterministic_under_a_seed():
 
 
 def test_random_resized_crop_params_follow_the_ranges():
-    transform = RandomResizedCrop(scale=8, crop_ratio_range=(0.25, 0.5),
-                                  aspect_ratio_range=(0.5, 2.0))
+    transform = RandomResizedCrop(
+        scale=8, crop_ratio_range=(0.25, 0.5), aspect_ratio_range=(0.5, 2.0))
     img = np.zeros((100, 100), np.uint8)
     np.random.seed(0)
     for _ in range(50):
@@ -127,8 +127,8 @@ def test_random_crop_with_padding_as_the_cifar_recipe():
         assert out['img'].shape == (32, 32, 3) and out['img_shape'] == (32, 32)
         padded = np.pad(img, ((4, 4), (4, 4), (0, 0)))
         # The output is a window of the zero-padded image.
-        matches = [(t, l) for t in range(9) for l in range(9)
-                   if np.array_equal(padded[t:t + 32, l:l + 32], out['img'])]
+        matches = [(t, left) for t in range(9) for left in range(9)
+                   if np.array_equal(padded[t:t + 32, left:left + 32], out['img'])]
         assert matches
         windows.add(matches[0])
     assert len(windows) > 5
@@ -142,8 +142,9 @@ def test_random_crop_small_image():
     img = random_image(6, 10, None)
     out = RandomCrop((8, 8), pad_if_needed=True)(dict(img=img))['img']
     assert out.shape == (8, 8)
-    with pytest.raises(ValueError, match=r'image \(6 x 10 after padding\) is smaller than '
-                       r'crop_size \(8, 8\)'):
+    with pytest.raises(
+            ValueError, match=r'image \(6 x 10 after padding\) is smaller than '
+            r'crop_size \(8, 8\)'):
         RandomCrop(8)(dict(img=img))
     with pytest.raises(ValueError, match="padding_mode must be one of .* got 'wrap'"):
         RandomCrop(8, padding_mode='wrap')
@@ -163,8 +164,10 @@ def test_resize_edge(edge, expected):
 
 
 def test_resize_edge_then_center_crop_as_imagenet_test():
-    pipeline = [TRANSFORMS.build(dict(type='ResizeEdge', scale=24)),
-                TRANSFORMS.build(dict(type='CenterCrop', crop_size=20))]
+    pipeline = [
+        TRANSFORMS.build(dict(type='ResizeEdge', scale=24)),
+        TRANSFORMS.build(dict(type='CenterCrop', crop_size=20))
+    ]
     results = dict(img=random_image(30, 50))
     for t in pipeline:
         results = t(results)
@@ -206,8 +209,8 @@ def test_color_jitter_factors_do_what_they_say():
 def test_color_jitter_grayscale(shape):
     img = random_image(12, 12, None).reshape(shape)
     np.random.seed(0)
-    out = ColorJitter(brightness=0.5, contrast=0.5, saturation=0.5, hue=0.2)(
-        dict(img=img.copy()))['img']
+    out = ColorJitter(
+        brightness=0.5, contrast=0.5, saturation=0.5, hue=0.2)(dict(img=img.copy()))['img']
     assert out.shape == shape and out.dtype == np.uint8
 
 
@@ -227,8 +230,15 @@ def test_color_jitter_needs_uint8():
 def test_pack_color_image():
     img = random_image(6, 10)
     packed = TRANSFORMS.build(dict(type='PackClsInputs'))(
-        dict(img=img, gt_label=3, img_path='x.png', ori_shape=(6, 10), img_shape=(6, 10),
-             flip=True, flip_direction='horizontal', unrelated='dropped'))
+        dict(
+            img=img,
+            gt_label=3,
+            img_path='x.png',
+            ori_shape=(6, 10),
+            img_shape=(6, 10),
+            flip=True,
+            flip_direction='horizontal',
+            unrelated='dropped'))
     inputs = packed['inputs']
     assert inputs.shape == (3, 6, 10) and inputs.dtype == torch.uint8
     assert inputs.is_contiguous()
@@ -236,8 +246,12 @@ def test_pack_color_image():
     sample = packed['data_samples']
     assert isinstance(sample, ClsDataSample)
     assert sample.gt_label.tolist() == [3] and sample.gt_label.dtype == torch.int64
-    assert sample.metainfo == dict(img_path='x.png', ori_shape=(6, 10), img_shape=(6, 10),
-                                   flip=True, flip_direction='horizontal')
+    assert sample.metainfo == dict(
+        img_path='x.png',
+        ori_shape=(6, 10),
+        img_shape=(6, 10),
+        flip=True,
+        flip_direction='horizontal')
 
 
 def test_pack_grayscale_and_unlabelled():

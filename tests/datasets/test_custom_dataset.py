@@ -56,16 +56,21 @@ def test_folder_mode_with_given_classes_orders_and_selects(tmp_path):
     make_folder(tmp_path, {'a': 1, 'b': 2, 'c': 1})
     dataset = CustomDataset(data_root=str(tmp_path), classes=['c', 'a'])
     assert dataset.metainfo['classes'] == ('c', 'a')
-    labels = {osp.basename(osp.dirname(d['img_path'])): d['gt_label']
-              for d in (dataset.get_data_info(i) for i in range(len(dataset)))}
+    labels = {
+        osp.basename(osp.dirname(d['img_path'])): d['gt_label']
+        for d in (dataset.get_data_info(i) for i in range(len(dataset)))
+    }
     assert labels == {'c': 0, 'a': 1}
 
 
 def test_ann_file_mode(tmp_path):
     make_folder(tmp_path / 'images', {'x': 2, 'y': 2})
     (tmp_path / 'ann.txt').write_text('x/000.png 1\n\ny/001.png 0\nx/001.png 1\n')
-    dataset = CustomDataset(data_root=str(tmp_path), data_prefix=dict(img_path='images'),
-                            ann_file='ann.txt', classes=('first', 'second'))
+    dataset = CustomDataset(
+        data_root=str(tmp_path),
+        data_prefix=dict(img_path='images'),
+        ann_file='ann.txt',
+        classes=('first', 'second'))
     assert len(dataset) == 3
     assert dataset.metainfo['classes'] == ('first', 'second')
     info = dataset.get_data_info(1)
@@ -102,8 +107,8 @@ def test_registry_build_and_digits_pipeline(tmp_path):
 
 
 def _split(tmp_path, split, seed=0, val_ratio=0.2):
-    dataset = CustomDataset(data_root=str(tmp_path), split=split, val_ratio=val_ratio,
-                            split_seed=seed)
+    dataset = CustomDataset(
+        data_root=str(tmp_path), split=split, val_ratio=val_ratio, split_seed=seed)
     return [dataset.get_data_info(i) for i in range(len(dataset))]
 
 
@@ -123,8 +128,8 @@ def test_split_is_disjoint_complete_stratified_and_reproducible(tmp_path):
     val_per_class = np.bincount([d['gt_label'] for d in val], minlength=4).tolist()
     assert val_per_class == [2, 1, 1, 0]
     # Both sides keep the class names of the whole folder.
-    assert CustomDataset(data_root=str(tmp_path), split='val').metainfo['classes'] == (
-        'a', 'b', 'c', 'd')
+    assert CustomDataset(
+        data_root=str(tmp_path), split='val').metainfo['classes'] == ('a', 'b', 'c', 'd')
 
     # Same seed, same split; another seed, another split.
     assert _split(tmp_path, 'val') == val
@@ -138,7 +143,9 @@ def test_stratified_split_ignores_listing_order_and_is_pinned():
     order = list(range(12))
     random.Random(3).shuffle(order)
     shuffled_train, shuffled_val = stratified_split([keys[i] for i in order],
-                                                    [labels[i] for i in order], 0.25, seed=0)
+                                                    [labels[i] for i in order],
+                                                    0.25,
+                                                    seed=0)
     assert sorted(keys[order[i]] for i in shuffled_val) == sorted(keys[i] for i in val)
     assert sorted(keys[order[i]] for i in shuffled_train) == sorted(keys[i] for i in train)
     # Pinned: numpy's PCG64 permutation is the same on every platform and numpy version.

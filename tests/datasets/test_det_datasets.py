@@ -34,15 +34,22 @@ def yolo_val(root, **kwargs):
 
 def coco_val(root, cls=CocoDataset, **kwargs):
     kwargs.setdefault('serialize_data', False)
-    return cls(data_root=str(root / 'coco'), ann_file='annotations/instances_val.json',
-               data_prefix=dict(img='val/'), metainfo=dict(classes=SHAPE_CLASSES), **kwargs)
+    return cls(
+        data_root=str(root / 'coco'),
+        ann_file='annotations/instances_val.json',
+        data_prefix=dict(img='val/'),
+        metainfo=dict(classes=SHAPE_CLASSES),
+        **kwargs)
 
 
 def voc_val(root, cls=VOCDataset, **kwargs):
     kwargs.setdefault('serialize_data', False)
-    return cls(data_root=str(root / 'voc'), ann_file='ImageSets/Main/val.txt',
-               data_prefix=dict(sub_data_root=''), metainfo=dict(classes=SHAPE_CLASSES),
-               **kwargs)
+    return cls(
+        data_root=str(root / 'voc'),
+        ann_file='ImageSets/Main/val.txt',
+        data_prefix=dict(sub_data_root=''),
+        metainfo=dict(classes=SHAPE_CLASSES),
+        **kwargs)
 
 
 def without_paths(info):
@@ -77,25 +84,35 @@ def test_yolo_pipeline_gives_mmdet_inputs(shapes_root):
 
 def test_yolo_folder_scan_equals_the_list(shapes_root):
     listed = yolo_val(shapes_root)
-    scanned = YOLODataset(data_root=str(shapes_root / 'yolo'), data_prefix=dict(img='images/val/'),
-                          serialize_data=False)
+    scanned = YOLODataset(
+        data_root=str(shapes_root / 'yolo'),
+        data_prefix=dict(img='images/val/'),
+        serialize_data=False)
     assert [scanned.get_data_info(i) for i in range(len(scanned))] == \
         [listed.get_data_info(i) for i in range(len(listed))]
 
 
 def test_built_from_an_mmdet_config_through_the_runner(shapes_root):
     loader_cfg = dict(
-        batch_size=2, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+        batch_size=2,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
         collate_fn=dict(type='pseudo_collate'),
-        dataset=dict(type='zoo.YOLODataset', data_root=str(shapes_root / 'yolo'),
-                     ann_file='train.txt', filter_cfg=dict(filter_empty_gt=True),
-                     pipeline=PIPELINE))
+        dataset=dict(
+            type='zoo.YOLODataset',
+            data_root=str(shapes_root / 'yolo'),
+            ann_file='train.txt',
+            filter_cfg=dict(filter_empty_gt=True),
+            pipeline=PIPELINE))
     with DefaultScope.overwrite_default_scope('mmdet'):
         loader = Runner.build_dataloader(loader_cfg)
-        coco = MMDET_DATASETS.build(dict(
-            type='zoo.CocoDataset', data_root=str(shapes_root / 'coco'),
-            ann_file='annotations/instances_train.json', data_prefix=dict(img='train/'),
-            metainfo=dict(classes=SHAPE_CLASSES)))
+        coco = MMDET_DATASETS.build(
+            dict(
+                type='zoo.CocoDataset',
+                data_root=str(shapes_root / 'coco'),
+                ann_file='annotations/instances_train.json',
+                data_prefix=dict(img='train/'),
+                metainfo=dict(classes=SHAPE_CLASSES)))
     assert isinstance(loader.dataset, YOLODataset) and isinstance(coco, CocoDataset)
     batch = next(iter(loader))
     assert len(batch['inputs']) == 2 and batch['inputs'][0].shape == (3, 64, 96)
@@ -140,11 +157,13 @@ def broken_yolo(shapes_root, tmp_path):
 
 def test_yolo_on_error(broken_yolo):
     root, num_good = broken_yolo
-    with pytest.raises(InvalidAnnotationError, match=r'val_000001\.txt, line 1: class id 7 is '
-                       r'out of range \(0\.\.2\)'):
+    with pytest.raises(
+            InvalidAnnotationError,
+            match=r'val_000001\.txt, line 1: class id 7 is '
+            r'out of range \(0\.\.2\)'):
         YOLODataset(data_root=str(root), ann_file='val.txt', serialize_data=False)
-    dataset = YOLODataset(data_root=str(root), ann_file='val.txt', on_error='skip',
-                          serialize_data=False)
+    dataset = YOLODataset(
+        data_root=str(root), ann_file='val.txt', on_error='skip', serialize_data=False)
     assert len(dataset) == 6 and len(dataset.skipped) == 2
     assert 'val.txt, line 7: image file' in dataset.skipped[1]
     assert len(dataset.get_data_info(1)['instances']) == num_good
@@ -179,8 +198,8 @@ def test_coco_dataset_reports_what_mmdet_drops_silently(shapes_root, tmp_path, b
         coco_val(root)
     skipping = coco_val(root, on_error='skip')
     assert len(skipping.skipped) == 1
-    assert [skipping.get_data_info(i) for i in range(6)] == [mmdet.get_data_info(i)
-                                                             for i in range(6)]
+    assert [skipping.get_data_info(i)
+            for i in range(6)] == [mmdet.get_data_info(i) for i in range(6)]
 
 
 def test_coco_dataset_reports_a_missing_image(shapes_root, tmp_path):

@@ -7,11 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from zoo.det.formats import (AnnotationChecker, DetectionSplit, ImageRecord,
-                                      InvalidAnnotationError, box_from_voc, box_from_yolo,
-                                      checked_box, coco_dict, convert_dataset, image_size,
-                                      read_coco, read_split, read_voc, read_yolo, voc_from_box,
-                                      write_split, yolo_from_box, yolo_label_path)
+from zoo.det.formats import (AnnotationChecker, DetectionSplit, ImageRecord, InvalidAnnotationError,
+                             box_from_voc, box_from_yolo, checked_box, coco_dict, convert_dataset,
+                             image_size, read_coco, read_split, read_voc, read_yolo, voc_from_box,
+                             write_split, yolo_from_box, yolo_label_path)
 from zoo.det.formats.yolo import format_yolo_number
 from zoo.det.synthetic import make_shapes_dataset
 
@@ -30,6 +29,7 @@ def write_image(path, width, height, value=128):
 
 
 # --- conventions ------------------------------------------------------------------------------
+
 
 def test_voc_values_are_continuous_coordinates_plus_one():
     # mmdet's XMLDataset subtracts 1 from all four values; its pascal_voc.py writes w = xmax - xmin.
@@ -82,6 +82,7 @@ def test_image_size_reads_the_header_and_applies_exif_orientation(tmp_path):
 
 # --- round trips --------------------------------------------------------------------------------
 
+
 def coco_content(root, split):
     with open(osp.join(root, 'annotations', f'instances_{split}.json')) as f:
         content = json.load(f)
@@ -105,8 +106,8 @@ def test_coco_round_trips_are_exact_on_the_shapes(shapes_root, tmp_path, via):
                                                 'rb').read()
 
 
-@pytest.mark.parametrize('src_fmt, dst_fmt', list(itertools.permutations(('coco', 'voc', 'yolo'),
-                                                                           2)))
+@pytest.mark.parametrize('src_fmt, dst_fmt',
+                         list(itertools.permutations(('coco', 'voc', 'yolo'), 2)))
 def test_every_direction_keeps_boxes_and_classes(shapes_root, tmp_path, src_fmt, dst_fmt):
     out = str(tmp_path / dst_fmt)
     convert_dataset(str(shapes_root / src_fmt), out, src_fmt, dst_fmt)
@@ -129,9 +130,11 @@ def edge_case_coco(tmp_path):
     write_image(root / 'train/a.png', 97, 61)
     write_image(root / 'train/b.jpg', 33, 120)
     write_image(root / 'train/sub/c.png', 64, 64)
-    images = [dict(id=7, file_name='a.png', width=97, height=61),
-              dict(id=9, file_name='b.jpg', width=33, height=120),
-              dict(id=12, file_name='sub/c.png', width=64, height=64)]
+    images = [
+        dict(id=7, file_name='a.png', width=97, height=61),
+        dict(id=9, file_name='b.jpg', width=33, height=120),
+        dict(id=12, file_name='sub/c.png', width=64, height=64)
+    ]
     boxes = [
         (7, 3, [0, 0, 97, 61], 0),  # the whole image
         (7, 8, [96, 60, 1, 1], 0),  # the bottom-right pixel
@@ -139,8 +142,15 @@ def edge_case_coco(tmp_path):
         (7, 3, [40, 20, 10, 10], 1),  # crowd
         (12, 8, [0, 63, 64, 1], 0),  # the bottom row
     ]
-    annotations = [dict(id=i + 100, image_id=img, category_id=cat, bbox=bbox, iscrowd=crowd,
-                        area=bbox[2] * bbox[3]) for i, (img, cat, bbox, crowd) in enumerate(boxes)]
+    annotations = [
+        dict(
+            id=i + 100,
+            image_id=img,
+            category_id=cat,
+            bbox=bbox,
+            iscrowd=crowd,
+            area=bbox[2] * bbox[3]) for i, (img, cat, bbox, crowd) in enumerate(boxes)
+    ]
     categories = [dict(id=8, name='dog'), dict(id=3, name='cat')]
     (root / 'annotations').mkdir()
     (root / 'annotations/instances_train.json').write_text(
@@ -154,10 +164,10 @@ def test_edge_cases_through_yolo_and_back(edge_case_coco, tmp_path):
     assert (tmp_path / 'yolo/labels/train/b.txt').read_text() == ''  # no objects
     assert (tmp_path / 'yolo/labels/train/sub/c.txt').exists()
     convert_dataset(str(tmp_path / 'yolo'), str(tmp_path / 'back'), 'yolo', 'coco')
-    before = read_coco(str(edge_case_coco / 'annotations/instances_train.json'),
-                       str(edge_case_coco / 'train'))
-    after = read_coco(str(tmp_path / 'back/annotations/instances_train.json'),
-                      str(tmp_path / 'back/train'))
+    before = read_coco(
+        str(edge_case_coco / 'annotations/instances_train.json'), str(edge_case_coco / 'train'))
+    after = read_coco(
+        str(tmp_path / 'back/annotations/instances_train.json'), str(tmp_path / 'back/train'))
     assert before.classes == after.classes == ('cat', 'dog')  # ordered by the original ids
     assert [r.file_name for r in after.images] == ['a.png', 'b.jpg', 'sub/c.png']
     for a, b in zip(after.images, before.images):
@@ -171,8 +181,8 @@ def test_edge_cases_through_yolo_and_back(edge_case_coco, tmp_path):
 
 def test_edge_cases_through_voc_and_back(edge_case_coco, tmp_path):
     flat = tmp_path / 'flat'  # VOC keeps one flat image folder: leave out the sub-folder image
-    data = read_coco(str(edge_case_coco / 'annotations/instances_train.json'),
-                     str(edge_case_coco / 'train'))
+    data = read_coco(
+        str(edge_case_coco / 'annotations/instances_train.json'), str(edge_case_coco / 'train'))
     data.images = data.images[:2]
     write_split(data, str(flat), 'coco', 'train')
     results = convert_dataset(str(flat), str(tmp_path / 'voc'), 'coco', 'voc')
@@ -180,8 +190,8 @@ def test_edge_cases_through_voc_and_back(edge_case_coco, tmp_path):
     convert_dataset(str(tmp_path / 'voc'), str(tmp_path / 'back'), 'voc', 'coco')
     after = read_split(str(tmp_path / 'back'), 'coco', 'train')
     a = after.images[0]
-    np.testing.assert_array_equal(a.bboxes, [[0, 0, 97, 61], [96, 60, 97, 61], [10, 4, 30, 11],
-                                             [40, 20, 50, 30]])
+    np.testing.assert_array_equal(
+        a.bboxes, [[0, 0, 97, 61], [96, 60, 97, 61], [10, 4, 30, 11], [40, 20, 50, 30]])
     np.testing.assert_array_equal(a.ignore_flags, [False, False, False, True])  # difficult
     assert after.classes == ('cat', 'dog')
     with pytest.raises(ValueError, match='flat JPEGImages'):
@@ -205,13 +215,16 @@ def test_two_images_of_one_name_in_voc_are_refused(tmp_path):
     root = tmp_path / 'coco'
     for split, value in (('train', 10), ('val', 200)):
         write_image(root / split / 'x.png', 16, 16, value)
-        write_split(DetectionSplit(('a', ), [ImageRecord('x.png', 16, 16, img_path=str(
-            root / split / 'x.png'))]), str(root), 'coco', split)
+        write_split(
+            DetectionSplit(('a', ),
+                           [ImageRecord('x.png', 16, 16, img_path=str(root / split / 'x.png'))]),
+            str(root), 'coco', split)
     with pytest.raises(ValueError, match='two different images'):
         convert_dataset(str(root), str(tmp_path / 'voc'), 'coco', 'voc')
 
 
 # --- broken input ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def yolo_root(tmp_path):
@@ -268,8 +281,10 @@ def coco_root(tmp_path):
 
 def write_coco_file(root, annotations, images=None):
     images = images or [dict(id=1, file_name='a.png', width=40, height=30)]
-    content = dict(images=images, annotations=annotations,
-                   categories=[dict(id=1, name='cat'), dict(id=2, name='dog')])
+    content = dict(
+        images=images,
+        annotations=annotations,
+        categories=[dict(id=1, name='cat'), dict(id=2, name='dog')])
     path = root / 'annotations/instances_train.json'
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(content))
@@ -296,9 +311,12 @@ def test_broken_coco_annotations_name_file_and_id(coco_root, bad, problem):
 
 
 def test_coco_image_file_missing(coco_root):
-    ann_file = write_coco_file(coco_root, [GOOD_ANN, dict(GOOD_ANN, id=2, image_id=2)], images=[
-        dict(id=1, file_name='a.png', width=40, height=30),
-        dict(id=2, file_name='gone.png', width=40, height=30)])
+    ann_file = write_coco_file(
+        coco_root, [GOOD_ANN, dict(GOOD_ANN, id=2, image_id=2)],
+        images=[
+            dict(id=1, file_name='a.png', width=40, height=30),
+            dict(id=2, file_name='gone.png', width=40, height=30)
+        ])
     with pytest.raises(InvalidAnnotationError, match=r'images\[1\] \(id 2\): image file .*gone'):
         read_coco(ann_file, str(coco_root / 'train'))
     checker = AnnotationChecker('skip')
@@ -352,16 +370,18 @@ def test_voc_missing_image_and_missing_xml(voc_root):
 
 
 def test_on_error_is_validated():
-    with pytest.raises(ValueError, match=r"on_error must be one of \('raise', 'skip'\), got 'warn'"):
+    with pytest.raises(
+            ValueError, match=r"on_error must be one of \('raise', 'skip'\), got 'warn'"):
         AnnotationChecker('warn')
 
 
 def test_coco_writer_numbers_ids_and_areas():
     data = DetectionSplit(('a', 'b'), [
         ImageRecord('x.jpg', 10, 10, bboxes=[[1, 2, 4, 6], [0.1, 0.2, 0.4, 0.3]], labels=[1, 0]),
-        ImageRecord('y.jpg', 10, 10)])
+        ImageRecord('y.jpg', 10, 10)
+    ])
     content = coco_dict(data)
     assert [i['id'] for i in content['images']] == [1, 2]
-    assert content['annotations'][0] == dict(id=1, image_id=1, category_id=2, bbox=[1, 2, 3, 4],
-                                             area=12, iscrowd=0)
+    assert content['annotations'][0] == dict(
+        id=1, image_id=1, category_id=2, bbox=[1, 2, 3, 4], area=12, iscrowd=0)
     assert content['annotations'][1]['bbox'] == [0.1, 0.2, 0.3, 0.1]  # no float noise

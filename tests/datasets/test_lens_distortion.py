@@ -26,8 +26,9 @@ def tight_box(mask: np.ndarray) -> np.ndarray:
 def textured(height: int = H, width: int = W) -> np.ndarray:
     """A smooth image (so that bilinear resampling twice stays close to it)."""
     y, x = np.mgrid[:height, :width]
-    img = np.stack([127 + 100 * np.sin(x / 11.), 127 + 100 * np.cos(y / 13.),
-                    127 + 60 * np.sin((x + y) / 17.)], -1)
+    img = np.stack([
+        127 + 100 * np.sin(x / 11.), 127 + 100 * np.cos(y / 13.), 127 + 60 * np.sin((x + y) / 17.)
+    ], -1)
     return img.astype(np.uint8)
 
 
@@ -49,8 +50,7 @@ def test_a_bright_square_moves_where_project_points_sends_its_centre(coeffs):
 
     K = default_camera_matrix(H, W)
     normalised = np.append((centre - K[:2, 2]) / K[0, 0], 1.)
-    expected, _ = cv2.projectPoints(normalised[None], np.zeros(3), np.zeros(3), K,
-                                    np.array(coeffs))
+    expected, _ = cv2.projectPoints(normalised[None], np.zeros(3), np.zeros(3), K, np.array(coeffs))
     assert np.linalg.norm(expected.ravel() - centre) > 5  # the lens does move it
     assert np.linalg.norm(found - expected.ravel()) <= 1.0
 
@@ -60,8 +60,8 @@ def test_the_box_of_a_small_square_near_the_corner_encloses_its_distorted_pixels
     mask[8:15, 300:307] = 1  # 7 px near the top-right corner
     box = tight_box(mask)
     out = LensDistortion(dist_coeffs=BARREL)(
-        dict(img=mask * 255, gt_bboxes=box[None].astype(np.float32),
-             gt_bboxes_labels=np.array([2])))
+        dict(
+            img=mask * 255, gt_bboxes=box[None].astype(np.float32), gt_bboxes_labels=np.array([2])))
     distorted = tight_box(out['img'] > 127)
     assert np.abs(distorted - box).max() > 10  # barrel distortion pulls it far in
     assert box_iou(out['gt_bboxes'][0], distorted) >= 0.7
@@ -74,9 +74,12 @@ def test_boxes_of_shapes_match_their_distorted_masks():
     for _ in range(6):
         sample = draw_shapes_sample(rng, width=W, height=H)
         t = LensDistortion(dist_coeffs=(-0.25, 0.03, 0.001, 0.001, 0.))
-        out = t(dict(img=sample.image, gt_bboxes=sample.bboxes.astype(np.float32),
-                     gt_bboxes_labels=sample.labels, gt_ignore_flags=np.zeros(len(sample.labels),
-                                                                               bool)))
+        out = t(
+            dict(
+                img=sample.image,
+                gt_bboxes=sample.bboxes.astype(np.float32),
+                gt_bboxes_labels=sample.labels,
+                gt_ignore_flags=np.zeros(len(sample.labels), bool)))
         assert len(out['gt_bboxes']) == len(sample.bboxes)  # the shapes stay inside
         for box, mask in zip(out['gt_bboxes'], sample.masks):
             moved = t._remap(mask.astype(np.uint8), *t._maps_cache[(H, W)], cv2.INTER_NEAREST, 0)
@@ -106,20 +109,23 @@ def test_undistort_matches_opencv_undistort_and_moves_boxes_back():
     assert diff.mean() < 0.5 and diff.max() <= 6
 
     box = np.array([[40., 30., 90., 70.]], np.float32)
-    there = LensDistortion(dist_coeffs=coeffs, camera_matrix=K)(
-        dict(img=img, gt_bboxes=box.copy()))['gt_bboxes']
-    back = LensUndistort(dist_coeffs=coeffs, camera_matrix=K)(
-        dict(img=img, gt_bboxes=there))['gt_bboxes']
+    there = LensDistortion(
+        dist_coeffs=coeffs, camera_matrix=K)(dict(img=img, gt_bboxes=box.copy()))['gt_bboxes']
+    back = LensUndistort(
+        dist_coeffs=coeffs, camera_matrix=K)(dict(img=img, gt_bboxes=there))['gt_bboxes']
     # The enclosing box of an enclosing box grows a little where the edges bend.
     assert np.abs(there - box).max() > 3 and np.abs(back - box).max() < 2.5
 
 
 def test_boxes_that_leave_the_image_are_clipped_or_dropped_with_their_labels():
-    boxes = np.array([[0., 0., 6., 6.], [100., 80., 200., 160.], [300., 0., 320., 80.]],
-                     np.float32)
-    out = LensDistortion(dist_coeffs=(0.6, 0., 0., 0., 0.), min_bbox_size=2)(dict(
-        img=np.zeros((H, W, 3), np.uint8), gt_bboxes=boxes, gt_bboxes_labels=np.array([0, 1, 2]),
-        gt_ignore_flags=np.array([False, True, False])))
+    boxes = np.array([[0., 0., 6., 6.], [100., 80., 200., 160.], [300., 0., 320., 80.]], np.float32)
+    out = LensDistortion(
+        dist_coeffs=(0.6, 0., 0., 0., 0.), min_bbox_size=2)(
+            dict(
+                img=np.zeros((H, W, 3), np.uint8),
+                gt_bboxes=boxes,
+                gt_bboxes_labels=np.array([0, 1, 2]),
+                gt_ignore_flags=np.array([False, True, False])))
     # Pincushion pushes the corner box out of the image: it goes, with its label and flag.
     assert out['gt_bboxes_labels'].tolist() == [1, 2]
     assert out['gt_ignore_flags'].tolist() == [True, False]
@@ -137,8 +143,8 @@ def test_random_distortion_draws_barrel_and_pincushion_and_crop_to_valid_leaves_
 
     img = np.full((H, W, 3), 255, np.uint8)
     plain = RandomLensDistortion(k1=(-0.4, -0.3), prob=1.0)(dict(img=img.copy()))['img']
-    cropped = RandomLensDistortion(k1=(-0.4, -0.3), prob=1.0, crop_to_valid=True)(
-        dict(img=img.copy()))['img']
+    cropped = RandomLensDistortion(
+        k1=(-0.4, -0.3), prob=1.0, crop_to_valid=True)(dict(img=img.copy()))['img']
     assert (plain == 0).all(axis=-1).sum() > 1000  # barrel distortion leaves black corners
     assert cropped.min() == 255  # zoomed: none left
 
@@ -163,17 +169,23 @@ def test_masks_follow_the_image():
     sample = draw_shapes_sample(np.random.default_rng(1), width=W, height=H)
     n = len(sample.labels)
     t = LensDistortion(dist_coeffs=(-0.3, 0., 0., 0., 0.))
-    polygons = [[np.array([b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3]])]
-                for b in sample.bboxes]
-    out = t(dict(img=sample.image, gt_bboxes=HorizontalBoxes(sample.bboxes.astype(np.float32)),
-                 gt_bboxes_labels=sample.labels, gt_masks=BitmapMasks(sample.masks, H, W)))
+    polygons = [[np.array([b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3]])] for b in sample.bboxes]
+    out = t(
+        dict(
+            img=sample.image,
+            gt_bboxes=HorizontalBoxes(sample.bboxes.astype(np.float32)),
+            gt_bboxes_labels=sample.labels,
+            gt_masks=BitmapMasks(sample.masks, H, W)))
     assert isinstance(out['gt_bboxes'], HorizontalBoxes) and len(out['gt_bboxes']) == n
     assert isinstance(out['gt_masks'], BitmapMasks) and out['gt_masks'].masks.shape == (n, H, W)
     for box, mask in zip(out['gt_bboxes'].numpy(), out['gt_masks'].masks):
         assert box_iou(box, tight_box(mask)) >= 0.9
 
-    out = t(dict(img=sample.image, gt_bboxes=sample.bboxes.astype(np.float32),
-                 gt_masks=PolygonMasks(polygons, H, W)))
+    out = t(
+        dict(
+            img=sample.image,
+            gt_bboxes=sample.bboxes.astype(np.float32),
+            gt_masks=PolygonMasks(polygons, H, W)))
     moved = np.stack([p[0].reshape(-1, 2) for p in out['gt_masks'].masks])
     # A box's corners go where the transform's enclosing box has its extremes.
     assert np.abs(moved.min(1) - out['gt_bboxes'][:, :2]).max() < 1.0
@@ -189,8 +201,8 @@ def test_bad_arguments_name_the_argument():
     with pytest.raises(ValueError, match='interpolation'):
         LensUndistort(dist_coeffs=BARREL, interpolation='cubic-ish')
     with pytest.raises(ValueError, match='gt_bboxes'):
-        LensDistortion(dist_coeffs=BARREL)(dict(img=np.zeros((8, 8), np.uint8),
-                                                gt_bboxes=np.zeros((2, 5), np.float32)))
+        LensDistortion(dist_coeffs=BARREL)(
+            dict(img=np.zeros((8, 8), np.uint8), gt_bboxes=np.zeros((2, 5), np.float32)))
 
 
 def test_registered_and_usable_in_a_classification_pipeline():

@@ -8,7 +8,7 @@ import pytest
 
 from zoo.det.formats import list_files, read_split
 from zoo.det.synthetic import (SHAPE_CLASSES, draw_shapes_sample, generate_shapes,
-                                    make_shapes_dataset)
+                               make_shapes_dataset)
 from zoo.det.synthetic import shapes as shapes_module
 
 TINY = dict(num_train=10, num_val=6, img_size=(96, 64), seed=3)
@@ -25,8 +25,8 @@ def shapes_root(tmp_path_factory):
 def test_boxes_are_the_tight_boxes_of_non_touching_shapes(size):
     width, height = size
     for seed in range(12):
-        sample = draw_shapes_sample(np.random.default_rng(seed), width, height,
-                                    num_objects=(1, 5), max_iou=0.3)
+        sample = draw_shapes_sample(
+            np.random.default_rng(seed), width, height, num_objects=(1, 5), max_iou=0.3)
         assert sample.image.shape == (height, width, 3) and sample.image.dtype == np.uint8
         assert 1 <= len(sample.labels) <= 5
         assert set(sample.labels.tolist()) <= set(range(len(SHAPE_CLASSES)))
@@ -34,8 +34,10 @@ def test_boxes_are_the_tight_boxes_of_non_touching_shapes(size):
             ys, xs = np.nonzero(mask)
             assert box.tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
         # No shape covers or touches another, so every box is tight on visible pixels.
-        grown = [np.pad(m, 1)[:-2, 1:-1] | np.pad(m, 1)[2:, 1:-1] | np.pad(m, 1)[1:-1, :-2]
-                 | np.pad(m, 1)[1:-1, 2:] | m for m in sample.masks]
+        grown = [
+            np.pad(m, 1)[:-2, 1:-1] | np.pad(m, 1)[2:, 1:-1] | np.pad(m, 1)[1:-1, :-2]
+            | np.pad(m, 1)[1:-1, 2:] | m for m in sample.masks
+        ]
         for i in range(len(grown)):
             for j in range(i + 1, len(grown)):
                 assert not (grown[i] & sample.masks[j]).any()
@@ -45,8 +47,8 @@ def test_boxes_are_the_tight_boxes_of_non_touching_shapes(size):
                 lt = np.maximum(boxes[i, :2], boxes[j, :2])
                 rb = np.minimum(boxes[i, 2:], boxes[j, 2:])
                 inter = np.prod(np.clip(rb - lt, 0, None))
-                union = np.prod(boxes[i, 2:] - boxes[i, :2]) + np.prod(
-                    boxes[j, 2:] - boxes[j, :2]) - inter
+                union = np.prod(boxes[i, 2:] - boxes[i, :2]) + np.prod(boxes[j, 2:] -
+                                                                       boxes[j, :2]) - inter
                 assert inter / union <= 0.3
 
 
@@ -65,8 +67,11 @@ def test_generation_is_deterministic_and_per_image():
 
 
 def test_all_three_formats_hold_the_generated_boxes(shapes_root):
-    expected = {name: sample for split in ('train', 'val')
-                for name, sample in generate_shapes(split, TINY[f'num_{split}'], (96, 64), 3)}
+    expected = {
+        name: sample
+        for split in ('train', 'val')
+        for name, sample in generate_shapes(split, TINY[f'num_{split}'], (96, 64), 3)
+    }
     for fmt in ('coco', 'voc', 'yolo'):
         for split in ('train', 'val'):
             data = read_split(str(shapes_root / fmt), fmt, split)

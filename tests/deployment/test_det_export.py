@@ -14,18 +14,21 @@ from mmengine.registry import DefaultScope
 from tests.conftest import REPO_ROOT
 from zoo.deployment.verify import run_onnx
 
-pytest.importorskip('mmcv.ops', reason='mmdet.models needs mmcv with compiled ops',
-                    exc_type=ImportError)
+pytest.importorskip(
+    'mmcv.ops', reason='mmdet.models needs mmcv with compiled ops', exc_type=ImportError)
 
 # config -> model overrides: a random YOLOv1's class-specific confidences (products of two
 # near-zero linear outputs) stay below its 0.005 threshold, so it keeps every positive one.
-CONFIGS = {'yolov1/yolov1_r18_1xb8-30e_shapes.py': dict(test_cfg=dict(score_thr=0.0)),
-           'retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py': {}}
+CONFIGS = {
+    'yolov1/yolov1_r18_1xb8-30e_shapes.py': dict(test_cfg=dict(score_thr=0.0)),
+    'retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py': {}
+}
 
 
 @pytest.fixture(scope='module')
 def shapes_images(tmp_path_factory) -> list:
     import cv2
+
     from zoo.det.synthetic import generate_shapes
     root = tmp_path_factory.mktemp('shapes')
     paths = []
@@ -77,6 +80,8 @@ def test_a_two_stage_detector_is_refused_by_name():
     from zoo.apis import get_model
     from zoo.deployment import ExportError, export_model
     model = get_model(str(REPO_ROOT / 'configs/faster_rcnn/faster-rcnn_r18_fpn_1xb8-4e_shapes.py'))
-    with pytest.raises(ExportError, match='FasterRCNN: only image classifiers and the dense '
-                                          'detectors RetinaNet and YOLOv1 export'):
+    with pytest.raises(
+            ExportError,
+            match='FasterRCNN: only image classifiers and the dense '
+            'detectors RetinaNet and YOLOv1 export'):
         export_model(model, 'unused.onnx')

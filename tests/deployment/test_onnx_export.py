@@ -16,7 +16,7 @@ import torch
 from mmengine.config import Config
 
 from tests.conftest import run_tool
-from zoo.apis import get_model, inference_model, list_models, get_test_image_size
+from zoo.apis import get_model, get_test_image_size, inference_model, list_models
 from zoo.deployment import ExportError, export_model, export_onnx
 from zoo.deployment.onnx_export import exportable_copy
 from zoo.deployment.verify import graph_input, run_onnx, spread_logits
@@ -31,13 +31,17 @@ def classification_configs() -> dict:
             continue
         height, width = get_test_image_size(cfg)
         families[info.config.parent.name].append((height * width, info.params or 0, name))
-    return {family: [name for *_, name in sorted(entries)]
-            for family, entries in sorted(families.items())}
+    return {
+        family: [name for *_, name in sorted(entries)]
+        for family, entries in sorted(families.items())
+    }
 
 
 FAMILIES = classification_configs()
-CASES = [pytest.param(name, marks=[] if i == 0 else [pytest.mark.slow], id=name)
-         for names in FAMILIES.values() for i, name in enumerate(names)]
+CASES = [
+    pytest.param(name, marks=[] if i == 0 else [pytest.mark.slow], id=name)
+    for names in FAMILIES.values() for i, name in enumerate(names)
+]
 
 
 @pytest.fixture(scope='module')
@@ -48,7 +52,8 @@ def photo(tmp_path_factory) -> str:
     img = np.stack([xx * 255 / 400, yy * 255 / 300, (xx + yy) * 255 / 700], -1)
     for _ in range(6):
         cv2.circle(img, (int(rng.integers(0, 400)), int(rng.integers(0, 300))),
-                   int(rng.integers(10, 80)), rng.integers(0, 255, 3).tolist(), -1)
+                   int(rng.integers(10, 80)),
+                   rng.integers(0, 255, 3).tolist(), -1)
     img = np.clip(img + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
     path = tmp_path_factory.mktemp('photo') / 'photo.png'
     cv2.imwrite(str(path), img)
@@ -72,8 +77,8 @@ def test_onnxruntime_scores_equal_inference_model(name, photo, tmp_path):
     onnx_file = str(tmp_path / f'{name}.onnx')
     example = export_model(model, onnx_file)
     pixels = graph_input(model, photo)
-    assert pixels.shape == tuple(example.shape) == (1, example.shape[1], *get_test_image_size(
-        model.cfg))
+    assert pixels.shape == tuple(
+        example.shape) == (1, example.shape[1], *get_test_image_size(model.cfg))
     (scores, ) = run_onnx(onnx_file, pixels)
     np.testing.assert_allclose(scores[0], expected, rtol=0, atol=1e-4)
 
@@ -94,8 +99,7 @@ def test_the_tool_exports_a_dynamic_batch(photo, tmp_path):
     negative = 255 - pixels  # a second, different image in the same batch
     (scores, ) = run_onnx(str(onnx_file), np.concatenate([pixels, negative]))
     assert scores.shape == (2, 10)
-    np.testing.assert_allclose(scores[0], inference_model(model, photo)['pred_scores'],
-                               atol=1e-4)
+    np.testing.assert_allclose(scores[0], inference_model(model, photo)['pred_scores'], atol=1e-4)
     np.testing.assert_allclose(scores[1], run_onnx(str(onnx_file), negative)[0][0], atol=1e-6)
 
 
@@ -109,8 +113,10 @@ class FourierNeck(torch.nn.Module):
 def test_an_op_onnx_cannot_express_names_the_module(tmp_path):
     model = get_model('resnet18_8xb16_cifar10')
     model.neck = FourierNeck()
-    with pytest.raises(ExportError, match=r"aten::fft_fft2 cannot be exported to ONNX opset 17; "
-                                          r'it is called in model\.neck \(FourierNeck\)'):
+    with pytest.raises(
+            ExportError,
+            match=r"aten::fft_fft2 cannot be exported to ONNX opset 17; "
+            r'it is called in model\.neck \(FourierNeck\)'):
         export_model(model, str(tmp_path / 'fft.onnx'))
     assert not (tmp_path / 'fft.onnx').exists()
 
@@ -122,8 +128,10 @@ def test_adaptive_pooling_onnx_cannot_express_is_named_then_swapped(tmp_path):
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1),
                               torch.nn.AdaptiveAvgPool2d(7)).eval()
     x = torch.rand(2, 3, 8, 8)
-    with pytest.raises(ExportError, match=r'aten::adaptive_avg_pool2d cannot be exported to ONNX '
-                                          r'opset 17; it is called in 1 \(AdaptiveAvgPool2d\)'):
+    with pytest.raises(
+            ExportError,
+            match=r'aten::adaptive_avg_pool2d cannot be exported to ONNX '
+            r'opset 17; it is called in 1 \(AdaptiveAvgPool2d\)'):
         export_onnx(net, x, str(tmp_path / 'pool.onnx'))
     swapped = exportable_copy(net)
     assert type(net[1]) is torch.nn.AdaptiveAvgPool2d  # the model itself is left alone

@@ -23,30 +23,37 @@ def tiny_data(root: Path, per_class: int = 2) -> Path:
 def tiny_cfg(work_dir: Path, data_root: Path, max_epochs: int = 3, **overrides) -> Config:
     """A complete training config; ``overrides`` are merged with ``Config.merge_from_dict``."""
     cfg = Config.fromfile(REPO_ROOT / 'configs' / '_base_' / 'default_runtime.py')
-    cfg.merge_from_dict(dict(
-        model=dict(
-            type='ImageClassifier',
-            backbone=dict(type='LeNet5', in_channels=1, norm_cfg=dict(type='BN')),
-            neck=dict(type='GlobalAveragePooling'),
-            head=dict(type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=120,
-                      topk=(1, )),
-            data_preprocessor=dict(mean=[128.0], std=[64.0])),
-        train_dataloader=dict(
-            batch_size=2, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
-            dataset=dict(type='CustomDataset', data_root=str(data_root), pipeline=[
-                dict(type='LoadImageFromFile', color_type='grayscale'),
-                dict(type='PackClsInputs')])),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9,
-                                          weight_decay=0.01)),
-        param_scheduler=[],
-        default_hooks=dict(logger=dict(interval=1), checkpoint=dict(interval=1)),
-        randomness=dict(seed=0),
-        log_level='WARNING',
-        work_dir=str(work_dir),
-        # unique: Runners in one process share loggers and visualizers by experiment name
-        experiment_name=f'{Path(work_dir).name}_{uuid.uuid4().hex[:8]}',
-    ))
+    cfg.merge_from_dict(
+        dict(
+            model=dict(
+                type='ImageClassifier',
+                backbone=dict(type='LeNet5', in_channels=1, norm_cfg=dict(type='BN')),
+                neck=dict(type='GlobalAveragePooling'),
+                head=dict(
+                    type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=120, topk=(1, )),
+                data_preprocessor=dict(mean=[128.0], std=[64.0])),
+            train_dataloader=dict(
+                batch_size=2,
+                num_workers=0,
+                sampler=dict(type='DefaultSampler', shuffle=True),
+                dataset=dict(
+                    type='CustomDataset',
+                    data_root=str(data_root),
+                    pipeline=[
+                        dict(type='LoadImageFromFile', color_type='grayscale'),
+                        dict(type='PackClsInputs')
+                    ])),
+            train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+            optim_wrapper=dict(
+                optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=0.01)),
+            param_scheduler=[],
+            default_hooks=dict(logger=dict(interval=1), checkpoint=dict(interval=1)),
+            randomness=dict(seed=0),
+            log_level='WARNING',
+            work_dir=str(work_dir),
+            # unique: Runners in one process share loggers and visualizers by experiment name
+            experiment_name=f'{Path(work_dir).name}_{uuid.uuid4().hex[:8]}',
+        ))
     cfg.merge_from_dict(overrides)
     return cfg
 

@@ -30,14 +30,17 @@ def test_two_phase_fine_tuning_from_imagenet_weights(tmp_path):
     cfg.model.init_cfg.checkpoint = str(tmp_path / 'resnet50_in1k.pth')
     # small images and batches; everything else as shipped
     data_root = make_image_folder(tmp_path / 'photos', num_classes=5, per_class=4, size=32)
-    for loader, pipeline in (
-            (cfg.train_dataloader, [dict(type='RandomResizedCrop', scale=32)]),
-            (cfg.val_dataloader, [dict(type='ResizeEdge', scale=36, edge='short'),
-                                  dict(type='CenterCrop', crop_size=32)])):
+    for loader, pipeline in ((cfg.train_dataloader, [dict(type='RandomResizedCrop', scale=32)]),
+                             (cfg.val_dataloader, [
+                                 dict(type='ResizeEdge', scale=36, edge='short'),
+                                 dict(type='CenterCrop', crop_size=32)
+                             ])):
         loader.update(batch_size=4, num_workers=0)
         loader.dataset.data_root = str(data_root)
-        loader.dataset.pipeline = [dict(type='LoadImageFromFile'), *pipeline,
-                                   dict(type='PackClsInputs')]
+        loader.dataset.pipeline = [
+            dict(type='LoadImageFromFile'), *pipeline,
+            dict(type='PackClsInputs')
+        ]
     cfg.train_cfg.max_epochs = frozen_epochs + 1
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint.update(max_keep_ckpts=-1, save_optimizer=False)
@@ -61,8 +64,11 @@ def test_two_phase_fine_tuning_from_imagenet_weights(tmp_path):
     # the end of epoch 4, applied to the head's 0.01 and to the backbone's 0.1 x 0.01
     cosine = (1 + math.cos(math.pi * frozen_epochs / 19)) / 2
     lrs = {g.get('lr_mult', 1.0): g['lr'] for g in runner.optim_wrapper.optimizer.param_groups}
-    assert lrs == pytest.approx({1.0: 1e-5 + (0.01 - 1e-5) * cosine,
-                                 0.1: 1e-5 + (0.001 - 1e-5) * cosine}, rel=1e-9)
+    assert lrs == pytest.approx(
+        {
+            1.0: 1e-5 + (0.01 - 1e-5) * cosine,
+            0.1: 1e-5 + (0.001 - 1e-5) * cosine
+        }, rel=1e-9)
 
     # warm-up over the first epoch (4 iterations: 16 training images, batch 4)
     lrs = logged(work_dir, 'base_lr')

@@ -15,15 +15,21 @@ def data_root(tmp_path) -> Path:
     return tiny_data(tmp_path / 'images', per_class=2)  # 6 images: 3 iterations an epoch
 
 
-@pytest.mark.parametrize('optimizer', [
-    dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=0.01),
-    dict(type='AdamW', lr=0.01, weight_decay=0.05),  # decoupled weight decay
-], ids=['sgd-momentum', 'adamw'])
+@pytest.mark.parametrize(
+    'optimizer',
+    [
+        dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=0.01),
+        dict(type='AdamW', lr=0.01, weight_decay=0.05),  # decoupled weight decay
+    ],
+    ids=['sgd-momentum', 'adamw'])
 def test_frozen_until_the_unfreeze_epoch_then_trained(tmp_path, data_root, optimizer):
     work_dir = tmp_path / 'work'
-    cfg = tiny_cfg(work_dir, data_root, max_epochs=3,
-                   optim_wrapper=dict(optimizer=dict(optimizer, _delete_=True)),
-                   custom_hooks=[dict(type='FreezeHook', modules='backbone', unfreeze_epoch=2)])
+    cfg = tiny_cfg(
+        work_dir,
+        data_root,
+        max_epochs=3,
+        optim_wrapper=dict(optimizer=dict(optimizer, _delete_=True)),
+        custom_hooks=[dict(type='FreezeHook', modules='backbone', unfreeze_epoch=2)])
     init = initial_checkpoint(cfg, tmp_path / 'init.pth')
     cfg.load_from = str(tmp_path / 'init.pth')
     runner = train(cfg)
@@ -50,11 +56,12 @@ def test_frozen_until_the_unfreeze_epoch_then_trained(tmp_path, data_root, optim
 
 def test_unfreeze_at_an_iteration_inside_an_epoch(tmp_path, data_root):
     work_dir = tmp_path / 'work'
-    cfg = tiny_cfg(work_dir, data_root, max_epochs=2,
-                   custom_hooks=[dict(type='FreezeHook', modules=r'backbone\.layer[12]',
-                                      unfreeze_iter=4)],
-                   default_hooks=dict(checkpoint=dict(interval=1, by_epoch=False,
-                                                        max_keep_ckpts=-1)))
+    cfg = tiny_cfg(
+        work_dir,
+        data_root,
+        max_epochs=2,
+        custom_hooks=[dict(type='FreezeHook', modules=r'backbone\.layer[12]', unfreeze_iter=4)],
+        default_hooks=dict(checkpoint=dict(interval=1, by_epoch=False, max_keep_ckpts=-1)))
     init = initial_checkpoint(cfg, tmp_path / 'init.pth')
     cfg.load_from = str(tmp_path / 'init.pth')
     train(cfg)
@@ -69,8 +76,11 @@ def test_unfreeze_at_an_iteration_inside_an_epoch(tmp_path, data_root):
 
 def test_norm_eval_false_lets_running_statistics_move(tmp_path, data_root):
     work_dir = tmp_path / 'work'
-    cfg = tiny_cfg(work_dir, data_root, max_epochs=1, custom_hooks=[
-        dict(type='FreezeHook', modules='backbone', norm_eval=False)])
+    cfg = tiny_cfg(
+        work_dir,
+        data_root,
+        max_epochs=1,
+        custom_hooks=[dict(type='FreezeHook', modules='backbone', norm_eval=False)])
     init = initial_checkpoint(cfg, tmp_path / 'init.pth')
     cfg.load_from = str(tmp_path / 'init.pth')
     train(cfg)
@@ -82,19 +92,23 @@ def test_norm_eval_false_lets_running_statistics_move(tmp_path, data_root):
 
 
 def test_unfreezing_keeps_what_frozen_stages_froze(tmp_path, data_root):
-    cfg = tiny_cfg(tmp_path / 'work', data_root, max_epochs=2,
-                   model=dict(backbone=dict(frozen_stages=1)),
-                   custom_hooks=[dict(type='FreezeHook', modules='backbone', unfreeze_epoch=1)])
+    cfg = tiny_cfg(
+        tmp_path / 'work',
+        data_root,
+        max_epochs=2,
+        model=dict(backbone=dict(frozen_stages=1)),
+        custom_hooks=[dict(type='FreezeHook', modules='backbone', unfreeze_epoch=1)])
     backbone = train(cfg).model.backbone
     assert not any(p.requires_grad for p in backbone.layer1.parameters())
     assert all(p.requires_grad for p in backbone.layer2.parameters())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('phase_one_stop, resume_epoch', [(1, None), (None, 3)],
-                         ids=['resume-in-frozen-phase', 'resume-after-unfreezing'])
-def test_resume_in_either_phase_gives_the_uninterrupted_weights(tmp_path, data_root,
-                                                                phase_one_stop, resume_epoch):
+@pytest.mark.parametrize(
+    'phase_one_stop, resume_epoch', [(1, None), (None, 3)],
+    ids=['resume-in-frozen-phase', 'resume-after-unfreezing'])
+def test_resume_in_either_phase_gives_the_uninterrupted_weights(tmp_path, data_root, phase_one_stop,
+                                                                resume_epoch):
     hooks = [dict(type='FreezeHook', modules='backbone', unfreeze_epoch=2)]
     straight = tmp_path / 'straight'
     cfg = tiny_cfg(straight, data_root, max_epochs=4, custom_hooks=hooks)
@@ -104,13 +118,22 @@ def test_resume_in_either_phase_gives_the_uninterrupted_weights(tmp_path, data_r
 
     resumed = tmp_path / 'resumed'
     if phase_one_stop:  # stop inside phase 1, then --resume from the latest checkpoint
-        cfg = tiny_cfg(resumed, data_root, max_epochs=phase_one_stop, custom_hooks=hooks,
-                       load_from=str(tmp_path / 'init.pth'))
+        cfg = tiny_cfg(
+            resumed,
+            data_root,
+            max_epochs=phase_one_stop,
+            custom_hooks=hooks,
+            load_from=str(tmp_path / 'init.pth'))
         train(cfg)
         cfg = tiny_cfg(resumed, data_root, max_epochs=4, custom_hooks=hooks, resume=True)
     else:  # resume a phase-2 checkpoint of the straight run in another work dir
-        cfg = tiny_cfg(resumed, data_root, max_epochs=4, custom_hooks=hooks, resume=True,
-                       load_from=str(straight / f'epoch_{resume_epoch}.pth'))
+        cfg = tiny_cfg(
+            resumed,
+            data_root,
+            max_epochs=4,
+            custom_hooks=hooks,
+            resume=True,
+            load_from=str(straight / f'epoch_{resume_epoch}.pth'))
     train(cfg)
 
     expected, actual = state_dict(straight / 'epoch_4.pth'), state_dict(resumed / 'epoch_4.pth')
@@ -120,8 +143,12 @@ def test_resume_in_either_phase_gives_the_uninterrupted_weights(tmp_path, data_r
 
 # ---------------------------------------------------------------- bad input
 def test_pattern_matching_no_parameter_is_named(tmp_path, data_root):
-    cfg = tiny_cfg(tmp_path / 'work', data_root, custom_hooks=[
-        dict(type='FreezeHook', modules=['backbone', 'backbone.layer9'], unfreeze_epoch=1)])
+    cfg = tiny_cfg(
+        tmp_path / 'work',
+        data_root,
+        custom_hooks=[
+            dict(type='FreezeHook', modules=['backbone', 'backbone.layer9'], unfreeze_epoch=1)
+        ])
     with pytest.raises(ValueError, match=r"pattern 'backbone.layer9' matches no parameter") \
             as error:
         train(cfg)
@@ -129,16 +156,18 @@ def test_pattern_matching_no_parameter_is_named(tmp_path, data_root):
 
 
 def test_pattern_matching_only_parameterless_modules_is_refused(tmp_path, data_root):
-    cfg = tiny_cfg(tmp_path / 'work', data_root,
-                   custom_hooks=[dict(type='FreezeHook', modules='neck')])
+    cfg = tiny_cfg(
+        tmp_path / 'work', data_root, custom_hooks=[dict(type='FreezeHook', modules='neck')])
     with pytest.raises(ValueError, match="pattern 'neck' matches no parameter"):
         train(cfg)
 
 
 def test_unfreeze_epoch_needs_an_epoch_based_loop(tmp_path, data_root):
-    cfg = tiny_cfg(tmp_path / 'work', data_root, train_cfg=dict(
-        _delete_=True, type='IterBasedTrainLoop', max_iters=2), custom_hooks=[
-            dict(type='FreezeHook', modules='backbone', unfreeze_epoch=1)])
+    cfg = tiny_cfg(
+        tmp_path / 'work',
+        data_root,
+        train_cfg=dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2),
+        custom_hooks=[dict(type='FreezeHook', modules='backbone', unfreeze_epoch=1)])
     with pytest.raises(ValueError, match='unfreeze_epoch needs an epoch-based train loop'):
         train(cfg)
 

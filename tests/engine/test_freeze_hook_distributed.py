@@ -35,12 +35,18 @@ def test_freeze_and_unfreeze_under_ddp_without_unused_parameter_errors(tmp_path)
     work_dir = tmp_path / 'work'
     data_root = tiny_data(tmp_path / 'images', per_class=4)  # 3 iterations a process an epoch
     cfg = tiny_cfg(
-        work_dir, data_root, max_epochs=2, launcher='pytorch',
+        work_dir,
+        data_root,
+        max_epochs=2,
+        launcher='pytorch',
         # find_unused_parameters=False: DDP would wait for the frozen parameters' gradients
         # ("Expected to have finished reduction...") had the hook not rebuilt the wrapper.
         # device_ids=None: the Runner's default [LOCAL_RANK] is for GPUs only.
-        model_wrapper_cfg=dict(type='MMDistributedDataParallel', device_ids=None,
-                               find_unused_parameters=False, broadcast_buffers=False),
+        model_wrapper_cfg=dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            find_unused_parameters=False,
+            broadcast_buffers=False),
         custom_hooks=[dict(type='FreezeHook', modules='backbone', unfreeze_epoch=1)])
     init = initial_checkpoint(cfg, tmp_path / 'init.pth')
     cfg.load_from = str(tmp_path / 'init.pth')
@@ -49,10 +55,16 @@ def test_freeze_and_unfreeze_under_ddp_without_unused_parameter_errors(tmp_path)
     driver.write_text(DRIVER)
 
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO_ROOT))
-    result = subprocess.run(
-        [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
-         str(driver), str(config)], cwd=tmp_path, env=env, capture_output=True, text=True,
-        timeout=600)
+    result = subprocess.run([
+        sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
+        str(driver),
+        str(config)
+    ],
+                            cwd=tmp_path,
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
 
     backbone = backbone_keys(init)

@@ -21,10 +21,12 @@ def zoo_scope():
 
 
 def resnet18_classifier(**backbone) -> nn.Module:
-    return MODELS.build(dict(
-        type='ImageClassifier', backbone=dict(type='ResNet', depth=18, **backbone),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=5, in_channels=512)))
+    return MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(type='ResNet', depth=18, **backbone),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=5, in_channels=512)))
 
 
 def settings_by_param(optim_wrapper) -> dict:
@@ -89,12 +91,19 @@ class TinyViT(nn.Module):
 
 def test_vit_like_model_tokens_embeddings_and_norms():
     model = TinyViT()
-    wrapper = build_optim_wrapper(model, dict(
-        optimizer=dict(type='AdamW', lr=1.0, weight_decay=0.1),
-        constructor='LayerDecayOptimWrapperConstructor',
-        paramwise_cfg=dict(layer_decay_rate=0.5, norm_decay_mult=0.0, bias_decay_mult=0.0,
-                           custom_keys={'cls_token': dict(decay_mult=0.0),
-                                        'pos_embed': dict(decay_mult=0.0, lr_mult=2.0)})))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type='AdamW', lr=1.0, weight_decay=0.1),
+            constructor='LayerDecayOptimWrapperConstructor',
+            paramwise_cfg=dict(
+                layer_decay_rate=0.5,
+                norm_decay_mult=0.0,
+                bias_decay_mult=0.0,
+                custom_keys={
+                    'cls_token': dict(decay_mult=0.0),
+                    'pos_embed': dict(decay_mult=0.0, lr_mult=2.0)
+                })))
     expected = {
         'patch_embed.weight': (0.5**4, 0.1),
         'patch_embed.bias': (0.5**4, 0.0),
@@ -107,8 +116,12 @@ def test_vit_like_model_tokens_embeddings_and_norms():
     }
     for i in range(3):
         scale = 0.5**(3 - i)
-        expected.update({f'layers.{i}.0.weight': (scale, 0.0), f'layers.{i}.0.bias': (scale, 0.0),
-                         f'layers.{i}.1.weight': (scale, 0.1), f'layers.{i}.1.bias': (scale, 0.0)})
+        expected.update({
+            f'layers.{i}.0.weight': (scale, 0.0),
+            f'layers.{i}.0.bias': (scale, 0.0),
+            f'layers.{i}.1.weight': (scale, 0.1),
+            f'layers.{i}.1.bias': (scale, 0.0)
+        })
     settings = settings_by_param(wrapper)
     assert sorted(settings) == sorted(expected)
     for name, value in expected.items():
@@ -116,16 +129,23 @@ def test_vit_like_model_tokens_embeddings_and_norms():
 
 
 def test_zoo_vit_with_the_shipped_config():
-    model = MODELS.build(dict(
-        type='ImageClassifier',
-        backbone=dict(type='VisionTransformer', img_size=32, patch_size=16, arch=dict(
-            embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)),
-        head=dict(type='LinearClsHead', num_classes=5, in_channels=32)))
+    model = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(
+                type='VisionTransformer',
+                img_size=32,
+                patch_size=16,
+                arch=dict(embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)),
+            head=dict(type='LinearClsHead', num_classes=5, in_channels=32)))
     wrapper = build_optim_wrapper(model, Config.fromfile(SCHEDULE).optim_wrapper)
     settings = settings_by_param(wrapper)
     base_lr, rate, max_depth = 2e-3, 0.65, 4  # 3 transformer layers
-    norms = {f'{name}.{p}' for name, m in model.named_modules()
-             if isinstance(m, nn.LayerNorm) for p in ('weight', 'bias')}
+    norms = {
+        f'{name}.{p}'
+        for name, m in model.named_modules() if isinstance(m, nn.LayerNorm)
+        for p in ('weight', 'bias')
+    }
     for name, _ in model.named_parameters():
         depth = model.backbone.get_layer_depth(name[len('backbone.'):]) \
             if name.startswith('backbone.') else (max_depth, max_depth)
@@ -134,18 +154,19 @@ def test_zoo_vit_with_the_shipped_config():
         assert settings[name] == pytest.approx(
             (base_lr * rate**(max_depth - depth[0]), 0.0 if no_decay else 0.05)), name
     # the patch embedding learns slowest, transformer layer i at rate ** (4 - i), the head at lr
-    assert settings['backbone.patch_embed.projection.weight'][0] == pytest.approx(
-        base_lr * rate**4)
+    assert settings['backbone.patch_embed.projection.weight'][0] == pytest.approx(base_lr * rate**4)
     assert settings['backbone.layers.1.attn.qkv.weight'][0] == pytest.approx(base_lr * rate**2)
     assert settings['head.fc.weight'] == pytest.approx((base_lr, 0.05))
 
 
 def test_flat_decay_and_default_multipliers():
     model = TinyViT(num_layers=1)
-    wrapper = build_optim_wrapper(model, dict(
-        optimizer=dict(type='SGD', lr=0.1, weight_decay=0.01),
-        constructor='LayerDecayOptimWrapperConstructor',
-        paramwise_cfg=dict(layer_decay_rate=1.0, flat_decay_mult=0.5)))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type='SGD', lr=0.1, weight_decay=0.01),
+            constructor='LayerDecayOptimWrapperConstructor',
+            paramwise_cfg=dict(layer_decay_rate=1.0, flat_decay_mult=0.5)))
     settings = settings_by_param(wrapper)
     assert {lr for lr, _ in settings.values()} == {0.1}  # rate 1: no decay
     assert settings['head.bias'] == (0.1, 0.01)  # bias and norm multipliers default to 1
@@ -154,10 +175,12 @@ def test_flat_decay_and_default_multipliers():
 
 def test_frozen_parameters_stay_in_the_optimizer_with_their_settings():
     model = resnet18_classifier(frozen_stages=1)
-    wrapper = build_optim_wrapper(model, dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
-        constructor='LayerDecayOptimWrapperConstructor',
-        paramwise_cfg=dict(layer_decay_rate=0.5)))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
+            constructor='LayerDecayOptimWrapperConstructor',
+            paramwise_cfg=dict(layer_decay_rate=0.5)))
     settings = settings_by_param(wrapper)
     assert not model.backbone.conv1.weight.requires_grad
     assert settings['backbone.layer1.0.conv1.weight'] == pytest.approx((0.1 * 0.5**4, 1e-4))
@@ -168,15 +191,20 @@ def test_frozen_parameters_stay_in_the_optimizer_with_their_settings():
 
 # ---------------------------------------------------------------- bad input
 def build(model: nn.Module, **paramwise):
-    return build_optim_wrapper(model, dict(
-        optimizer=dict(type='SGD', lr=0.1, weight_decay=1e-4),
-        constructor='LayerDecayOptimWrapperConstructor', paramwise_cfg=paramwise))
+    return build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type='SGD', lr=0.1, weight_decay=1e-4),
+            constructor='LayerDecayOptimWrapperConstructor',
+            paramwise_cfg=paramwise))
 
 
 @pytest.mark.parametrize('rate', [0, 0.0, -0.5, 1.5, 'high', True])
 def test_decay_rate_outside_zero_one_is_named(rate):
-    with pytest.raises(ValueError, match=re.escape(f'layer_decay_rate must be a number in '
-                                                   f'(0, 1], got {rate!r}')):
+    with pytest.raises(
+            ValueError,
+            match=re.escape(f'layer_decay_rate must be a number in '
+                            f'(0, 1], got {rate!r}')):
         build(TinyViT(), layer_decay_rate=rate)
 
 
@@ -191,22 +219,31 @@ def test_missing_rate_and_unknown_keys_are_named():
 
 def test_a_custom_key_matching_no_parameter_is_named():
     # mmpretrain's Swin recipe names '.absolute_pos_embed', which a Swin without it lacks
-    with pytest.raises(ValueError, match=r"custom_keys \['.absolute_pos_embed'\] match no "
-                                         r"parameter of TinyViT"):
-        build(TinyViT(), layer_decay_rate=0.5,
-              custom_keys={'cls_token': dict(decay_mult=0.0),
-                           '.absolute_pos_embed': dict(decay_mult=0.0)})
+    with pytest.raises(
+            ValueError,
+            match=r"custom_keys \['.absolute_pos_embed'\] match no "
+            r"parameter of TinyViT"):
+        build(
+            TinyViT(),
+            layer_decay_rate=0.5,
+            custom_keys={
+                'cls_token': dict(decay_mult=0.0),
+                '.absolute_pos_embed': dict(decay_mult=0.0)
+            })
 
 
 def test_decay_multipliers_without_weight_decay_are_refused():
     with pytest.raises(ValueError, match="norm_decay_mult.*weight_decay"):
-        build_optim_wrapper(TinyViT(), dict(
-            optimizer=dict(type='SGD', lr=0.1),
-            constructor='LayerDecayOptimWrapperConstructor',
-            paramwise_cfg=dict(layer_decay_rate=0.5, norm_decay_mult=0.0)))
+        build_optim_wrapper(
+            TinyViT(),
+            dict(
+                optimizer=dict(type='SGD', lr=0.1),
+                constructor='LayerDecayOptimWrapperConstructor',
+                paramwise_cfg=dict(layer_decay_rate=0.5, norm_decay_mult=0.0)))
 
 
 def test_backbone_without_get_layer_depth_is_named():
+
     class Classifier(nn.Module):
 
         def __init__(self):
@@ -214,17 +251,21 @@ def test_backbone_without_get_layer_depth_is_named():
             self.backbone = nn.Sequential(nn.Conv2d(3, 4, 3))
             self.head = nn.Linear(4, 2)
 
-    with pytest.raises(TypeError, match='Classifier has no get_layer_depth.*its backbone '
-                                        'Sequential has none either'):
+    with pytest.raises(
+            TypeError,
+            match='Classifier has no get_layer_depth.*its backbone '
+            'Sequential has none either'):
         build(Classifier(), layer_decay_rate=0.5)
 
 
 def test_invalid_depths_are_named():
+
     class Broken(TinyViT):
 
         def get_layer_depth(self, param_name: str):
             return (7, 4) if param_name == 'head.weight' else super().get_layer_depth(param_name)
 
-    with pytest.raises(ValueError, match=r"Broken.get_layer_depth\('head.weight'\) returned "
-                                         r'\(7, 4\)'):
+    with pytest.raises(
+            ValueError, match=r"Broken.get_layer_depth\('head.weight'\) returned "
+            r'\(7, 4\)'):
         build(Broken(), layer_decay_rate=0.5)

@@ -39,11 +39,15 @@ def writes(monkeypatch):
     return seen
 
 
-def test_old_checkpoint_is_deleted_only_after_last_checkpoint_names_the_new(tmp_path, data_root,
-                                                                           writes):
+def test_old_checkpoint_is_deleted_only_after_last_checkpoint_names_the_new(
+        tmp_path, data_root, writes):
     work_dir = tmp_path / 'work'
-    train(tiny_cfg(work_dir, data_root, max_epochs=3,
-                   default_hooks=dict(checkpoint=dict(interval=1, max_keep_ckpts=1))))
+    train(
+        tiny_cfg(
+            work_dir,
+            data_root,
+            max_epochs=3,
+            default_hooks=dict(checkpoint=dict(interval=1, max_keep_ckpts=1))))
     checkpoint_writes = [(name, files) for name, files in writes if name != 'vis_data']
     for epoch in (2, 3):
         (_, before_save), = [(n, f) for n, f in checkpoint_writes if n == f'epoch_{epoch}.pth']
@@ -54,11 +58,14 @@ def test_old_checkpoint_is_deleted_only_after_last_checkpoint_names_the_new(tmp_
     assert (work_dir / 'last_checkpoint').read_text() == 'epoch_3.pth'
 
 
-def test_previous_best_is_deleted_only_after_the_new_best_is_saved(tmp_path, data_root,
-                                                                  writes):
+def test_previous_best_is_deleted_only_after_the_new_best_is_saved(tmp_path, data_root, writes):
     work_dir = tmp_path / 'work'
-    runner = train(tiny_cfg(work_dir, data_root, max_epochs=1, default_hooks=dict(
-        checkpoint=dict(interval=1, save_best='acc', rule='greater'))))
+    runner = train(
+        tiny_cfg(
+            work_dir,
+            data_root,
+            max_epochs=1,
+            default_hooks=dict(checkpoint=dict(interval=1, save_best='acc', rule='greater'))))
     hook, = [h for h in runner.hooks if type(h).__name__ == 'SafeCheckpointHook']
     for epoch, acc in ((1, 0.5), (2, 0.7)):  # as after two validations, the second better
         runner.train_loop._epoch = epoch
@@ -71,8 +78,11 @@ def test_previous_best_is_deleted_only_after_the_new_best_is_saved(tmp_path, dat
 def test_resuming_a_checkpoint_of_another_class_count_names_the_keys(tmp_path, data_root):
     first = tmp_path / 'first'
     train(tiny_cfg(first, data_root, max_epochs=1))
-    cfg = tiny_cfg(tmp_path / 'other', data_root, max_epochs=2,
-                   model=dict(head=dict(num_classes=NUM_CLASSES + 1)))
+    cfg = tiny_cfg(
+        tmp_path / 'other',
+        data_root,
+        max_epochs=2,
+        model=dict(head=dict(num_classes=NUM_CLASSES + 1)))
     cfg.resume, cfg.load_from = True, str(first / 'epoch_1.pth')
     with pytest.raises(CheckpointMismatchError) as error:
         train(cfg)
@@ -93,11 +103,15 @@ def test_load_from_another_model_is_an_error_unless_lenient(tmp_path, data_root)
         train(cfg)
 
     # lr 0: the parameters stay what was loaded (BN statistics move)
-    cfg = tiny_cfg(tmp_path / 'lenient', data_root, max_epochs=1,
-                   optim_wrapper=dict(optimizer=dict(lr=0.0)), **four)
+    cfg = tiny_cfg(
+        tmp_path / 'lenient',
+        data_root,
+        max_epochs=1,
+        optim_wrapper=dict(optimizer=dict(lr=0.0)),
+        **four)
     cfg.load_from, cfg.load_from_strict = checkpoint, False
     train(cfg)
     loaded, init = state_dict(tmp_path / 'lenient' / 'epoch_1.pth'), state_dict(checkpoint)
-    assert_same(loaded, init, [k for k in backbone_keys(init) if 'running' not in k
-                               and 'num_batches' not in k])
+    assert_same(loaded, init,
+                [k for k in backbone_keys(init) if 'running' not in k and 'num_batches' not in k])
     assert loaded['head.fc.weight'].shape == (NUM_CLASSES + 1, 120)

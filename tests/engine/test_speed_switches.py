@@ -19,16 +19,22 @@ def lenet_cfg(work_dir: Path, data_root: Path, **overrides) -> Config:
     """The LeNet-5 digits config on a tiny generated folder: 5 iterations of batch 3, each loss
     logged, no validation or checkpoints."""
     cfg = Config.fromfile(LENET)
-    cfg.merge_from_dict(dict(
-        train_dataloader=dict(batch_size=3, dataset=dict(data_root=str(data_root),
-                                                         data_prefix='')),
-        train_cfg=dict(_delete_=True, by_epoch=False, max_iters=5, val_interval=100),
-        param_scheduler=[],
-        val_dataloader=None, val_cfg=None, val_evaluator=None,
-        test_dataloader=None, test_cfg=None, test_evaluator=None,
-        default_hooks=dict(logger=dict(interval=1), checkpoint=dict(interval=100)),
-        log_level='WARNING', work_dir=str(work_dir),
-        experiment_name=f'{work_dir.name}_{uuid.uuid4().hex[:8]}'))
+    cfg.merge_from_dict(
+        dict(
+            train_dataloader=dict(
+                batch_size=3, dataset=dict(data_root=str(data_root), data_prefix='')),
+            train_cfg=dict(_delete_=True, by_epoch=False, max_iters=5, val_interval=100),
+            param_scheduler=[],
+            val_dataloader=None,
+            val_cfg=None,
+            val_evaluator=None,
+            test_dataloader=None,
+            test_cfg=None,
+            test_evaluator=None,
+            default_hooks=dict(logger=dict(interval=1), checkpoint=dict(interval=100)),
+            log_level='WARNING',
+            work_dir=str(work_dir),
+            experiment_name=f'{work_dir.name}_{uuid.uuid4().hex[:8]}'))
     cfg.merge_from_dict(overrides)
     return cfg
 

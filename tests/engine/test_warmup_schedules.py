@@ -51,8 +51,12 @@ def run_schedule(tmp_path: Path, name: str, max_epochs: int, **overrides):
     schedule = Config.fromfile(SCHEDULES / name)
     schedule.merge_from_dict(overrides)
     work_dir = tmp_path / 'work'
-    cfg = tiny_cfg(work_dir, tiny_data(tmp_path / 'images', per_class=2), max_epochs=max_epochs,
-                   train_dataloader=dict(batch_size=3), default_hooks=dict(checkpoint=None))
+    cfg = tiny_cfg(
+        work_dir,
+        tiny_data(tmp_path / 'images', per_class=2),
+        max_epochs=max_epochs,
+        train_dataloader=dict(batch_size=3),
+        default_hooks=dict(checkpoint=None))
     cfg.optim_wrapper = schedule.optim_wrapper
     cfg.param_scheduler = schedule.param_scheduler
     runner = train(cfg)
@@ -68,8 +72,10 @@ CASES = [
     ('imagenet_bs1024_adamw_layer-decay.py', 7, {}),
     # 2500 warm-up iterations and steps at epochs 30/60/90 scaled down to 5 iterations and a
     # step at epoch 2: the warm-up then overlaps the first step, as in mmdet's 1x schedule
-    ('imagenet_bs2048.py', 4, {'param_scheduler.0.end': 5,
-                               'param_scheduler.1.milestones': [2, 3]}),
+    ('imagenet_bs2048.py', 4, {
+        'param_scheduler.0.end': 5,
+        'param_scheduler.1.milestones': [2, 3]
+    }),
     ('imagenet_bs1024_adamw_swin.py', 22, {}),
     ('imagenet_bs4096_adamw.py', 32, {}),
 ]
@@ -111,7 +117,9 @@ def test_stock_schedulers_warm_up_momentum_and_weight_decay(tmp_path):
     ``LinearMomentum`` and ``LinearParamScheduler(param_name=...)`` do it."""
     work_dir = tmp_path / 'work'
     cfg = tiny_cfg(
-        work_dir, tiny_data(tmp_path / 'images', per_class=2), max_epochs=3,
+        work_dir,
+        tiny_data(tmp_path / 'images', per_class=2),
+        max_epochs=3,
         train_dataloader=dict(batch_size=3),
         default_hooks=dict(checkpoint=dict(interval=1, by_epoch=False, max_keep_ckpts=-1)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=0.01)),
@@ -119,8 +127,14 @@ def test_stock_schedulers_warm_up_momentum_and_weight_decay(tmp_path):
             # YOLOv5-style momentum warm-up, 0.8 -> 0.9 over the first 5 iterations
             dict(type='LinearMomentum', start_factor=0.8 / 0.9, by_epoch=False, begin=0, end=5),
             # weight decay 10x smaller during the first 2 epochs (4 iterations)
-            dict(type='LinearParamScheduler', param_name='weight_decay', start_factor=0.1,
-                 by_epoch=True, begin=0, end=2, convert_to_iter_based=True),
+            dict(
+                type='LinearParamScheduler',
+                param_name='weight_decay',
+                start_factor=0.1,
+                by_epoch=True,
+                begin=0,
+                end=2,
+                convert_to_iter_based=True),
         ])
     train(cfg)
 

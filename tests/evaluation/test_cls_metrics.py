@@ -39,8 +39,7 @@ def test_accuracy_matches_sklearn():
     samples, gt, scores = predictions(200, 7)
     result = evaluate(METRICS.build(dict(type='Accuracy', topk=(1, 5))), samples)
     assert set(result) == {'accuracy/top1', 'accuracy/top5'}
-    assert result['accuracy/top1'] == pytest.approx(
-        100 * accuracy_score(gt, scores.argmax(1)))
+    assert result['accuracy/top1'] == pytest.approx(100 * accuracy_score(gt, scores.argmax(1)))
     assert result['accuracy/top5'] == pytest.approx(
         100 * top_k_accuracy_score(gt, scores, k=5, labels=range(7)))
     assert 0 < result['accuracy/top1'] < result['accuracy/top5'] < 100
@@ -53,8 +52,8 @@ def test_single_label_metric_matches_sklearn(kwargs):
     pred = scores.argmax(1)
     labels = list(range(num_classes))
     for average in ('macro', 'micro', None):
-        metric = SingleLabelMetric(items=('precision', 'recall', 'f1-score', 'support'),
-                                   average=average)
+        metric = SingleLabelMetric(
+            items=('precision', 'recall', 'f1-score', 'support'), average=average)
         result = evaluate(metric, samples)
         precision, recall, f1, support = precision_recall_fscore_support(
             gt, pred, labels=labels, average=average, zero_division=0)
@@ -83,8 +82,10 @@ def test_confusion_matrix_matches_sklearn():
 
 
 def test_labels_only_predictions():
-    samples = [ClsDataSample().set_gt_label(g).set_pred_label(p)
-               for g, p in [(0, 0), (1, 2), (2, 2), (1, 1)]]
+    samples = [
+        ClsDataSample().set_gt_label(g).set_pred_label(p)
+        for g, p in [(0, 0), (1, 2), (2, 2), (1, 1)]
+    ]
     assert evaluate(Accuracy(), samples)['accuracy/top1'] == 75.0
     with pytest.raises(ValueError, match='top-5 accuracy needs pred_score'):
         evaluate(Accuracy(topk=5), samples)
@@ -97,14 +98,19 @@ def test_labels_only_predictions():
 def test_evaluator_from_config_in_zoo_scope():
     samples, gt, scores = predictions(40, 10, seed=3)
     with DefaultScope.overwrite_default_scope('zoo'):
-        evaluator = Evaluator([dict(type='Accuracy', topk=(1, 5)),
-                               dict(type='SingleLabelMetric'), dict(type='ConfusionMatrix')])
+        evaluator = Evaluator([
+            dict(type='Accuracy', topk=(1, 5)),
+            dict(type='SingleLabelMetric'),
+            dict(type='ConfusionMatrix')
+        ])
     for start in range(0, 40, 16):
         evaluator.process(samples[start:start + 16])
     result = evaluator.evaluate(40)
     assert result['accuracy/top1'] == pytest.approx(100 * accuracy_score(gt, scores.argmax(1)))
-    assert {'accuracy/top5', 'single-label/precision', 'single-label/recall',
-            'single-label/f1-score', 'confusion_matrix/result'} <= set(result)
+    assert {
+        'accuracy/top5', 'single-label/precision', 'single-label/recall', 'single-label/f1-score',
+        'confusion_matrix/result'
+    } <= set(result)
 
 
 @pytest.mark.parametrize('build, message', [

@@ -25,8 +25,9 @@ FAST = dict(test_mode=True, serialize_data=False)
 PIPELINE = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                                          'scale_factor', 'instances')),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'instances')),
 ]
 
 
@@ -87,17 +88,22 @@ def shapes_root(tmp_path_factory):
 def test_coco_map_from_yolo_equals_map_from_its_coco_conversion(shapes_root, tmp_path):
     convert_dataset(str(shapes_root / 'yolo'), str(tmp_path / 'coco'), 'yolo', 'coco')
     ann_file = str(tmp_path / 'coco/annotations/instances_val.json')
-    coco = CocoDataset(data_root=str(tmp_path / 'coco'), ann_file='annotations/instances_val.json',
-                       data_prefix=dict(img='val/'), metainfo=dict(classes=SHAPE_CLASSES),
-                       pipeline=PIPELINE, **FAST)
-    yolo = YOLODataset(data_root=str(shapes_root / 'yolo'), ann_file='val.txt', pipeline=PIPELINE,
-                       **FAST)
+    coco = CocoDataset(
+        data_root=str(tmp_path / 'coco'),
+        ann_file='annotations/instances_val.json',
+        data_prefix=dict(img='val/'),
+        metainfo=dict(classes=SHAPE_CLASSES),
+        pipeline=PIPELINE,
+        **FAST)
+    yolo = YOLODataset(
+        data_root=str(shapes_root / 'yolo'), ann_file='val.txt', pipeline=PIPELINE, **FAST)
     from_json = evaluate(CocoMetric(ann_file=ann_file, classwise=True), coco, noisy_predictions)
     prefix = str(tmp_path / 'from_yolo')
-    from_yolo = evaluate(CocoMetric(ann_file=None, classwise=True, outfile_prefix=prefix), yolo,
-                         noisy_predictions)
+    from_yolo = evaluate(
+        CocoMetric(ann_file=None, classwise=True, outfile_prefix=prefix), yolo, noisy_predictions)
     assert from_json == from_yolo  # every figure (CocoMetric rounds to 3 decimals)
     assert len(from_json) == 6 + 3 and 0.3 < from_json['coco/bbox_mAP_50'] < 0.95
+
     # Beyond the rounding: the ground truth CocoMetric built from the YOLO samples is the
     # COCO file's, box for box, so pycocotools computes from identical input.
     def boxes(path, first_category_id):
@@ -112,10 +118,16 @@ def test_coco_map_from_yolo_equals_map_from_its_coco_conversion(shapes_root, tmp
 def test_voc_map_is_the_same_from_voc_coco_and_yolo(shapes_root, eval_mode):
     common = dict(metainfo=dict(classes=SHAPE_CLASSES), pipeline=PIPELINE, **FAST)
     datasets = [
-        VOCDataset(data_root=str(shapes_root / 'voc'), ann_file='ImageSets/Main/val.txt',
-                   data_prefix=dict(sub_data_root=''), **common),
-        CocoDataset(data_root=str(shapes_root / 'coco'), ann_file='annotations/instances_val.json',
-                    data_prefix=dict(img='val/'), **common),
+        VOCDataset(
+            data_root=str(shapes_root / 'voc'),
+            ann_file='ImageSets/Main/val.txt',
+            data_prefix=dict(sub_data_root=''),
+            **common),
+        CocoDataset(
+            data_root=str(shapes_root / 'coco'),
+            ann_file='annotations/instances_val.json',
+            data_prefix=dict(img='val/'),
+            **common),
         YOLODataset(data_root=str(shapes_root / 'yolo'), ann_file='val.txt', **common),
     ]
     results = [evaluate(VOCMetric(eval_mode=eval_mode), d, noisy_predictions) for d in datasets]
@@ -131,39 +143,56 @@ def hand_case(tmp_path_factory):
     import cv2
     (root / 'img').mkdir()
     cv2.imwrite(str(root / 'img/x.jpg'), np.zeros((100, 100, 3), np.uint8))
-    data = DetectionSplit(('a', 'b'), [ImageRecord(
-        'x.jpg', 100, 100, bboxes=[[10, 10, 30, 30], [50, 50, 70, 70], [10, 60, 40, 90]],
-        labels=[0, 0, 1], img_path=str(root / 'img/x.jpg'))])
+    data = DetectionSplit(('a', 'b'), [
+        ImageRecord(
+            'x.jpg',
+            100,
+            100,
+            bboxes=[[10, 10, 30, 30], [50, 50, 70, 70], [10, 60, 40, 90]],
+            labels=[0, 0, 1],
+            img_path=str(root / 'img/x.jpg'))
+    ])
     for fmt in ('voc', 'coco'):
         write_split(data, str(root / fmt), fmt, 'val')
     return root
 
 
 def hand_predictions(sample):
-    return ([[10, 10, 30, 30], [80, 0, 95, 15], [50, 50, 70, 70], [10, 60, 40, 90]],
-            [0.9, 0.8, 0.7, 0.6], [0, 0, 0, 1])
+    return ([[10, 10, 30, 30], [80, 0, 95, 15], [50, 50, 70, 70],
+             [10, 60, 40, 90]], [0.9, 0.8, 0.7, 0.6], [0, 0, 0, 1])
 
 
-@pytest.mark.parametrize('eval_mode, expected', [
-    # 'area': precision 1 up to recall 0.5, then 2/3 up to recall 1 -> 0.5 * 1 + 0.5 * 2/3.
-    ('area', (5 / 6 + 1) / 2),
-    # '11points': recall 0, 0.1 .. 0.5 have precision 1 (6 points), 0.6 .. 1.0 have 2/3 (5).
-    ('11points', ((6 + 5 * 2 / 3) / 11 + 1) / 2),
-])
+@pytest.mark.parametrize(
+    'eval_mode, expected',
+    [
+        # 'area': precision 1 up to recall 0.5, then 2/3 up to recall 1 -> 0.5 * 1 + 0.5 * 2/3.
+        ('area', (5 / 6 + 1) / 2),
+        # '11points': recall 0, 0.1 .. 0.5 have precision 1 (6 points), 0.6 .. 1.0 have 2/3 (5).
+        ('11points', ((6 + 5 * 2 / 3) / 11 + 1) / 2),
+    ])
 def test_voc_map_hand_computed(hand_case, eval_mode, expected):
-    dataset = VOCDataset(data_root=str(hand_case / 'voc'), ann_file='ImageSets/Main/val.txt',
-                         data_prefix=dict(sub_data_root=''), metainfo=dict(classes=('a', 'b')),
-                         pipeline=PIPELINE, **FAST)
+    dataset = VOCDataset(
+        data_root=str(hand_case / 'voc'),
+        ann_file='ImageSets/Main/val.txt',
+        data_prefix=dict(sub_data_root=''),
+        metainfo=dict(classes=('a', 'b')),
+        pipeline=PIPELINE,
+        **FAST)
     result = evaluate(VOCMetric(eval_mode=eval_mode), dataset, hand_predictions)
     assert result['pascal_voc/mAP'] == pytest.approx(expected, abs=1e-6)
 
 
 def test_coco_map_hand_computed(hand_case):
-    dataset = CocoDataset(data_root=str(hand_case / 'coco'), ann_file='annotations/instances_val.json',
-                          data_prefix=dict(img='val/'), metainfo=dict(classes=('a', 'b')),
-                          pipeline=PIPELINE, **FAST)
-    result = evaluate(CocoMetric(ann_file=str(hand_case / 'coco/annotations/instances_val.json')),
-                      dataset, hand_predictions)
+    dataset = CocoDataset(
+        data_root=str(hand_case / 'coco'),
+        ann_file='annotations/instances_val.json',
+        data_prefix=dict(img='val/'),
+        metainfo=dict(classes=('a', 'b')),
+        pipeline=PIPELINE,
+        **FAST)
+    result = evaluate(
+        CocoMetric(ann_file=str(hand_case / 'coco/annotations/instances_val.json')), dataset,
+        hand_predictions)
     # COCO interpolates at 101 recalls: 51 of them (0 .. 0.5) have precision 1, 50 have 2/3;
     # the hits are exact, so every IoU threshold gives the same AP.
     class_a = (51 + 50 * 2 / 3) / 101

@@ -37,12 +37,16 @@ CONTRACT_CONFIGS: Dict[str, Tuple[dict, Tuple[int, ...]]] = {
     'MobileNetV3': (dict(arch='small'), (2, 3, 64, 64)),
     'SSDVGG': (dict(depth=11, norm_cfg=dict(type='BN')), (2, 3, 64, 64)),
     # Transformers: tiny arch dicts; BatchNorm over tokens in place of LayerNorm.
-    'VisionTransformer': (dict(arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                                         feedforward_channels=64), img_size=32, patch_size=8,
-                               out_type='featmap', norm_cfg=dict(type='BN')), (2, 3, 32, 32)),
-    'SwinTransformer': (dict(arch=dict(embed_dims=16, depths=(2, 2, 2, 2),
-                                       num_heads=(1, 2, 2, 4)),
-                             window_size=4, norm_cfg=dict(type='BN')), (2, 3, 64, 64)),
+    'VisionTransformer': (dict(
+        arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
+        img_size=32,
+        patch_size=8,
+        out_type='featmap',
+        norm_cfg=dict(type='BN')), (2, 3, 32, 32)),
+    'SwinTransformer': (dict(
+        arch=dict(embed_dims=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4)),
+        window_size=4,
+        norm_cfg=dict(type='BN')), (2, 3, 64, 64)),
 }
 # The argument that selects a row of a family's `arch_settings` table.
 ARCH_KEYS = ('depth', 'arch')
@@ -166,8 +170,10 @@ def test_frozen_stages(name, frozen_stages):
         assert all(p.requires_grad is not frozen for p in params), module_name
         # the modules whose mode changes what they compute; the others (convolutions, ReLU,
         # pools) may keep the flag that mmdet and mmpretrain leave them
-        mode_dependent = [m for m in module.modules()
-                          if isinstance(m, (_BatchNorm, nn.modules.dropout._DropoutNd))]
+        mode_dependent = [
+            m for m in module.modules()
+            if isinstance(m, (_BatchNorm, nn.modules.dropout._DropoutNd))
+        ]
         assert all(m.training is not frozen for m in mode_dependent), module_name
 
     frozen_norms = [m for n in frozen_names for m in norm_layers(getattr(model, n))]

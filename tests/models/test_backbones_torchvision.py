@@ -61,13 +61,14 @@ def test_resnet_equals_torchvision(tv_name, cfg):
     assert (pooled - tv_pooled).abs().max() <= 1e-4
 
 
-@pytest.mark.parametrize('tv_features, cfg', [
-    (lambda: torchvision.models.alexnet(weights=None).features, dict(type='AlexNet')),
-    (lambda: torchvision.models.vgg.make_layers(torchvision.models.vgg.cfgs['A'],
-                                                batch_norm=True),
-     dict(type='VGG', depth=11, norm_cfg=dict(type='BN'))),
-],
-                         ids=['alexnet', 'vgg11_bn'])
+@pytest.mark.parametrize(
+    'tv_features, cfg', [
+        (lambda: torchvision.models.alexnet(weights=None).features, dict(type='AlexNet')),
+        (lambda: torchvision.models.vgg.make_layers(
+            torchvision.models.vgg.cfgs['A'], batch_norm=True),
+         dict(type='VGG', depth=11, norm_cfg=dict(type='BN'))),
+    ],
+    ids=['alexnet', 'vgg11_bn'])
 def test_plain_networks_equal_torchvision_features(tv_features, cfg):
     """The stages, flattened, hold torchvision's ``features`` layers in order."""
     torch.manual_seed(0)

@@ -5,8 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from zoo.models.layers import ConvNormAct
-from zoo.models.layers import conv_norm_act
+from zoo.models.layers import ConvNormAct, conv_norm_act
 
 
 def test_docstring_example():

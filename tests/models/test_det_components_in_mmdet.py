@@ -1,4 +1,4 @@
-"""zoo's backbone, FPN and losses inside a real mmdet detector, built from an mmdet-scoped config."""
+"""zoo's backbone, FPN and losses inside a real mmdet detector, from an mmdet-scoped config."""
 import copy
 import os.path as osp
 
@@ -57,18 +57,26 @@ RETINANET = dict(
             strides=[8, 16, 32, 64, 128]),
         bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[.0] * 4, target_stds=[1.0] * 4),
         reg_decoded_bbox=True,
-        loss_cls=dict(type='zoo.FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
-                      loss_weight=1.0),
+        loss_cls=dict(
+            type='zoo.FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0),
         loss_bbox=dict(type='zoo.GIoULoss', loss_weight=2.0)),
     train_cfg=dict(
-        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.4, min_pos_iou=0,
-                      ignore_iof_thr=-1),
+        assigner=dict(
+            type='MaxIoUAssigner',
+            pos_iou_thr=0.5,
+            neg_iou_thr=0.4,
+            min_pos_iou=0,
+            ignore_iof_thr=-1),
         sampler=dict(type='PseudoSampler'),
         allowed_border=-1,
         pos_weight=-1,
         debug=False),
-    test_cfg=dict(nms_pre=100, min_bbox_size=0, score_thr=0.05,
-                  nms=dict(type='nms', iou_threshold=0.5), max_per_img=10))
+    test_cfg=dict(
+        nms_pre=100,
+        min_bbox_size=0,
+        score_thr=0.05,
+        nms=dict(type='nms', iou_threshold=0.5),
+        max_per_img=10))
 
 
 def build(cfg: dict):
@@ -79,8 +87,8 @@ def build(cfg: dict):
 def mmdet_only(cfg: dict) -> dict:
     """The same detector from mmdet's own ResNet, FPN and losses."""
     cfg = copy.deepcopy(cfg)
-    cfg['backbone'] = dict(type='ResNet', depth=18, out_indices=(0, 1, 2, 3), frozen_stages=1,
-                           norm_eval=True)
+    cfg['backbone'] = dict(
+        type='ResNet', depth=18, out_indices=(0, 1, 2, 3), frozen_stages=1, norm_eval=True)
     cfg['neck']['type'] = 'FPN'
     cfg['bbox_head']['loss_cls']['type'] = 'FocalLoss'
     cfg['bbox_head']['loss_bbox']['type'] = 'GIoULoss'
@@ -91,8 +99,9 @@ def batch(model):
     """One 64x64 image with two ground-truth boxes, through the detector's preprocessor."""
     generator = torch.Generator().manual_seed(0)
     image = torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8, generator=generator)
-    sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
-                                         scale_factor=(1.0, 1.0), pad_shape=(64, 64)))
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(64, 64), ori_shape=(64, 64), scale_factor=(1.0, 1.0), pad_shape=(64, 64)))
     sample.gt_instances = InstanceData(
         bboxes=torch.tensor([[4., 6., 34., 40.], [20., 10., 60., 52.]]),
         labels=torch.tensor([0, 2]))
@@ -152,8 +161,12 @@ def test_resnet_pretrained_from_a_local_path_in_an_mmdet_config(tmp_path):
     state = torchvision.models.resnet18(weights=None).state_dict()  # with fc.*, as published
     path = tmp_path / 'resnet18.pth'
     torch.save(state, path)
-    backbone = build(dict(type='zoo.ResNet', depth=18, out_indices=(0, 1, 2, 3),
-                          init_cfg=dict(type='Pretrained', checkpoint=str(path))))
+    backbone = build(
+        dict(
+            type='zoo.ResNet',
+            depth=18,
+            out_indices=(0, 1, 2, 3),
+            init_cfg=dict(type='Pretrained', checkpoint=str(path))))
     backbone.init_weights()
     for key, value in backbone.state_dict().items():
         assert torch.equal(value, state[key]), key
@@ -169,15 +182,21 @@ def test_resnet_torchvision_scheme_reads_the_torch_hub_cache(tmp_path, monkeypat
     (tmp_path / 'hub' / 'checkpoints').mkdir(parents=True)
     torch.save(state, tmp_path / 'hub' / 'checkpoints' / file_name)
     monkeypatch.setenv('TORCH_HOME', str(tmp_path))
-    backbone = build(dict(type='zoo.ResNet', depth=18,
-                          init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')))
+    backbone = build(
+        dict(
+            type='zoo.ResNet',
+            depth=18,
+            init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')))
     backbone.init_weights()
     assert torch.equal(backbone.conv1.weight, state['conv1.weight'])
     assert torch.equal(backbone.layer4[1].bn2.running_var, state['layer4.1.bn2.running_var'])
 
 
 def test_a_missing_checkpoint_is_named(tmp_path):
-    backbone = build(dict(type='zoo.ResNet', depth=18,
-                          init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'no.pth'))))
+    backbone = build(
+        dict(
+            type='zoo.ResNet',
+            depth=18,
+            init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'no.pth'))))
     with pytest.raises(FileNotFoundError, match='no.pth'):
         backbone.init_weights()

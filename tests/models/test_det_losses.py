@@ -184,7 +184,8 @@ def test_half_precision_boxes_are_computed_in_float32():
     pred, target = random_boxes(8)
     loss = MODELS.build(dict(type='GIoULoss', reduction='none'))
     torch.testing.assert_close(
-        loss(pred.half(), target.half()), loss(pred.half().float(), target.half().float()))
+        loss(pred.half(), target.half()), loss(pred.half().float(),
+                                               target.half().float()))
 
 
 # --- element-wise regression losses ----------------------------------------------------------
@@ -196,10 +197,14 @@ def test_elementwise_losses_equal_mmdet(name):
     pred, target = pred / 20, target / 20  # both sides of SmoothL1's beta
     ours, theirs = build_pair(name, ELEMENTWISE_LOSSES[name], loss_weight=0.5)
     weight = torch.rand(16, 4, generator=torch.Generator().manual_seed(2))
-    for kwargs in [dict(), dict(weight=weight), dict(weight=weight, avg_factor=7.0),
-                   dict(weight=weight, reduction_override='sum'),
-                   dict(weight=weight, reduction_override='none'),
-                   dict(weight=torch.zeros(16, 4))]:
+    for kwargs in [
+            dict(),
+            dict(weight=weight),
+            dict(weight=weight, avg_factor=7.0),
+            dict(weight=weight, reduction_override='sum'),
+            dict(weight=weight, reduction_override='none'),
+            dict(weight=torch.zeros(16, 4))
+    ]:
         assert_same(ours, theirs, pred, target, **kwargs)
 
 
@@ -254,8 +259,8 @@ def classification_calls(n: int, num_classes: int):
     ]
 
 
-@pytest.mark.parametrize('options', [dict(), dict(gamma=1.5, alpha=0.5)],
-                         ids=['default', 'gamma-alpha'])
+@pytest.mark.parametrize(
+    'options', [dict(), dict(gamma=1.5, alpha=0.5)], ids=['default', 'gamma-alpha'])
 @pytest.mark.parametrize('targets', ['indices', 'one-hot'])
 def test_focal_loss_equals_mmdet(options, targets):
     logits, labels = focal_inputs()
@@ -275,8 +280,8 @@ def test_focal_loss_on_probabilities_equals_mmdet():
 def test_focal_loss_equals_torchvision():
     logits, labels = focal_inputs()
     one_hot = F.one_hot(labels, 6)[:, :5].float()
-    value, grad = values_and_grads(MODELS.build(dict(type='FocalLoss', reduction='none')),
-                                   logits, labels)
+    value, grad = values_and_grads(
+        MODELS.build(dict(type='FocalLoss', reduction='none')), logits, labels)
     expected, expected_grad = values_and_grads(
         lambda p, t: tv_ops.sigmoid_focal_loss(p, t, alpha=0.25, gamma=2.0), logits, one_hot)
     torch.testing.assert_close(value, expected, atol=1e-6, rtol=1e-5)
@@ -293,29 +298,38 @@ def test_focal_loss_bad_options_and_labels():
 
 
 def test_focal_loss_empty_is_zero():
-    value, grad = values_and_grads(MODELS.build(dict(type='FocalLoss')), torch.zeros(0, 3),
-                                   torch.zeros(0, dtype=torch.long))
+    value, grad = values_and_grads(
+        MODELS.build(dict(type='FocalLoss')), torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))
     assert value.item() == 0 and grad.shape == (0, 3)
 
 
-@pytest.mark.parametrize('options', [
-    dict(),
-    dict(class_weight=[1.0, 2.0, 0.5, 1.0, 3.0, 0.1]),
-    dict(ignore_index=2, avg_non_ignore=True),
-], ids=['plain', 'class_weight', 'ignore_index'])
+@pytest.mark.parametrize(
+    'options', [
+        dict(),
+        dict(class_weight=[1.0, 2.0, 0.5, 1.0, 3.0, 0.1]),
+        dict(ignore_index=2, avg_non_ignore=True),
+    ],
+    ids=['plain', 'class_weight', 'ignore_index'])
 def test_softmax_cross_entropy_equals_mmdet(options):
     logits, labels = softmax_inputs()
     ours, theirs = build_pair('CrossEntropyLoss', options)
-    for kwargs in [dict(), dict(weight=torch.rand(20)), dict(avg_factor=4.0),
-                   dict(reduction_override='none'), dict(ignore_index=0)]:
+    for kwargs in [
+            dict(),
+            dict(weight=torch.rand(20)),
+            dict(avg_factor=4.0),
+            dict(reduction_override='none'),
+            dict(ignore_index=0)
+    ]:
         assert_same(ours, theirs, logits, labels, **kwargs)
 
 
-@pytest.mark.parametrize('options', [
-    dict(),
-    dict(class_weight=[1.0, 2.0, 0.5, 1.0, 3.0]),
-    dict(ignore_index=3, avg_non_ignore=True),
-], ids=['plain', 'class_weight', 'ignore_index'])
+@pytest.mark.parametrize(
+    'options', [
+        dict(),
+        dict(class_weight=[1.0, 2.0, 0.5, 1.0, 3.0]),
+        dict(ignore_index=3, avg_non_ignore=True),
+    ],
+    ids=['plain', 'class_weight', 'ignore_index'])
 def test_sigmoid_cross_entropy_equals_mmdet(options):
     logits, labels = focal_inputs()
     ours, theirs = build_pair('CrossEntropyLoss', dict(use_sigmoid=True, **options))
@@ -330,8 +344,8 @@ def test_rpn_and_yolo_style_sigmoid_cross_entropy_equal_mmdet():
     # RPN: one logit per anchor, label 0 = object, 1 = background
     logits = torch.randn(12, 1, generator=generator)
     labels = torch.randint(0, 2, (12, ), generator=generator)
-    assert_same(ours, theirs, logits, labels, weight=torch.rand(12, generator=generator),
-                avg_factor=6.0)
+    assert_same(
+        ours, theirs, logits, labels, weight=torch.rand(12, generator=generator), avg_factor=6.0)
     # YOLOv3: soft targets of the prediction's shape, a (B, A, 1) mask as weight
     logits = torch.randn(2, 9, 4, generator=generator)
     targets = torch.rand(2, 9, 4, generator=generator)
@@ -368,17 +382,19 @@ def test_expand_weight_shapes():
 
 
 @pytest.mark.parametrize('name', [
-    'L1Loss', 'MSELoss', 'SmoothL1Loss', 'IoULoss', 'GIoULoss', 'DIoULoss', 'CIoULoss',
-    'FocalLoss', 'CrossEntropyLoss'
+    'L1Loss', 'MSELoss', 'SmoothL1Loss', 'IoULoss', 'GIoULoss', 'DIoULoss', 'CIoULoss', 'FocalLoss',
+    'CrossEntropyLoss'
 ])
 def test_reachable_from_mmdet_scope(name):
     loss = MMDET_MODELS.build(dict(type=f'zoo.{name}', loss_weight=3.0))
     assert isinstance(loss, MODELS.get(name)) and loss.loss_weight == 3.0
 
 
-@pytest.mark.parametrize('module', ['iou_loss', 'focal_loss', 'cross_entropy_loss',
-                                    'smooth_l1_loss', 'mse_loss', 'utils'])
+@pytest.mark.parametrize(
+    'module',
+    ['iou_loss', 'focal_loss', 'cross_entropy_loss', 'smooth_l1_loss', 'mse_loss', 'utils'])
 def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(f'zoo.models.losses.{module}'),
-                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(
+        importlib.import_module(f'zoo.models.losses.{module}'),
+        optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

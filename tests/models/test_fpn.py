@@ -14,18 +14,27 @@ IN_CHANNELS = [8, 16, 24, 32]
 SIZES = [33, 17, 9, 5]
 
 OPTIONS = {
-    'faster-rcnn (max-pool extra level)': dict(num_outs=5),
-    'retinanet (on_input from C3)': dict(num_outs=5, start_level=1, add_extra_convs='on_input'),
-    'add_extra_convs=True': dict(num_outs=6, add_extra_convs=True),
-    'on_lateral + relu before extra': dict(num_outs=7, add_extra_convs='on_lateral',
-                                           relu_before_extra_convs=True),
-    'on_output + BN + ReLU': dict(num_outs=6, start_level=1, add_extra_convs='on_output',
-                                  norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU')),
-    'GN, no norm on lateral': dict(num_outs=4, norm_cfg=dict(type='GN', num_groups=4),
-                                   no_norm_on_lateral=True),
-    'end_level before the last input': dict(num_outs=2, start_level=1, end_level=2),
-    'bilinear upsampling': dict(num_outs=4, upsample_cfg=dict(mode='bilinear',
-                                                              align_corners=False)),
+    'faster-rcnn (max-pool extra level)':
+    dict(num_outs=5),
+    'retinanet (on_input from C3)':
+    dict(num_outs=5, start_level=1, add_extra_convs='on_input'),
+    'add_extra_convs=True':
+    dict(num_outs=6, add_extra_convs=True),
+    'on_lateral + relu before extra':
+    dict(num_outs=7, add_extra_convs='on_lateral', relu_before_extra_convs=True),
+    'on_output + BN + ReLU':
+    dict(
+        num_outs=6,
+        start_level=1,
+        add_extra_convs='on_output',
+        norm_cfg=dict(type='BN'),
+        act_cfg=dict(type='ReLU')),
+    'GN, no norm on lateral':
+    dict(num_outs=4, norm_cfg=dict(type='GN', num_groups=4), no_norm_on_lateral=True),
+    'end_level before the last input':
+    dict(num_outs=2, start_level=1, end_level=2),
+    'bilinear upsampling':
+    dict(num_outs=4, upsample_cfg=dict(mode='bilinear', align_corners=False)),
 }
 
 
@@ -65,8 +74,11 @@ def test_equals_mmdet_fpn(options):
 
 
 def test_fixed_scale_factor_equals_mmdet():
-    cfg = dict(in_channels=IN_CHANNELS, out_channels=16, num_outs=4,
-               upsample_cfg=dict(scale_factor=2, mode='nearest'))
+    cfg = dict(
+        in_channels=IN_CHANNELS,
+        out_channels=16,
+        num_outs=4,
+        upsample_cfg=dict(scale_factor=2, mode='nearest'))
     theirs = MMDetFPN(**cfg)
     randomise(theirs)
     ours = FPN(**cfg)
@@ -91,8 +103,13 @@ def test_extra_level_sources_differ():
 
 
 def test_gradients_reach_every_parameter():
-    neck = FPN(IN_CHANNELS, 16, num_outs=6, start_level=1, add_extra_convs='on_input',
-               relu_before_extra_convs=True)
+    neck = FPN(
+        IN_CHANNELS,
+        16,
+        num_outs=6,
+        start_level=1,
+        add_extra_convs='on_input',
+        relu_before_extra_convs=True)
     neck.init_weights()
     sum(out.sum() for out in neck(make_inputs())).backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in neck.parameters())
@@ -105,10 +122,10 @@ def test_gradients_reach_every_parameter():
     (dict(in_channels=IN_CHANNELS, out_channels=16, num_outs=3), r'num_outs \(3\) must be at'),
     (dict(in_channels=IN_CHANNELS, out_channels=16, num_outs=4, start_level=4), 'start_level'),
     (dict(in_channels=IN_CHANNELS, out_channels=16, num_outs=3, end_level=5), 'end_level'),
-    (dict(in_channels=IN_CHANNELS, out_channels=16, num_outs=4, end_level=2),
-     'no extra level can be added, so num_outs must be 3'),
-    (dict(in_channels=IN_CHANNELS, out_channels=16, num_outs=5, add_extra_convs='on_top'),
-     "add_extra_convs must be .* got 'on_top'"),
+    (dict(in_channels=IN_CHANNELS, out_channels=16, num_outs=4,
+          end_level=2), 'no extra level can be added, so num_outs must be 3'),
+    (dict(in_channels=IN_CHANNELS, out_channels=16, num_outs=5,
+          add_extra_convs='on_top'), "add_extra_convs must be .* got 'on_top'"),
     (dict(in_channels=IN_CHANNELS, out_channels=16, num_outs=4,
           upsample_cfg=dict(size=(8, 8))), 'without "size"'),
 ])

@@ -29,8 +29,9 @@ def build(aux: bool = True) -> torch.nn.Module:
 
 def batch(n: int = 2):
     generator = torch.Generator().manual_seed(0)
-    images = [torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8, generator=generator)
-              for _ in range(n)]
+    images = [
+        torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8, generator=generator) for _ in range(n)
+    ]
     samples = [ClsDataSample().set_gt_label(label) for label in (3, 997)[:n]]
     return dict(inputs=images, data_samples=samples)
 

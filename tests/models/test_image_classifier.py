@@ -10,10 +10,9 @@ def build_classifier(**overrides):
         type='ImageClassifier',
         backbone=dict(type='ResNet', depth=18),
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=4, in_channels=512, topk=(1, 3),
-                  cal_acc=True),
-        data_preprocessor=dict(type='ClsDataPreprocessor', mean=[128.0] * 3, std=[64.0] * 3,
-                               to_rgb=True))
+        head=dict(type='LinearClsHead', num_classes=4, in_channels=512, topk=(1, 3), cal_acc=True),
+        data_preprocessor=dict(
+            type='ClsDataPreprocessor', mean=[128.0] * 3, std=[64.0] * 3, to_rgb=True))
     cfg.update(overrides)
     return MODELS.build(cfg)
 
@@ -70,8 +69,13 @@ def test_train_step_reduces_loss_on_a_fixed_batch():
 
 
 def test_stacked_head_structure_and_shape_check():
-    head = MODELS.build(dict(type='StackedLinearClsHead', num_classes=10, in_channels=120,
-                             mid_channels=[84], act_cfg=dict(type='Tanh')))
+    head = MODELS.build(
+        dict(
+            type='StackedLinearClsHead',
+            num_classes=10,
+            in_channels=120,
+            mid_channels=[84],
+            act_cfg=dict(type='Tanh')))
     assert [type(m).__name__ for m in head.layers] == ['Linear', 'Tanh', 'Linear']
     assert head((torch.rand(2, 120, 1, 1), )).shape == (2, 10)  # flattens its input
     with pytest.raises(ValueError, match='in_channels is 120 but its input flattens to 96'):

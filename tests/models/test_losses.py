@@ -28,8 +28,8 @@ def test_class_weight_averages_over_samples(logits_and_labels):
     logits, labels = logits_and_labels
     class_weight = [1.0, 2.0, 0.5, 1.0, 3.0]
     loss = MODELS.build(dict(type='CrossEntropyLoss', class_weight=class_weight))
-    per_sample = F.cross_entropy(logits, labels, reduction='none') * torch.tensor(
-        class_weight)[labels]
+    per_sample = F.cross_entropy(
+        logits, labels, reduction='none') * torch.tensor(class_weight)[labels]
     torch.testing.assert_close(loss(logits, labels), per_sample.mean())
 
 

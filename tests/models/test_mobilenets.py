@@ -12,11 +12,12 @@ from zoo.registry import MODELS
 
 @pytest.mark.parametrize('size', [96, 128, 160, 193, 224])
 def test_mobilenet_v1_takes_any_resolution(size):
-    model = MODELS.build(dict(type='ImageClassifier',
-                              backbone=dict(type='MobileNetV1', widen_factor=0.25),
-                              neck=dict(type='GlobalAveragePooling'),
-                              head=dict(type='LinearClsHead', num_classes=5,
-                                        in_channels=256))).eval()
+    model = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(type='MobileNetV1', widen_factor=0.25),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=5, in_channels=256))).eval()
     with torch.no_grad():
         feat, = model.backbone(torch.rand(1, 3, size, size))
         logits = model(torch.rand(1, 3, size, size))
@@ -68,15 +69,16 @@ def test_mobilenet_v3_blocks_use_se_hardsigmoid_and_hardswish_as_the_paper():
 
 def test_residuals_only_where_stride_and_width_allow():
     model = MODELS.build(dict(type='MobileNetV2'))
-    residual = [[block.use_residual for block in getattr(model, f'layer{i}')]
-                for i in range(1, 8)]
-    assert residual == [[False], [False, True], [False, True, True],
-                        [False, True, True, True], [False, True, True], [False, True, True],
-                        [False]]
+    residual = [[block.use_residual for block in getattr(model, f'layer{i}')] for i in range(1, 8)]
+    assert residual == [[False], [False, True], [False, True, True], [False, True, True, True],
+                        [False, True, True], [False, True, True], [False]]
 
 
-@pytest.mark.parametrize('cfg', [dict(type='MobileNetV1'), dict(type='MobileNetV2'),
-                                 dict(type='MobileNetV3', arch='large')])
+@pytest.mark.parametrize(
+    'cfg',
+    [dict(type='MobileNetV1'),
+     dict(type='MobileNetV2'),
+     dict(type='MobileNetV3', arch='large')])
 def test_stem_stride_1_keeps_cifar_resolution(cfg):
     model = MODELS.build(dict(cfg, stem_stride=1, out_indices=0)).eval()
     with torch.no_grad():
@@ -98,7 +100,8 @@ def test_bad_options_name_the_valid_ones(cfg, match):
 
 def test_mobilenet_v3_se_matches_torchvision_widths():
     tv_model = torchvision.models.mobilenet_v3_small(weights=None)
-    tv_se = [m.fc1.out_channels for m in tv_model.modules()
-             if type(m).__name__ == 'SqueezeExcitation']
+    tv_se = [
+        m.fc1.out_channels for m in tv_model.modules() if type(m).__name__ == 'SqueezeExcitation'
+    ]
     model = MODELS.build(dict(type='MobileNetV3', arch='small'))
     assert [m.conv1.conv.out_channels for m in model.modules() if isinstance(m, SELayer)] == tv_se

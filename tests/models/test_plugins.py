@@ -76,8 +76,9 @@ def test_plugin_combinations_of_the_configs_keep_the_backbone_contract(name, cfg
     no_grad = [n for n, p in model.named_parameters() if p.grad is None]
     assert not no_grad, f'parameters without a gradient: {no_grad}'
 
-    layer1_plugins = [p for n, p in frozen.named_parameters() if n.startswith('layer1.')
-                      and is_plugin_key(n)]
+    layer1_plugins = [
+        p for n, p in frozen.named_parameters() if n.startswith('layer1.') and is_plugin_key(n)
+    ]
     assert layer1_plugins and not any(p.requires_grad for p in layer1_plugins)
     assert any(p.requires_grad for n, p in frozen.named_parameters() if is_plugin_key(n))
 
@@ -100,15 +101,19 @@ def test_se_resnet50_puts_se_before_the_residual_sum():
 def test_plugins_stay_off_the_stages_not_chosen():
     model = MODELS.build(
         dict(type='ResNet', depth=18, plugins=[se('after_conv2', (False, True, False, True))]))
-    with_plugins = {name.split('.')[0] for name, _ in model.named_parameters()
-                    if is_plugin_key(name)}
+    with_plugins = {
+        name.split('.')[0]
+        for name, _ in model.named_parameters() if is_plugin_key(name)
+    }
     assert with_plugins == {'layer2', 'layer4'}
 
 
 def test_every_block_of_a_chosen_stage_gets_a_plugin_of_its_width():
     model = MODELS.build(
-        dict(type='VGG', depth=11, plugins=[se('after_conv', (False, False, True, True, True),
-                                               ratio=4)]))
+        dict(
+            type='VGG',
+            depth=11,
+            plugins=[se('after_conv', (False, False, True, True, True), ratio=4)]))
     layers = [m for m in model.modules() if isinstance(m, ConvModule)]
     gates = [layer.plugins.after_conv[0] for layer in layers if 'plugins' in layer._modules]
     assert [g.conv1.conv.in_channels for g in gates] == [256, 256, 512, 512, 512, 512]
@@ -116,10 +121,16 @@ def test_every_block_of_a_chosen_stage_gets_a_plugin_of_its_width():
 
 def test_two_plugins_run_in_order_at_one_position():
     model = MODELS.build(
-        dict(type='MobileNetV2', widen_factor=0.5,
-             plugins=[se('after_depthwise', (False, ) * 3 + (True, ) + (False, ) * 4),
-                      dict(cfg=dict(type='CBAM', ratio=8), position='after_depthwise',
-                           stages=(False, ) * 3 + (True, ) + (False, ) * 4)]))
+        dict(
+            type='MobileNetV2',
+            widen_factor=0.5,
+            plugins=[
+                se('after_depthwise', (False, ) * 3 + (True, ) + (False, ) * 4),
+                dict(
+                    cfg=dict(type='CBAM', ratio=8),
+                    position='after_depthwise',
+                    stages=(False, ) * 3 + (True, ) + (False, ) * 4)
+            ]))
     block = model.layer4[0]
     assert [type(p) for p in block.plugins.after_depthwise] == [SELayer, CBAM]
     depthwise = block.layers()['depthwise_conv'].conv
@@ -129,9 +140,16 @@ def test_two_plugins_run_in_order_at_one_position():
 def test_an_mmcv_plugin_works_too():
     """mmcv's GCNet ContextBlock takes `in_channels` like zoo's plugins."""
     model = MODELS.build(
-        dict(type='ResNet', depth=18, out_indices=(3, ),
-             plugins=[dict(cfg=dict(type='ContextBlock', ratio=1 / 4), position='after_conv2',
-                           stages=(False, False, True, True))]))
+        dict(
+            type='ResNet',
+            depth=18,
+            out_indices=(3, ),
+            plugins=[
+                dict(
+                    cfg=dict(type='ContextBlock', ratio=1 / 4),
+                    position='after_conv2',
+                    stages=(False, False, True, True))
+            ]))
     out, = model(torch.rand(1, 3, 64, 64))
     assert out.shape == (1, 512, 2, 2)
     assert type(model.layer3[0].context_block).__name__ == 'ContextBlock'
@@ -140,8 +158,10 @@ def test_an_mmcv_plugin_works_too():
 def test_resnet_plugins_take_mmdets_names_and_postfixes():
     """mmdet's make_block_plugins names: the class's abbreviation plus the cfg's postfix; two
     plugins of one type without distinct postfixes are an error, as in mmdet."""
-    twice = [dict(cfg=dict(type='ContextBlock', ratio=1 / 4, postfix=i), position='after_conv3')
-             for i in (1, 2)]
+    twice = [
+        dict(cfg=dict(type='ContextBlock', ratio=1 / 4, postfix=i), position='after_conv3')
+        for i in (1, 2)
+    ]
     model = MODELS.build(dict(type='ResNet', depth=50, plugins=twice))
     assert {'layer1.0.context_block1.conv_mask.weight',
             'layer1.0.context_block2.conv_mask.weight'} <= set(model.state_dict())
@@ -163,10 +183,10 @@ def test_resnet_plugins_take_mmdets_names_and_postfixes():
      r"\('after_depthwise', 'after_project'\)"),
     (dict(type='ResNet', depth=50, plugins=[se('after_conv3', (True, True))]),
      r'stages has 2 flags but ResNet has 4 stages \(layer1, layer2, layer3, layer4\)'),
-    (dict(type='ResNet', depth=50, plugins=[dict(se('after_conv3'), stage=(True, ) * 4)]),
-     r"unknown keys \['stage'\]"),
-    (dict(type='ResNet', depth=50, plugins=[se('after_conv3', in_channels=64)]),
-     r'do not set in_channels=64'),
+    (dict(type='ResNet', depth=50, plugins=[dict(se('after_conv3'), stage=(True, ) * 4)
+                                            ]), r"unknown keys \['stage'\]"),
+    (dict(type='ResNet', depth=50, plugins=[se('after_conv3', in_channels=64)
+                                            ]), r'do not set in_channels=64'),
 ])
 def test_misplaced_plugin_says_which_stage_and_why(cfg, match):
     with pytest.raises(ValueError, match=match):
@@ -175,9 +195,11 @@ def test_misplaced_plugin_says_which_stage_and_why(cfg, match):
 
 def test_stage_without_pluggable_blocks_says_so():
     stages = dict(layer1=nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU()))
-    with pytest.raises(ValueError, match=r"Toy: plugins\[0\] \(SELayer at 'after_conv'\) cannot "
-                       r"go into stage 0 \(layer1\): it holds no block that takes plugins "
-                       r"\(it holds Conv2d, ReLU\)"):
+    with pytest.raises(
+            ValueError,
+            match=r"Toy: plugins\[0\] \(SELayer at 'after_conv'\) cannot "
+            r"go into stage 0 \(layer1\): it holds no block that takes plugins "
+            r"\(it holds Conv2d, ReLU\)"):
         insert_plugins('Toy', stages, [se('after_conv')])
 
 
@@ -206,8 +228,12 @@ def test_se_layer_is_torchvision_squeeze_excitation():
     torch.manual_seed(0)
     reference = SqueezeExcitation(24, 8, scale_activation=torch.nn.Hardsigmoid)
     layer = SELayer(24, squeeze_channels=8, gate_cfg=dict(type='Hardsigmoid'))
-    layer.load_state_dict({k.replace('fc1.', 'conv1.conv.').replace('fc2.', 'conv2.conv.'): v
-                           for k, v in reference.state_dict().items()}, strict=True)
+    layer.load_state_dict(
+        {
+            k.replace('fc1.', 'conv1.conv.').replace('fc2.', 'conv2.conv.'): v
+            for k, v in reference.state_dict().items()
+        },
+        strict=True)
     x = torch.randn(2, 24, 5, 5)
     assert torch.allclose(layer(x), reference(x), atol=1e-6)
 
@@ -254,7 +280,7 @@ def test_se_inception_puts_one_se_on_each_inception_output():
         plain = MODELS.build(dict(type='GoogLeNet'))
         model = MODELS.build(dict(type='GoogLeNet', plugins=[se('after_concat', ratio=16)]))
     squeeze = [(c, make_divisible(c // 16, 8)) for c in plain.stage_channels]  # 480 -> 32
-    assert count_parameters(model) - count_parameters(plain) == sum(
-        2 * c * s + s + c for c, s in squeeze)
+    assert count_parameters(model) - count_parameters(plain) == sum(2 * c * s + s + c
+                                                                    for c, s in squeeze)
     out, = model(torch.empty(1, 3, 224, 224, device='meta'))
     assert out.shape == (1, 1024, 7, 7)

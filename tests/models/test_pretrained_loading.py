@@ -17,11 +17,13 @@ def zoo_scope():
 
 
 def classifier(num_classes: int, init_cfg=None, **backbone):
-    return MODELS.build(dict(
-        type='ImageClassifier', init_cfg=init_cfg,
-        backbone=dict(type='ResNet', depth=18, **backbone),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=512)))
+    return MODELS.build(
+        dict(
+            type='ImageClassifier',
+            init_cfg=init_cfg,
+            backbone=dict(type='ResNet', depth=18, **backbone),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=512)))
 
 
 @pytest.fixture
@@ -112,11 +114,11 @@ def test_torchvision_weights_with_revise_keys():
     torch.manual_seed(0)
     tv = torchvision.models.resnet18(num_classes=1000)
     model = classifier(5)
-    report = load_pretrained(model, tv.state_dict(), mode='replace_head',
-                             revise_keys=TORCHVISION_TO_ZOO)
+    report = load_pretrained(
+        model, tv.state_dict(), mode='replace_head', revise_keys=TORCHVISION_TO_ZOO)
     assert report.complete and report.dropped == ['head.fc.weight', 'head.fc.bias']
-    torch.testing.assert_close(model.backbone.layer3[1].conv2.weight, tv.layer3[1].conv2.weight,
-                               rtol=0, atol=0)
+    torch.testing.assert_close(
+        model.backbone.layer3[1].conv2.weight, tv.layer3[1].conv2.weight, rtol=0, atol=0)
 
 
 def test_prefix_loads_a_backbone_from_a_classifier_checkpoint(source):
@@ -131,8 +133,8 @@ def test_prefix_loads_a_backbone_from_a_classifier_checkpoint(source):
 def test_pretrained_init_cfg_is_applied_after_the_submodules_own_init(source):
     path, weights = source
     assert WEIGHT_INITIALIZERS.get('Pretrained') is PretrainedInit  # zoo's, in zoo's scope
-    model = classifier(5, init_cfg=dict(type='Pretrained', checkpoint=str(path),
-                                        mode='replace_head'))
+    model = classifier(
+        5, init_cfg=dict(type='Pretrained', checkpoint=str(path), mode='replace_head'))
     model.init_weights()  # what the Runner calls
     assert_loaded(model, weights, [k for k in weights if k.startswith('backbone.')])
     assert model.head.fc.weight.shape == (5, 512)
@@ -140,11 +142,17 @@ def test_pretrained_init_cfg_is_applied_after_the_submodules_own_init(source):
 
 def test_backbone_init_cfg_with_prefix_the_mmpretrain_way(source):
     path, weights = source
-    model = MODELS.build(dict(type='ResNet', depth=18, init_cfg=dict(
-        type='Pretrained', checkpoint=str(path), prefix='backbone.')))
+    model = MODELS.build(
+        dict(
+            type='ResNet',
+            depth=18,
+            init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.')))
     model.init_weights()
-    torch.testing.assert_close(model.layer4[1].bn2.running_var,
-                               weights['backbone.layer4.1.bn2.running_var'], rtol=0, atol=0)
+    torch.testing.assert_close(
+        model.layer4[1].bn2.running_var,
+        weights['backbone.layer4.1.bn2.running_var'],
+        rtol=0,
+        atol=0)
 
 
 # ---------------------------------------------------------------- bad input
@@ -181,6 +189,6 @@ def test_match_shapes_lets_a_vit_resize_a_position_embedding_from_another_size()
     report = load_pretrained(target, trained.state_dict(), mode='match_shapes')
     assert 'pos_embed' in report.loaded and not report.mismatched
     from zoo.models.layers import resize_pos_embed
-    expected = resize_pos_embed(trained.pos_embed.detach(), (4, 4), (2, 2),
-                                target.interpolate_mode, target.num_extra_tokens)
+    expected = resize_pos_embed(trained.pos_embed.detach(), (4, 4), (2, 2), target.interpolate_mode,
+                                target.num_extra_tokens)
     torch.testing.assert_close(target.pos_embed.detach(), expected)

@@ -87,8 +87,8 @@ def count_flops(name: str) -> float:
     logger.setLevel(logging.ERROR)
     try:
         with torch.no_grad():
-            info = get_model_complexity_info(model, inputs=torch.zeros(1, 3, size, size),
-                                             show_table=False, show_arch=False)
+            info = get_model_complexity_info(
+                model, inputs=torch.zeros(1, 3, size, size), show_table=False, show_arch=False)
     finally:
         logger.setLevel(level)
     return info['flops'] / 1e9
@@ -103,8 +103,8 @@ def test_every_model_config_is_checked():
 
 
 @pytest.mark.parametrize('name', [
-    pytest.param(name, marks=pytest.mark.slow) if published_gflops(name) > SLOW_ABOVE_GFLOPS
-    else name for name in sorted(PUBLISHED_FLOPS)
+    pytest.param(name, marks=pytest.mark.slow)
+    if published_gflops(name) > SLOW_ABOVE_GFLOPS else name for name in sorted(PUBLISHED_FLOPS)
 ])
 def test_published_flops(name):
     published = published_gflops(name)

@@ -35,7 +35,8 @@ def counterpart(name: str):
 # config name -> torchvision model of the same architecture (GoogLeNet: its own test below)
 TORCHVISION = {
     path.stem: counterpart(path.stem)
-    for path in sorted(CONFIG_DIR.glob('*.py')) if path.stem != 'googlenet' and counterpart(path.stem)
+    for path in sorted(CONFIG_DIR.glob('*.py'))
+    if path.stem != 'googlenet' and counterpart(path.stem)
 }
 
 
@@ -61,7 +62,8 @@ GOOGLENET_AUX_PARAMS = sum(c * 128 + 2 * 128 + 2048 * 1024 + 1024 + 1024 * 1000 
 def resnet50_plus(per_block) -> int:
     """torchvision's ResNet-50 plus ``per_block(C)`` parameters in each of its 16 bottlenecks
     (C: the bottleneck's output channels)."""
-    return torchvision_params('resnet50') + sum(n * per_block(c) for n, c in zip((3, 4, 6, 3), (256, 512, 1024, 2048)))
+    return torchvision_params('resnet50') + sum(
+        n * per_block(c) for n, c in zip((3, 4, 6, 3), (256, 512, 1024, 2048)))
 
 
 def mobilenet_v1_params() -> int:
@@ -78,19 +80,19 @@ def vit_params(dims: int, layers: int, hidden: int, patch: int = 16, grid: int =
     final LayerNorm, 1000-class linear head."""
     layer = 2 * 2 * dims + 3 * dims * (dims + 1) + dims * (dims + 1) + 2 * dims * hidden \
         + hidden + dims
-    return (3 * patch * patch * dims + dims + dims + (1 + grid * grid) * dims + layers * layer
-            + 2 * dims + dims * 1000 + 1000)
+    return (3 * patch * patch * dims + dims + dims + (1 + grid * grid) * dims + layers * layer +
+            2 * dims + dims * 1000 + 1000)
 
 
 # Models torchvision does not have: config name -> (exact count derived from the architecture,
 # the metafile model whose published figure it rounds to: mmpretrain's or zoo's).
 PUBLISHED_ELSEWHERE = {
     # SE: two 1x1 convs with bias, C -> C/16 -> C
-    'seresnet50': (resnet50_plus(lambda c: 2 * c * c // 16 + c // 16 + c),
-                   'mmpretrain', 'seresnet50_8xb32_in1k'),
+    'seresnet50':
+    (resnet50_plus(lambda c: 2 * c * c // 16 + c // 16 + c), 'mmpretrain', 'seresnet50_8xb32_in1k'),
     # CBAM: the same MLP, and a 7x7 conv 2 -> 1 without bias, with BN
-    'cbam-resnet50': (resnet50_plus(lambda c: 2 * c * c // 16 + c // 16 + c + 2 * 49 + 2),
-                      'zoo', 'cbam-resnet50_8xb32_in1k'),
+    'cbam-resnet50': (resnet50_plus(lambda c: 2 * c * c // 16 + c // 16 + c + 2 * 49 + 2), 'zoo',
+                      'cbam-resnet50_8xb32_in1k'),
     # SRM: channel-wise fc (2 weights a channel) and BN (2 a channel)
     'srm-resnet50': (resnet50_plus(lambda c: 4 * c), 'zoo', 'srm-resnet50_8xb32_in1k'),
     'mobilenet-v1': (mobilenet_v1_params(), 'zoo', 'mobilenet-v1_8xb32_in1k'),

@@ -16,8 +16,14 @@ def blocks(model):
 
 @pytest.mark.parametrize('depth', [18, 50])
 def test_zero_init_residual(depth):
-    model = MODELS.build(dict(type='ResNet', depth=depth, num_stages=2, strides=(1, 2),
-                              dilations=(1, 1), out_indices=(1, )))
+    model = MODELS.build(
+        dict(
+            type='ResNet',
+            depth=depth,
+            num_stages=2,
+            strides=(1, 2),
+            dilations=(1, 1),
+            out_indices=(1, )))
     model.init_weights()
     for block in blocks(model):
         assert torch.all(block.last_norm.weight == 0) and torch.all(block.last_norm.bias == 0)
@@ -57,8 +63,12 @@ def test_caffe_style_moves_the_stride_to_the_first_conv():
 
 def test_strides_and_dilations_keep_resolution():
     model = MODELS.build(
-        dict(type='ResNet', depth=18, strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2),
-             out_indices=(2, 3))).eval()
+        dict(
+            type='ResNet',
+            depth=18,
+            strides=(1, 2, 2, 1),
+            dilations=(1, 1, 1, 2),
+            out_indices=(2, 3))).eval()
     with torch.no_grad():
         c4, c5 = model(torch.rand(1, 3, 64, 64))
     assert c4.shape[-2:] == c5.shape[-2:] == (4, 4)
@@ -67,14 +77,20 @@ def test_strides_and_dilations_keep_resolution():
 
 def test_num_stages_and_norm_cfg():
     model = MODELS.build(
-        dict(type='ResNet', depth=18, num_stages=3, strides=(1, 2, 2), dilations=(1, 1, 1),
-             out_indices=(0, 1, 2), norm_cfg=dict(type='GN', num_groups=8)))
+        dict(
+            type='ResNet',
+            depth=18,
+            num_stages=3,
+            strides=(1, 2, 2),
+            dilations=(1, 1, 1),
+            out_indices=(0, 1, 2),
+            norm_cfg=dict(type='GN', num_groups=8)))
     assert model.stage_names == ('layer1', 'layer2', 'layer3')
     assert model.out_channels == (64, 128, 256)
     assert not any(isinstance(m, _BatchNorm) for m in model.modules())
     assert isinstance(model.gn1, torch.nn.GroupNorm)  # named by its type, as mmdet and mmpretrain
-    frozen_bn = MODELS.build(dict(type='ResNet', depth=18, norm_cfg=dict(type='BN',
-                                                                         requires_grad=False)))
+    frozen_bn = MODELS.build(
+        dict(type='ResNet', depth=18, norm_cfg=dict(type='BN', requires_grad=False)))
     assert not frozen_bn.bn1.weight.requires_grad and frozen_bn.conv1.weight.requires_grad
 
 

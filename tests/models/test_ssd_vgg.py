@@ -24,8 +24,12 @@ def randomise(module: torch.nn.Module, seed: int = 0) -> None:
 
 
 def test_equals_mmdet_ssdvgg_given_converted_weights():
-    theirs = MMDetSSDVGG(depth=16, with_last_pool=False, ceil_mode=True, out_indices=(3, 4),
-                         out_feature_indices=(22, 34))
+    theirs = MMDetSSDVGG(
+        depth=16,
+        with_last_pool=False,
+        ceil_mode=True,
+        out_indices=(3, 4),
+        out_feature_indices=(22, 34))
     theirs.eval()  # mmcv's VGG.train returns None
     randomise(theirs)
     ours = MODELS.build(dict(type='SSDVGG', depth=16)).eval()
@@ -117,16 +121,17 @@ def test_loads_a_zoo_vgg_classification_checkpoint(tmp_path):
     path = tmp_path / 'vgg11.pth'
     torch.save({'state_dict': {f'backbone.{k}': v for k, v in vgg.state_dict().items()}}, path)
 
-    model = SSDVGG(depth=11, init_cfg=dict(type='Pretrained', checkpoint=str(path),
-                                           prefix='backbone.'))
+    model = SSDVGG(
+        depth=11, init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
     model.init_weights()
     state = model.state_dict()
     mapping = SSDVGG.vgg_key_mapping(11)
     for key, value in vgg.state_dict().items():
         name, _, param = key.rpartition('.')
         assert torch.equal(state[f'{mapping[name]}.{param}'], value), key
-    assert not torch.equal(state['layer6.fc6.0.weight'], torch.zeros_like(
-        state['layer6.fc6.0.weight']))  # the new layers were initialised, not left empty
+    assert not torch.equal(
+        state['layer6.fc6.0.weight'], torch.zeros_like(
+            state['layer6.fc6.0.weight']))  # the new layers were initialised, not left empty
 
 
 def test_bad_depth_is_named():

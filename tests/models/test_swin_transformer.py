@@ -19,18 +19,20 @@ def randn(*shape, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
-@pytest.mark.parametrize('size, grids', [
-    ((64, 64), [(16, 16), (8, 8), (4, 4), (2, 2)]),
-    # neither windows nor merges divide it; partial patches are padded, as mmcv's PatchEmbed
-    ((70, 50), [(18, 13), (9, 7), (5, 4), (3, 2)]),
-])
+@pytest.mark.parametrize(
+    'size, grids',
+    [
+        ((64, 64), [(16, 16), (8, 8), (4, 4), (2, 2)]),
+        # neither windows nor merges divide it; partial patches are padded, as mmcv's PatchEmbed
+        ((70, 50), [(18, 13), (9, 7), (5, 4), (3, 2)]),
+    ])
 def test_multi_stage_outputs(size, grids):
     model = tiny_swin()
     assert model.out_channels == (16, 32, 64, 128)
     with torch.no_grad():
         outs = model(randn(2, 3, *size))
-    assert [tuple(out.shape) for out in outs] == [
-        (2, channels, *grid) for channels, grid in zip(model.out_channels, grids)]
+    assert [tuple(out.shape) for out in outs
+            ] == [(2, channels, *grid) for channels, grid in zip(model.out_channels, grids)]
     assert all(out.is_contiguous() for out in outs)
 
 
@@ -39,14 +41,14 @@ def test_outputs_feed_an_fpn():
     neck = FPN(in_channels=list(model.out_channels), out_channels=8, num_outs=4).eval()
     with torch.no_grad():
         pyramid = neck(model(randn(1, 3, 64, 64)))
-    assert [tuple(level.shape) for level in pyramid] == [(1, 8, 8, 8), (1, 8, 4, 4),
-                                                         (1, 8, 2, 2), (1, 8, 1, 1)]
+    assert [tuple(level.shape) for level in pyramid] == [(1, 8, 8, 8), (1, 8, 4, 4), (1, 8, 2, 2),
+                                                         (1, 8, 1, 1)]
 
 
 def test_each_output_has_its_own_norm():
     model = tiny_swin(out_indices=(1, 3))
-    assert [name for name, _ in model.named_children() if name.startswith('norm')] == [
-        'norm1', 'norm3']
+    assert [name for name, _ in model.named_children()
+            if name.startswith('norm')] == ['norm1', 'norm3']
     x = randn(1, 3, 64, 64)
     with torch.no_grad():
         _, last = model(x)
@@ -77,8 +79,10 @@ def test_frozen_stages_count_as_mmpretrain_with_their_output_norms():
     """mmpretrain's frozen_stages=k freezes the stem and stages.0 ... stages.<k> (each with the
     merging after it) and the output norms of those stages."""
     model = tiny_swin(frozen_stages=1).train()
-    frozen = {'.'.join(name.split('.')[:2]) if name.startswith('stages') else name.split('.')[0]
-              for name, p in model.named_parameters() if not p.requires_grad}
+    frozen = {
+        '.'.join(name.split('.')[:2]) if name.startswith('stages') else name.split('.')[0]
+        for name, p in model.named_parameters() if not p.requires_grad
+    }
     assert frozen == {'patch_embed', 'stages.0', 'stages.1', 'norm0', 'norm1'}
     assert not model.norm1.training and model.norm2.training
     assert not model.stages[1].downsample.training and model.stages[2].training
@@ -86,18 +90,21 @@ def test_frozen_stages_count_as_mmpretrain_with_their_output_norms():
 
 def test_batch_norm_variant_keeps_statistics_with_norm_eval():
     bn = dict(type='BN')
-    model = tiny_swin(norm_cfg=bn, stage_cfgs=dict(block_cfgs=dict(norm_cfg=bn)),
-                      norm_eval=True).train()
-    running_means = [m.running_mean.clone() for m in (model.stages[0].blocks[0].norm1,
-                                                      model.norm0)]
+    model = tiny_swin(
+        norm_cfg=bn, stage_cfgs=dict(block_cfgs=dict(norm_cfg=bn)), norm_eval=True).train()
+    running_means = [m.running_mean.clone() for m in (model.stages[0].blocks[0].norm1, model.norm0)]
     model(randn(2, 3, 32, 32))
     assert torch.equal(model.stages[0].blocks[0].norm1.running_mean, running_means[0])
     assert torch.equal(model.norm0.running_mean, running_means[1])
 
 
 def test_mmpretrain_options():
-    model = tiny_swin(out_after_downsample=True, use_abs_pos_embed=True, img_size=32,
-                      stage_cfgs=[dict(), dict(), dict(block_cfgs=dict(window_size=2)), dict()])
+    model = tiny_swin(
+        out_after_downsample=True,
+        use_abs_pos_embed=True,
+        img_size=32,
+        stage_cfgs=[dict(), dict(), dict(block_cfgs=dict(window_size=2)),
+                    dict()])
     assert model.out_channels == (32, 64, 128, 128)  # after each merging (none after the last)
     assert model.absolute_pos_embed.shape == (1, 64, 16)
     assert model.stages[2].blocks[1].attn.window_size == 2

@@ -33,8 +33,7 @@ ATTENTION = 'scaled_dot_product_attention'
 # config -> [(published GFLOPs, source, whether the figure counts the attention matmuls)]
 PUBLISHED = {
     'vit-small-p16': [(4.24, 'mmpretrain deit-small', False)],
-    'vit-base-p16': [(17.58, 'mmpretrain vit-base-p16', True),
-                     ('vit_b_16', 'torchvision', True)],
+    'vit-base-p16': [(17.58, 'mmpretrain vit-base-p16', True), ('vit_b_16', 'torchvision', True)],
     'vit-large-p16': [('vit_l_16', 'torchvision', True)],
     'swin-tiny': [(4.36, 'mmpretrain swin-tiny', False), ('swin_t', 'torchvision', True)],
     'swin-small': [(8.52, 'mmpretrain swin-small', False), ('swin_s', 'torchvision', True)],
@@ -59,9 +58,9 @@ def count(config: str):
     return analyzer.total(), analyzer.by_operator()
 
 
-@pytest.mark.parametrize('config', [
-    pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name for name in PUBLISHED
-])
+@pytest.mark.parametrize(
+    'config',
+    [pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name for name in PUBLISHED])
 def test_flops_match_the_published_figures(config):
     total, by_operator = count(config)
     assert by_operator[ATTENTION] > 0, 'the fused attention was not counted'

@@ -12,8 +12,8 @@ from torchvision.models.swin_transformer import PatchMerging as TVPatchMerging
 from torchvision.models.swin_transformer import ShiftedWindowAttention
 from torchvision.ops import MLP
 
-from zoo.models.layers import (FFN, ChannelLastBatchNorm, DropPath, MultiheadAttention,
-                               PatchEmbed, PatchMerging, ShiftWindowMSA, build_channel_last_norm,
+from zoo.models.layers import (FFN, ChannelLastBatchNorm, DropPath, MultiheadAttention, PatchEmbed,
+                               PatchMerging, ShiftWindowMSA, build_channel_last_norm,
                                drop_path_rates, resize_pos_embed, torchvision_merge_order)
 
 
@@ -27,8 +27,11 @@ def test_multihead_attention_equals_pytorch():
     nn.init.normal_(reference.in_proj_bias)  # non-zero biases, so a mix-up would show
     attn = MultiheadAttention(32, 4).eval()
     attn.load_state_dict({
-        'qkv.weight': reference.in_proj_weight, 'qkv.bias': reference.in_proj_bias,
-        'proj.weight': reference.out_proj.weight, 'proj.bias': reference.out_proj.bias})
+        'qkv.weight': reference.in_proj_weight,
+        'qkv.bias': reference.in_proj_bias,
+        'proj.weight': reference.out_proj.weight,
+        'proj.bias': reference.out_proj.bias
+    })
     x, bias = randn(2, 10, 32), randn(4, 10, 10, seed=1)
     with torch.no_grad():
         expected, _ = reference(x, x, x, need_weights=False)
@@ -51,12 +54,14 @@ def test_multihead_attention_attends_within_each_group():
         attn(torch.rand(5, 16))
 
 
-@pytest.mark.parametrize('height, width, shift', [
-    (14, 14, 3),  # windows tile the grid exactly
-    (20, 30, 3),  # padded to 21 x 35
-    (5, 6, 3),  # smaller than a window: no shift at all
-    (16, 16, 0),  # W-MSA
-])
+@pytest.mark.parametrize(
+    'height, width, shift',
+    [
+        (14, 14, 3),  # windows tile the grid exactly
+        (20, 30, 3),  # padded to 21 x 35
+        (5, 6, 3),  # smaller than a window: no shift at all
+        (16, 16, 0),  # W-MSA
+    ])
 def test_window_attention_equals_torchvision(height, width, shift):
     torch.manual_seed(0)
     reference = ShiftedWindowAttention(24, [7, 7], [shift, shift], num_heads=3).eval()
@@ -71,16 +76,19 @@ def test_window_attention_equals_torchvision(height, width, shift):
     assert (out - reference(x)).abs().max() <= 1e-5
 
 
-@pytest.mark.parametrize('height, width, pad_small_map', [
-    (14, 14, False), (20, 30, False),
-    (7, 20, False),  # the shorter side is one window: no shift (torchvision shifts the width)
-    (7, 20, True), (5, 6, True),  # padded to one window and shifted
-])
+@pytest.mark.parametrize(
+    'height, width, pad_small_map',
+    [
+        (14, 14, False),
+        (20, 30, False),
+        (7, 20, False),  # the shorter side is one window: no shift (torchvision shifts the width)
+        (7, 20, True),
+        (5, 6, True),  # padded to one window and shifted
+    ])
 def test_shift_window_attention_equals_mmpretrain(height, width, pad_small_map):
     from mmpretrain.models.utils.attention import ShiftWindowMSA as MMPretrainShiftWindowMSA
     torch.manual_seed(0)
-    reference = MMPretrainShiftWindowMSA(24, 3, 7, shift_size=3,
-                                         pad_small_map=pad_small_map).eval()
+    reference = MMPretrainShiftWindowMSA(24, 3, 7, shift_size=3, pad_small_map=pad_small_map).eval()
     nn.init.normal_(reference.w_msa.relative_position_bias_table)
     attn = ShiftWindowMSA(24, 3, window_size=7, shift_size=3, pad_small_map=pad_small_map)
     attn.load_state_dict(reference.state_dict(), strict=True)
@@ -109,7 +117,10 @@ def test_patch_merging_equals_torchvision_after_reordering_channels(height, widt
     nn.init.normal_(reference.norm.weight)
     merge = PatchMerging(6).eval()
     order = torchvision_merge_order(6)
-    merge.load_state_dict({k: v[..., order] for k, v in reference.state_dict().items()},
+    merge.load_state_dict({
+        k: v[..., order]
+        for k, v in reference.state_dict().items()
+    },
                           strict=True)
     x = randn(2, height, width, 6)
     with torch.no_grad():
@@ -150,8 +161,10 @@ def test_patch_embed_pads_a_partial_patch_as_mmcv():
     x = randn(2, 3, 18, 16)  # 18 is not a multiple of 4: 2 zero rows complete the last patch
     with torch.no_grad():
         out = embed(x)
-        expected = embed.norm(F.conv2d(F.pad(x, (0, 0, 0, 2)), embed.projection.weight,
-                                       embed.projection.bias, stride=4).permute(0, 2, 3, 1))
+        expected = embed.norm(
+            F.conv2d(
+                F.pad(x, (0, 0, 0, 2)), embed.projection.weight, embed.projection.bias,
+                stride=4).permute(0, 2, 3, 1))
     assert out.shape == (2, 5, 4, 8)
     assert (out - expected).abs().max() <= 1e-6
     assert embed.out_size((18, 16)) == (5, 4)
@@ -165,10 +178,10 @@ def test_patch_embed_pads_a_partial_patch_as_mmcv():
 def test_patch_embed_equals_mmcv():
     from mmcv.cnn.bricks.transformer import PatchEmbed as MMCVPatchEmbed
     torch.manual_seed(0)
-    reference = MMCVPatchEmbed(3, 8, kernel_size=4, stride=4, norm_cfg=dict(type='LN'),
-                               input_size=(18, 16)).eval()
-    embed = PatchEmbed(3, 8, kernel_size=4, stride=4, norm_cfg=dict(type='LN'),
-                       input_size=(18, 16)).eval()
+    reference = MMCVPatchEmbed(
+        3, 8, kernel_size=4, stride=4, norm_cfg=dict(type='LN'), input_size=(18, 16)).eval()
+    embed = PatchEmbed(
+        3, 8, kernel_size=4, stride=4, norm_cfg=dict(type='LN'), input_size=(18, 16)).eval()
     embed.load_state_dict(reference.state_dict(), strict=True)
     x = randn(2, 3, 18, 16)
     with torch.no_grad():

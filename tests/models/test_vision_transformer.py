@@ -21,8 +21,7 @@ def randn(*shape, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
-@pytest.mark.parametrize('size, grid', [((32, 32), (4, 4)), ((48, 48), (6, 6)),
-                                        ((64, 40), (8, 5))])
+@pytest.mark.parametrize('size, grid', [((32, 32), (4, 4)), ((48, 48), (6, 6)), ((64, 40), (8, 5))])
 def test_other_input_sizes(size, grid):
     model = tiny_vit(out_type='featmap', out_indices=(0, 2))
     with torch.no_grad():
@@ -50,8 +49,10 @@ def test_checkpoint_trained_at_another_size_loads_with_resized_pos_embed(tmp_pat
     ``load_state_dict``: the load hook resizes the checkpoint's 4x4 grid to the model's 6x6."""
     small = tiny_vit()
     checkpoint = tmp_path / 'vit-32px.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in small.state_dict().items()}},
-               checkpoint)
+    torch.save({'state_dict': {
+        f'backbone.{k}': v
+        for k, v in small.state_dict().items()
+    }}, checkpoint)
     expected = resize_pos_embed(small.pos_embed.detach(), (4, 4), (6, 6))
     large = tiny_vit(img_size=48)
     load_checkpoint(large, str(checkpoint), revise_keys=[(r'^backbone\.', '')], strict=True)
@@ -72,8 +73,12 @@ def test_checkpoint_trained_at_another_size_loads_with_resized_pos_embed(tmp_pat
 
 def test_out_types():
     x = randn(2, 3, 32, 32)
-    shapes = {'cls_token': (2, 32), 'featmap': (2, 32, 4, 4), 'avg_featmap': (2, 32),
-              'raw': (2, 17, 32)}
+    shapes = {
+        'cls_token': (2, 32),
+        'featmap': (2, 32, 4, 4),
+        'avg_featmap': (2, 32),
+        'raw': (2, 17, 32)
+    }
     for out_type, shape in shapes.items():
         model = tiny_vit(out_type=out_type)
         with torch.no_grad():
@@ -101,8 +106,9 @@ def test_final_norm_applies_to_the_last_layer_only():
 
 def test_frozen_stages_freeze_the_embeddings():
     model = tiny_vit(frozen_stages=0)
-    frozen = {'cls_token', 'pos_embed', 'patch_embed.projection.weight',
-              'patch_embed.projection.bias'}
+    frozen = {
+        'cls_token', 'pos_embed', 'patch_embed.projection.weight', 'patch_embed.projection.bias'
+    }
     assert {n for n, p in model.named_parameters() if not p.requires_grad} == frozen
     model = tiny_vit(frozen_stages=3)
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
@@ -151,11 +157,15 @@ def test_without_class_token():
 
 
 def test_layer_cfgs_pre_norm_and_layer_scale_name_modules_as_mmpretrain():
-    model = tiny_vit(pre_norm=True, layer_scale_init_value=0.1,
-                     layer_cfgs=[dict(), dict(), dict(num_fcs=3)])
+    model = tiny_vit(
+        pre_norm=True, layer_scale_init_value=0.1, layer_cfgs=[dict(),
+                                                               dict(),
+                                                               dict(num_fcs=3)])
     keys = set(model.state_dict())
-    assert {'pre_norm.weight', 'layers.0.attn.gamma1.weight', 'layers.0.ffn.gamma2.weight',
-            'layers.2.ffn.layers.2.weight'} <= keys
+    assert {
+        'pre_norm.weight', 'layers.0.attn.gamma1.weight', 'layers.0.ffn.gamma2.weight',
+        'layers.2.ffn.layers.2.weight'
+    } <= keys
     assert 'patch_embed.projection.bias' not in keys  # CLIP's pre-norm: no projection bias
     assert torch.equal(model.layers[0].attn.gamma1.weight, torch.full((32, ), 0.1))
     with pytest.raises(ValueError, match='layer_cfgs has 2 dicts for 3 layers'):

@@ -18,8 +18,8 @@ from mmengine.structures import InstanceData
 
 import zoo.det  # noqa: F401  (registers YOLOV1 and YOLOV1Head)
 from tests.conftest import REPO_ROOT
-from zoo.det.synthetic import SHAPE_CLASSES, make_shapes_dataset
 from zoo.det.models.dense_heads import YOLOV1Head
+from zoo.det.synthetic import SHAPE_CLASSES, make_shapes_dataset
 from zoo.registry import DATASETS, MODELS
 
 VOC_CONFIG = REPO_ROOT / 'configs/yolov1/yolov1_r50_8xb8-135e_voc0712.py'
@@ -27,15 +27,22 @@ SHAPES_CONFIG = REPO_ROOT / 'configs/yolov1/yolov1_r18_1xb8-30e_shapes.py'
 
 
 def make_head(**kwargs) -> YOLOV1Head:
-    cfg = dict(num_classes=2, in_channels=8, grid_size=2, num_boxes=2, feat_channels=8,
-               num_convs=0, fc_channels=None)
+    cfg = dict(
+        num_classes=2,
+        in_channels=8,
+        grid_size=2,
+        num_boxes=2,
+        feat_channels=8,
+        num_convs=0,
+        fc_channels=None)
     cfg.update(kwargs)
     return YOLOV1Head(**cfg)
 
 
 def gt(bboxes, labels) -> InstanceData:
-    return InstanceData(bboxes=torch.as_tensor(bboxes, dtype=torch.float32),
-                        labels=torch.as_tensor(labels, dtype=torch.long))
+    return InstanceData(
+        bboxes=torch.as_tensor(bboxes, dtype=torch.float32),
+        labels=torch.as_tensor(labels, dtype=torch.long))
 
 
 def cell_vector(boxes, class_scores):
@@ -80,8 +87,8 @@ def test_loss_equals_the_paper_formula_by_hand():
     for name, value in expected.items():
         assert losses[name].item() == pytest.approx(value, rel=1e-5), name
 
-    without_rescore = make_head(rescore=False).loss_by_feat(
-        hand_made_pred(), [gt([GT_BOX], [GT_LABEL])], [META])
+    without_rescore = make_head(rescore=False).loss_by_feat(hand_made_pred(),
+                                                            [gt([GT_BOX], [GT_LABEL])], [META])
     assert without_rescore['loss_obj'].item() == pytest.approx((0.8 - 1.0)**2, rel=1e-5)
 
 
@@ -113,10 +120,13 @@ def test_assignment_cell_and_responsible_predictor():
     # the closer one in (x, y, sqrt w, sqrt h) is chosen: predictor 0.
     boxes[0, 3, 0, 0] = torch.tensor([0.9, 0.9, 0.01, 0.01])
     boxes[0, 3, 0, 1] = torch.tensor([0.0, 0.0, 0.0, 0.0])
-    gts = gt([[32., 16., 48., 32.],     # centre (40, 24), 16x16
-              [2., 50., 14., 62.],      # centre (8, 56), 12x12, label 1
-              [0., 50., 16., 62.]],     # centre (8, 56), 16x12, label 2: larger
-             [0, 1, 2])
+    gts = gt(
+        [
+            [32., 16., 48., 32.],  # centre (40, 24), 16x16
+            [2., 50., 14., 62.],  # centre (8, 56), 12x12, label 1
+            [0., 50., 16., 62.]
+        ],  # centre (8, 56), 16x12, label 2: larger
+        [0, 1, 2])
     t = head.get_targets(boxes, [gts], [META])
 
     expected_cells = torch.zeros(1, s, s, dtype=torch.bool)
@@ -136,8 +146,8 @@ def test_assignment_cell_and_responsible_predictor():
 
 
 def test_predict_returns_class_specific_scores_in_image_coordinates():
-    head = make_head(test_cfg=dict(score_thr=0.1, nms=dict(type='nms', iou_threshold=0.5),
-                                   max_per_img=10))
+    head = make_head(
+        test_cfg=dict(score_thr=0.1, nms=dict(type='nms', iou_threshold=0.5), max_per_img=10))
     pred = torch.zeros(1, 2, 2, 2 * 5 + 2)
     # cell (row 1, col 0), predictor 1: centre (0.5 + 0, 0.5 + 1) / 2 of a 64x64 input = (16, 48),
     # w = 0.5^2 = 0.25 -> 16 px, h = 0.6^2 = 0.36 -> 23.04 px; conf 0.9, p(class 1) 0.8
@@ -165,9 +175,9 @@ def test_predict_returns_class_specific_scores_in_image_coordinates():
 
 
 def test_predict_suppresses_overlapping_boxes_per_class_only():
-    head = make_head(num_boxes=2, test_cfg=dict(score_thr=0.01,
-                                                nms=dict(type='nms', iou_threshold=0.5),
-                                                max_per_img=10))
+    head = make_head(
+        num_boxes=2,
+        test_cfg=dict(score_thr=0.01, nms=dict(type='nms', iou_threshold=0.5), max_per_img=10))
     pred = torch.zeros(1, 2, 2, 12)
     same_box = [0.5, 0.5, 0.5, 0.5]
     pred[0, 0, 0, 0:5] = torch.tensor(same_box + [0.9])
@@ -190,13 +200,23 @@ def test_head_rejects_bad_options():
 
 
 def tiny_detector_cfg(**head):
-    bbox_head = dict(type='zoo.YOLOV1Head', num_classes=3, in_channels=512, grid_size=4,
-                     feat_channels=32, num_convs=1, fc_channels=None)
+    bbox_head = dict(
+        type='zoo.YOLOV1Head',
+        num_classes=3,
+        in_channels=512,
+        grid_size=4,
+        feat_channels=32,
+        num_convs=1,
+        fc_channels=None)
     bbox_head.update(head)
     return dict(
         type='zoo.YOLOV1',
-        data_preprocessor=dict(type='DetDataPreprocessor', mean=[128.] * 3, std=[64.] * 3,
-                               bgr_to_rgb=True, pad_size_divisor=32),
+        data_preprocessor=dict(
+            type='DetDataPreprocessor',
+            mean=[128.] * 3,
+            std=[64.] * 3,
+            bgr_to_rgb=True,
+            pad_size_divisor=32),
         backbone=dict(type='zoo.ResNet', depth=18, out_indices=(3, )),
         bbox_head=bbox_head,
         test_cfg=dict(score_thr=0.01, nms=dict(type='nms', iou_threshold=0.5), max_per_img=20))
@@ -211,8 +231,9 @@ def make_batch(num_images=2, size=64, seed=0):
         x1, y1 = 4 + 8 * i, 6 + 4 * i
         x2, y2 = x1 + size // 2, y1 + size // 3
         img[:, y1:y2, x1:x2] = 220
-        sample = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                                             scale_factor=(1., 1.), img_id=i))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size), ori_shape=(size, size), scale_factor=(1., 1.), img_id=i))
         sample.gt_instances = gt([[x1, y1, x2, y2]], [i % 3])
         inputs.append(img)
         samples.append(sample)
@@ -226,8 +247,10 @@ def build_detector(cfg):
 
 
 def test_detector_checks_head_channels():
-    with pytest.raises(ValueError, match='head reads one feature map of 256 channels but the '
-                       r'backbone returns 1 map\(s\) of \(512,\) channels'):
+    with pytest.raises(
+            ValueError,
+            match='head reads one feature map of 256 channels but the '
+            r'backbone returns 1 map\(s\) of \(512,\) channels'):
         build_detector(tiny_detector_cfg(in_channels=256))
 
 
@@ -259,18 +282,19 @@ def test_voc_config_loads_backbone_from_classification_checkpoint_and_trains(tmp
     gradient, and prediction returns boxes in the original image's coordinates."""
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('zoo'):
-        classifier = MODELS.build(dict(
-            type='ImageClassifier',
-            backbone=dict(type='ResNet', depth=50),
-            neck=dict(type='GlobalAveragePooling'),
-            head=dict(type='LinearClsHead', num_classes=10, in_channels=2048)))
+        classifier = MODELS.build(
+            dict(
+                type='ImageClassifier',
+                backbone=dict(type='ResNet', depth=50),
+                neck=dict(type='GlobalAveragePooling'),
+                head=dict(type='LinearClsHead', num_classes=10, in_channels=2048)))
     checkpoint = tmp_path / 'resnet50_cls.pth'
     torch.save(dict(state_dict=classifier.state_dict(), meta=dict()), checkpoint)
 
     cfg = Config.fromfile(VOC_CONFIG)
     assert cfg.model.backbone.init_cfg.type == 'Pretrained'  # the recipe starts from ImageNet
-    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(checkpoint),
-                                       prefix='backbone.')
+    cfg.model.backbone.init_cfg = dict(
+        type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.')
     cfg.model.bbox_head.update(feat_channels=32, num_convs=1, fc_channels=32)  # CPU-sized
     cfg.model.test_cfg.score_thr = -1.0  # keep every box of the untrained head
     assert cfg.default_scope == 'mmdet'
@@ -299,8 +323,8 @@ def test_voc_config_loads_backbone_from_classification_checkpoint_and_trains(tmp
 
     # A 128x96 image resized by 0.5 to 64x48 and padded to 64x64: boxes come back in 128x96.
     detector.eval()
-    sample = DetDataSample(metainfo=dict(img_shape=(48, 64), ori_shape=(96, 128),
-                                         scale_factor=(0.5, 0.5), img_id=0))
+    sample = DetDataSample(
+        metainfo=dict(img_shape=(48, 64), ori_shape=(96, 128), scale_factor=(0.5, 0.5), img_id=0))
     image = torch.randint(0, 255, (3, 48, 64), dtype=torch.uint8)
     with torch.no_grad():
         raw = detector.data_preprocessor(dict(inputs=[image], data_samples=[sample]))
@@ -328,8 +352,11 @@ def test_config_pulls_detection_in_only_through_custom_imports():
         from mmdet.registry import MODELS
         print(MODELS.get(cfg.model.type).__module__, MODELS.get(cfg.model.bbox_head.type).__name__)
     ''')
-    result = subprocess.run([sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run([sys.executable, '-c', script],
+                            cwd=REPO_ROOT,
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ['zoo.det.models.detectors.yolov1', 'YOLOV1Head']
 

@@ -57,8 +57,9 @@ def test_nms_keeps_what_mmcv_keeps(reference):
         for key, value in case.items():  # the inputs are rebuilt identically
             assert_same(value, reference[f'nms/{i}/{key}'], f'nms case {i} {key}')
         for offset in (0, 1):
-            assert_same(ref.run_nms(case, offset), reference[f'nms/{i}/keep_offset{offset}'],
-                        f'nms case {i} offset {offset}')
+            assert_same(
+                ref.run_nms(case, offset), reference[f'nms/{i}/keep_offset{offset}'],
+                f'nms case {i} offset {offset}')
         for key, value in ref.run_batched_nms(case).items():
             assert_same(value, reference[f'nms/{i}/batched_{key}'], f'batched_nms {i} {key}')
         naive = torchvision.ops.nms(case['boxes'], case['scores'], float(case['threshold']))
@@ -80,8 +81,11 @@ def test_soft_nms_and_nms_match_as_mmcv(reference):
             expected = reference[f'nms/{i}/soft_{method}_dets']
             assert_same(result['keep'], reference[f'nms/{i}/soft_{method}_keep'],
                         f'soft_nms {method} case {i} keep')
-            assert_same(result['dets'], expected, f'soft_nms {method} case {i} dets',
-                        atol=GAUSSIAN_SCORE_TOLERANCE if method == 'gaussian' else 0)
+            assert_same(
+                result['dets'],
+                expected,
+                f'soft_nms {method} case {i} dets',
+                atol=GAUSSIAN_SCORE_TOLERANCE if method == 'gaussian' else 0)
 
 
 def test_bbox_overlaps_as_mmcv(reference):
@@ -113,9 +117,11 @@ def test_deform_conv_forward_and_backward_as_mmcv(reference, modulated, index):
     setting = ref.DEFORM_SETTINGS[index]
     result = ref.run_deform_conv(ref.deform_inputs(setting, modulated), setting)
     for key, value in result.items():
-        assert_same(value, reference[f'deform/{int(modulated)}_{index}/{key}'],
-                    f'deform conv {setting} modulated={modulated} {key}',
-                    atol=DEFORM_TOLERANCE)
+        assert_same(
+            value,
+            reference[f'deform/{int(modulated)}_{index}/{key}'],
+            f'deform conv {setting} modulated={modulated} {key}',
+            atol=DEFORM_TOLERANCE)
 
 
 # Faster R-CNN (NMS and RoIAlign forward and backward) runs by default; all six with -m slow

@@ -7,11 +7,11 @@ import math
 
 import pytest
 import torch
-
-import zoo  # noqa: F401  (installs the mmcv._ext finder)
 from mmcv.ops import roi_pool, sigmoid_focal_loss, softmax_focal_loss
 from mmcv.ops.multi_scale_deform_attn import (MultiScaleDeformableAttnFunction,
                                               multi_scale_deformable_attn_pytorch)
+
+import zoo  # noqa: F401  (installs the mmcv._ext finder)
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec('mmcv._ext').origin != 'zoo.mmcv_ext',
@@ -35,8 +35,7 @@ def test_sigmoid_focal_loss_is_mmdets_formula(gamma, alpha):
     loss = sigmoid_focal_loss(logits, target, gamma, alpha, None, 'none')
     grad, = torch.autograd.grad(loss.sum(), logits)
     one_hot = torch.nn.functional.one_hot(target, 6)[:, :5].float()
-    expected = py_sigmoid_focal_loss(logits, one_hot, gamma=gamma, alpha=alpha,
-                                     reduction='none')
+    expected = py_sigmoid_focal_loss(logits, one_hot, gamma=gamma, alpha=alpha, reduction='none')
     expected_grad, = torch.autograd.grad(expected.sum(), logits)
     torch.testing.assert_close(loss, expected, **SIGMOID_TOLERANCE)
     torch.testing.assert_close(grad, expected_grad, **SIGMOID_TOLERANCE)
@@ -64,9 +63,9 @@ def test_softmax_focal_loss_is_the_formula():
         loss = softmax_focal_loss(logits, target, gamma, alpha, weight, reduction)
         reduced = getattr(expected, reduction)()
         torch.testing.assert_close(loss, reduced, **FLOAT32_TOLERANCE)
-        torch.testing.assert_close(torch.autograd.grad(loss, logits)[0],
-                                   torch.autograd.grad(reduced, logits, retain_graph=True)[0],
-                                   **FLOAT32_TOLERANCE)
+        torch.testing.assert_close(
+            torch.autograd.grad(loss, logits)[0],
+            torch.autograd.grad(reduced, logits, retain_graph=True)[0], **FLOAT32_TOLERANCE)
 
 
 def roi_pool_kernel(feats, rois, pooled, scale):

@@ -3,8 +3,8 @@ only there: every name mmcv's ops ask for exists, a compiled ``_ext`` (working o
 always wins, and an op zoo does not implement names itself when called."""
 import ast
 import importlib.machinery
-import importlib.util
 import importlib.metadata
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -30,16 +30,21 @@ def load_ext_names() -> set:
     names = set()
     for path in MMCV_DIR.rglob('*.py'):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and getattr(node.func, 'attr', getattr(
-                    node.func, 'id', None)) == 'load_ext' and len(node.args) == 2):
+            if (isinstance(node, ast.Call)
+                    and getattr(node.func, 'attr', getattr(node.func, 'id', None)) == 'load_ext'
+                    and len(node.args) == 2):
                 names.update(ast.literal_eval(node.args[1]))
     return names
 
 
 def python(code: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
+                          cwd=cwd,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
 
 
 def test_every_name_mmcv_asks_for_is_served():
@@ -54,14 +59,16 @@ def test_fresh_interpreter_imports_mmdet_models_through_the_pth(tmp_path):
     site_dir = tmp_path / 'site'
     site_dir.mkdir()
     shutil.copy(REPO_ROOT / 'zoo-mmcv-ext.pth', site_dir)
-    result = python(f"""
+    result = python(
+        f"""
         import site, sys
         site.addsitedir({str(site_dir)!r})
         import mmdet.models
         import mmcv._ext
         from mmengine.utils.dl_utils import mmcv_full_available
         print(mmcv._ext.__spec__.origin, mmcv_full_available(), 'zoo' in sys.modules)
-    """, cwd=tmp_path)
+    """,
+        cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     origin, full, zoo_imported = result.stdout.split()
     assert origin.endswith('.so') if COMPILED else origin == 'zoo.mmcv_ext'
@@ -137,8 +144,10 @@ def test_install_is_idempotent():
 def test_an_op_without_implementation_names_itself():
     from mmcv.ops import box_iou_rotated
     boxes = torch.tensor([[5., 5., 4., 2., 0.3]])
-    with pytest.raises(NotImplementedError, match=r'mmcv\._ext\.box_iou_rotated needs mmcv '
-                       r'built with ops.*ZOO_MMCV=compiled'):
+    with pytest.raises(
+            NotImplementedError,
+            match=r'mmcv\._ext\.box_iou_rotated needs mmcv '
+            r'built with ops.*ZOO_MMCV=compiled'):
         box_iou_rotated(boxes, boxes)
 
 
@@ -149,17 +158,21 @@ def test_mmdets_own_train_py_trains_a_zoo_config(tmp_path):
 
     from tests.conftest import run_tool
     data = tmp_path / 'shapes'
-    run_tool('tools/dataset_converters/make_shapes_dataset.py', '--out', str(data),
-             '--num-train', '4', '--num-val', '2', '--img-size', '96')
+    run_tool('tools/dataset_converters/make_shapes_dataset.py', '--out', str(data), '--num-train',
+             '4', '--num-val', '2', '--img-size', '96')
     coco = f'{data}/coco/'
-    options = [f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
-               for key in (f'dataset.data_root={coco}', 'num_workers=0',
-                           'persistent_workers=False', 'batch_size=2')]
-    options += [f'{split}_evaluator.ann_file={coco}annotations/instances_val.json'
-                for split in ('val', 'test')]
+    options = [
+        f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
+        for key in (f'dataset.data_root={coco}', 'num_workers=0', 'persistent_workers=False',
+                    'batch_size=2')
+    ]
+    options += [
+        f'{split}_evaluator.ann_file={coco}annotations/instances_val.json'
+        for split in ('val', 'test')
+    ]
     train_py = Path(get_installed_path('mmdet')) / '.mim' / 'tools' / 'train.py'
-    result = run_tool(str(train_py), 'configs/faster_rcnn/faster-rcnn_r18_fpn_1xb8-4e_shapes.py',
-                      '--work-dir', str(tmp_path / 'work'), '--cfg-options',
-                      'train_cfg.max_epochs=1', *options)
+    result = run_tool(
+        str(train_py), 'configs/faster_rcnn/faster-rcnn_r18_fpn_1xb8-4e_shapes.py', '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options', 'train_cfg.max_epochs=1', *options)
     assert 'Epoch(val) [1]' in result.stdout + result.stderr
     assert (tmp_path / 'work' / 'epoch_1.pth').exists()

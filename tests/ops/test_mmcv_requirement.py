@@ -7,10 +7,12 @@ import zoo
 
 
 def installed(versions):
+
     def installed_version(name):
         if name not in versions:
             raise PackageNotFoundError(name)
         return versions[name]
+
     return installed_version
 
 
@@ -21,10 +23,19 @@ def test_mmcv_lite_2_1_0_or_mmcv_2_1_with_ops_is_accepted(monkeypatch, mmcv):
 
 
 @pytest.mark.parametrize('mmcv, message', [
-    ({'mmcv-lite': '2.2.0'}, 'mmcv-lite==2.2.0 is installed, but zoo needs mmcv-lite==2.1.0'),
-    ({'mmcv-lite': '2.0.1'}, 'mmcv-lite==2.0.1 is installed, but zoo needs mmcv-lite==2.1.0'),
-    ({'mmcv': '2.2.0'}, 'mmcv==2.2.0 is installed, but zoo needs mmcv>=2.1.0, <2.2.0'),
-    ({'mmcv': '2.1.0', 'mmcv-lite': '2.1.0'}, 'both mmcv==2.1.0 and mmcv-lite==2.1.0 are '
+    ({
+        'mmcv-lite': '2.2.0'
+    }, 'mmcv-lite==2.2.0 is installed, but zoo needs mmcv-lite==2.1.0'),
+    ({
+        'mmcv-lite': '2.0.1'
+    }, 'mmcv-lite==2.0.1 is installed, but zoo needs mmcv-lite==2.1.0'),
+    ({
+        'mmcv': '2.2.0'
+    }, 'mmcv==2.2.0 is installed, but zoo needs mmcv>=2.1.0, <2.2.0'),
+    ({
+        'mmcv': '2.1.0',
+        'mmcv-lite': '2.1.0'
+    }, 'both mmcv==2.1.0 and mmcv-lite==2.1.0 are '
      'installed and share the mmcv/ folder: pip uninstall -y mmcv mmcv-lite'),
     ({}, 'mmcv is not installed'),
 ])

@@ -89,8 +89,8 @@ class Case:
         return self.configs[0]
 
 
-def qualifying_cases(paths: Optional[Iterable[Path]] = None) -> Tuple[List[Case], int, Dict[str,
-                                                                                          str]]:
+def qualifying_cases(
+        paths: Optional[Iterable[Path]] = None) -> Tuple[List[Case], int, Dict[str, str]]:
     """The distinct model dicts of the configs that name a zoo type.
 
     Returns:
@@ -193,13 +193,19 @@ def synthetic_batch(model, size: int, seed: int = 0) -> Tuple[torch.Tensor, list
         masks[i, y1:y2, x1:x2] = 1
         sem_seg[0, y1:y2, x1:x2] = 0
     sample = DetDataSample(
-        metainfo=dict(img_id=0, img_path='synthetic.png', ori_shape=(size, size),
-                      img_shape=(size, size), pad_shape=(size, size), scale_factor=(1.0, 1.0),
-                      flip=False, flip_direction=None))
-    sample.gt_instances = InstanceData(bboxes=boxes, labels=torch.zeros(2, dtype=torch.long),
-                                       masks=BitmapMasks(masks, size, size))
-    sample.ignored_instances = InstanceData(bboxes=torch.zeros(0, 4),
-                                            labels=torch.zeros(0, dtype=torch.long))
+        metainfo=dict(
+            img_id=0,
+            img_path='synthetic.png',
+            ori_shape=(size, size),
+            img_shape=(size, size),
+            pad_shape=(size, size),
+            scale_factor=(1.0, 1.0),
+            flip=False,
+            flip_direction=None))
+    sample.gt_instances = InstanceData(
+        bboxes=boxes, labels=torch.zeros(2, dtype=torch.long), masks=BitmapMasks(masks, size, size))
+    sample.ignored_instances = InstanceData(
+        bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))
     sample.gt_sem_seg = PixelData(sem_seg=sem_seg)
     seed_everything(seed)
     data = model.data_preprocessor(dict(inputs=[image], data_samples=[sample]), training=True)
@@ -351,8 +357,9 @@ def interleave_families(cases: List[Case]) -> List[Case]:
     return ordered
 
 
-def sweep(names: Optional[Iterable[str]] = None, size: int = 64, log=print) -> Tuple[List[Result],
-                                                                                     int]:
+def sweep(names: Optional[Iterable[str]] = None,
+          size: int = 64,
+          log=print) -> Tuple[List[Result], int]:
     """Compare every qualifying config (or the named ones); log one line each, then the
     summary. Returns the results and the number of qualifying configs."""
     paths = None if names is None else [config_root() / name for name in names]
@@ -373,8 +380,9 @@ if __name__ == '__main__':
     import sys
     import warnings
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('configs', nargs='*', help='configs relative to mmdet/.mim/configs '
-                        '(default: all)')
+    parser.add_argument(
+        'configs', nargs='*', help='configs relative to mmdet/.mim/configs '
+        '(default: all)')
     parser.add_argument('--size', type=int, default=64, help='synthetic image size')
     args = parser.parse_args()
     warnings.filterwarnings('ignore')

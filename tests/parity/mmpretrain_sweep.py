@@ -102,8 +102,7 @@ def _images(num: int, seed: int, shape=(72, 88, 3)) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (num, ) + shape, dtype=np.uint8)
 
 
-def write_imagenet(root: str, splits=('train', 'val'), num_train: int = 2,
-                   num_val: int = 2) -> str:
+def write_imagenet(root: str, splits=('train', 'val'), num_train: int = 2, num_val: int = 2) -> str:
     """ImageNet's layout: ``train/<wnid>/<wnid>_<i>.JPEG``, ``val/ILSVRC2012_val_<i>.JPEG`` and
     ``meta/<split>.txt`` ("<relative path> <label>" a line), real JPEG files."""
     import cv2
@@ -152,8 +151,13 @@ def write_cifar(root: str, hundred: bool = False, num_train: int = 6, num_test: 
         dump('train', batch(num_train, 0))
         dump('test', batch(num_test, 1))
     else:
-        dump('batches.meta', {'label_names': ['airplane', 'automobile', 'bird', 'cat', 'deer',
-                                              'dog', 'frog', 'horse', 'ship', 'truck']})
+        dump(
+            'batches.meta', {
+                'label_names': [
+                    'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship',
+                    'truck'
+                ]
+            })
         for i in range(5):
             dump(f'data_batch_{i + 1}', batch(max(1, num_train // 5 + (i < num_train % 5)), i))
         dump('test_batch', batch(num_test, 9))
@@ -204,8 +208,10 @@ WRITERS = {
 
 
 def _loaders(cfg) -> List[str]:
-    return [k for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')
-            if cfg.get(k) is not None]
+    return [
+        k for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        if cfg.get(k) is not None
+    ]
 
 
 def redirect(cfg, data_dir: str, work_dir: str) -> None:
@@ -271,6 +277,7 @@ def build_mmpretrain_model(model: dict):
 
 def build_zoo_model(model: dict):
     from mmengine.registry import DefaultScope
+
     from zoo.registry import MODELS
     with DefaultScope.overwrite_default_scope('zoo'):
         return MODELS.build(copy.deepcopy(model))
@@ -289,10 +296,12 @@ def compare_models(cfg, result: dict) -> None:
     peer_state, our_state = peer.state_dict(), ours.state_dict()
     missing = sorted(set(peer_state) - set(our_state))
     unexpected = sorted(set(our_state) - set(peer_state))
-    shapes = sorted(k for k in set(peer_state) & set(our_state)
-                    if peer_state[k].shape != our_state[k].shape)
-    result['keys'] = dict(peer=len(peer_state), zoo=len(our_state),
-                          equal=len(set(peer_state) & set(our_state)) - len(shapes))
+    shapes = sorted(
+        k for k in set(peer_state) & set(our_state) if peer_state[k].shape != our_state[k].shape)
+    result['keys'] = dict(
+        peer=len(peer_state),
+        zoo=len(our_state),
+        equal=len(set(peer_state) & set(our_state)) - len(shapes))
     if missing or unexpected or shapes:
         result['model_error'] = (f'state dict differs: {len(missing)} keys only in '
                                  f'mmpretrain {missing[:3]}, {len(unexpected)} only in zoo '
@@ -337,10 +346,14 @@ def missing_from_zoo(cfg) -> List[str]:
     from zoo.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     where = {
-        'model': registries.MODELS, 'visualizer': registries.VISUALIZERS,
-        'default_hooks': registries.HOOKS, 'custom_hooks': registries.HOOKS,
-        'param_scheduler': registries.PARAM_SCHEDULERS, 'val_evaluator': registries.METRICS,
-        'test_evaluator': registries.METRICS, 'optim_wrapper': registries.OPTIM_WRAPPERS,
+        'model': registries.MODELS,
+        'visualizer': registries.VISUALIZERS,
+        'default_hooks': registries.HOOKS,
+        'custom_hooks': registries.HOOKS,
+        'param_scheduler': registries.PARAM_SCHEDULERS,
+        'val_evaluator': registries.METRICS,
+        'test_evaluator': registries.METRICS,
+        'optim_wrapper': registries.OPTIM_WRAPPERS,
     }
     missing = set()
 
@@ -360,8 +373,8 @@ def missing_from_zoo(cfg) -> List[str]:
                 reg = registries.VISBACKENDS
             elif key == 'augments':
                 reg = registries.BATCH_AUGMENTS
-            if isinstance(kind, str) and key not in ('init_cfg', 'norm_cfg', 'act_cfg',
-                                                     'targets', 'conv_cfg', 'layer_cfgs'):
+            if isinstance(kind, str) and key not in ('init_cfg', 'norm_cfg', 'act_cfg', 'targets',
+                                                     'conv_cfg', 'layer_cfgs'):
                 with DefaultScope.overwrite_default_scope('zoo'):
                     if reg.get(kind) is None:
                         missing.add(kind)
@@ -404,8 +417,7 @@ def run_recipe(path: str, substitute: bool = True, train: bool = True) -> dict:
     from mmengine.config import Config
     from mmengine.runner import Runner
     name = config_name(path)
-    result = dict(name=name, ran=False, model_equal=False, substituted=[], stage=None,
-                  error=None)
+    result = dict(name=name, ran=False, model_equal=False, substituted=[], stage=None, error=None)
     start = time.time()
     cfg = Config.fromfile(path)
     cfg.default_scope = 'zoo'
@@ -450,7 +462,8 @@ OTHER_BRANCH_CAUSES = {
     'LeNet5.__init__() got an unexpected keyword argument': 'backbone branch: LeNet5(num_classes)',
     'VGG.__init__() got an unexpected keyword argument': 'backbone branch: VGG(num_classes)',
     "MobileNetV3: arch 'small_0": 'backbone branch: MobileNetV3 small_050/small_075',
-    'ResNetV1c': 'backbone branch: ResNetV1c', 'ResNetV1d': 'backbone branch: ResNetV1d',
+    'ResNetV1c': 'backbone branch: ResNetV1c',
+    'ResNetV1d': 'backbone branch: ResNetV1d',
     'SEResNet': 'backbone branch: SEResNet/SEResNeXt',
     'SEResNeXt': 'backbone branch: SEResNet/SEResNeXt',
     'stem_channels': 'backbone branch: Wide-ResNet stem_channels/base_channels',
@@ -515,11 +528,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--worker', nargs='+', help=argparse.SUPPRESS)
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--jobs', type=int, default=2, help='worker processes')
-    parser.add_argument('--no-train', action='store_true',
-                        help="compare the models only (keys, strict loading, logits)")
-    parser.add_argument('--no-substitute', action='store_true',
-                        help="keep UniversalVisualizer/VisualizationHook even where zoo lacks "
-                        'them (the strict run once the visualization branch is merged)')
+    parser.add_argument(
+        '--no-train',
+        action='store_true',
+        help="compare the models only (keys, strict loading, logits)")
+    parser.add_argument(
+        '--no-substitute',
+        action='store_true',
+        help="keep UniversalVisualizer/VisualizationHook even where zoo lacks "
+        'them (the strict run once the visualization branch is merged)')
     args = parser.parse_args(argv)
     if args.worker:  # run these configs in this process, one JSON line each as it finishes
         for path in args.worker:
@@ -527,8 +544,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             with open(args.out, 'a') as f:
                 f.write(json.dumps(result) + '\n')
         return 0
-    paths = [p for p in leaf_configs()
-             if not args.patterns or any(s in config_name(p) for s in args.patterns)]
+    paths = [
+        p for p in leaf_configs()
+        if not args.patterns or any(s in config_name(p) for s in args.patterns)
+    ]
     extra = ['--no-train'] * args.no_train + ['--no-substitute'] * args.no_substitute
     results = sweep_configs(paths, jobs=args.jobs, extra=extra, verbose=True)
     print(summarize(results))
@@ -538,13 +557,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0
 
 
-def sweep_configs(paths: Sequence[str], jobs: int = 2, extra: Sequence[str] = (),
+def sweep_configs(paths: Sequence[str],
+                  jobs: int = 2,
+                  extra: Sequence[str] = (),
                   verbose: bool = False) -> List[dict]:
     """Run ``paths`` in ``jobs`` worker processes (each a share, cheapest first, in-process)
     and return their results in name order; an excluded config is a row without a run."""
-    results = [dict(name=config_name(p), ran=False, model_equal=False, missing=[],
-                    error=f'excluded: {EXCLUDED[config_name(p)]}')
-               for p in paths if config_name(p) in EXCLUDED]
+    results = [
+        dict(
+            name=config_name(p),
+            ran=False,
+            model_equal=False,
+            missing=[],
+            error=f'excluded: {EXCLUDED[config_name(p)]}') for p in paths
+        if config_name(p) in EXCLUDED
+    ]
     todo = sorted((p for p in paths if config_name(p) not in EXCLUDED), key=cost)
     with tempfile.TemporaryDirectory(prefix='mmpretrain-sweep-') as tmp:
         outs, procs = [], []
@@ -553,9 +580,11 @@ def sweep_configs(paths: Sequence[str], jobs: int = 2, extra: Sequence[str] = ()
             if not share:
                 continue
             outs.append(osp.join(tmp, f'{job}.jsonl'))
-            procs.append(subprocess.Popen(
-                [sys.executable, '-m', 'tests.parity.mmpretrain_sweep', '--out', outs[-1],
-                 *extra, '--worker', *share]))
+            procs.append(
+                subprocess.Popen([
+                    sys.executable, '-m', 'tests.parity.mmpretrain_sweep', '--out', outs[-1],
+                    *extra, '--worker', *share
+                ]))
         done = set()
         while True:
             running = [p.poll() is None for p in procs]
@@ -574,8 +603,14 @@ def sweep_configs(paths: Sequence[str], jobs: int = 2, extra: Sequence[str] = ()
             time.sleep(5)
     for path in todo:  # a worker that died leaves its remaining configs without a row
         if config_name(path) not in done:
-            results.append(dict(name=config_name(path), ran=False, model_equal=False,
-                                missing=[], stage='process', error='the worker process died'))
+            results.append(
+                dict(
+                    name=config_name(path),
+                    ran=False,
+                    model_equal=False,
+                    missing=[],
+                    stage='process',
+                    error='the worker process died'))
     return sorted(results, key=lambda r: r['name'])
 
 

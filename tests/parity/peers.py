@@ -10,8 +10,8 @@ mmpretrain = pytest.importorskip('mmpretrain')
 
 def mmpretrain_build(registry_name: str, cfg: dict):
     """Build ``cfg`` with mmpretrain's registry ``registry_name`` in mmpretrain's scope."""
-    from mmengine.registry import DefaultScope
     import mmpretrain.registry as registries
+    from mmengine.registry import DefaultScope
     from mmpretrain.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
@@ -20,6 +20,7 @@ def mmpretrain_build(registry_name: str, cfg: dict):
 
 def zoo_build(registry_name: str, cfg: dict):
     from mmengine.registry import DefaultScope
+
     import zoo.registry as registries
     with DefaultScope.overwrite_default_scope('zoo'):
         return getattr(registries, registry_name).build(copy.deepcopy(cfg))

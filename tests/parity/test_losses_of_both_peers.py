@@ -13,8 +13,7 @@ from zoo.models.losses import CrossEntropyLoss, IoULoss, SmoothL1Loss
 
 
 def same(ours, theirs, *args, **kwargs):
-    torch.testing.assert_close(ours(*args, **kwargs), theirs(*args, **kwargs), rtol=1e-6,
-                               atol=1e-7)
+    torch.testing.assert_close(ours(*args, **kwargs), theirs(*args, **kwargs), rtol=1e-6, atol=1e-7)
 
 
 def test_mask_cross_entropy_equals_mmdet():
@@ -31,16 +30,18 @@ def test_mask_cross_entropy_equals_mmdet():
         ours(pred, target)
 
 
-@pytest.mark.parametrize('options', [
-    dict(),
-    dict(class_weight=[1.0, 2.0, 0.5, 3.0]),
-    dict(use_soft=True),
-    dict(use_soft=True, class_weight=[1.0, 2.0, 0.5, 3.0]),
-    dict(use_sigmoid=True),
-    dict(use_sigmoid=True, class_weight=[1.0, 2.0, 0.5, 3.0]),
-    dict(use_sigmoid=True, pos_weight=[2.0, 1.0, 0.5, 4.0]),
-    dict(use_sigmoid=True, class_weight=[1.0, 2.0, 0.5, 3.0], pos_weight=[2.0, 1.0, 0.5, 4.0]),
-], ids=lambda o: '-'.join(o) or 'plain')
+@pytest.mark.parametrize(
+    'options', [
+        dict(),
+        dict(class_weight=[1.0, 2.0, 0.5, 3.0]),
+        dict(use_soft=True),
+        dict(use_soft=True, class_weight=[1.0, 2.0, 0.5, 3.0]),
+        dict(use_sigmoid=True),
+        dict(use_sigmoid=True, class_weight=[1.0, 2.0, 0.5, 3.0]),
+        dict(use_sigmoid=True, pos_weight=[2.0, 1.0, 0.5, 4.0]),
+        dict(use_sigmoid=True, class_weight=[1.0, 2.0, 0.5, 3.0], pos_weight=[2.0, 1.0, 0.5, 4.0]),
+    ],
+    ids=lambda o: '-'.join(o) or 'plain')
 def test_cross_entropy_equals_mmpretrain(options):
     generator = torch.Generator().manual_seed(1)
     pred = torch.randn(6, 4, generator=generator)
@@ -53,9 +54,13 @@ def test_cross_entropy_equals_mmpretrain(options):
     ours = CrossEntropyLoss(loss_weight=0.5, **options)  # zoo's scope: mmpretrain's meaning
     assert ours.peer == 'mmpretrain'
     theirs = MMPretrainCrossEntropyLoss(loss_weight=0.5, **options)
-    for kwargs in [dict(), dict(weight=torch.rand(6, generator=generator)),
-                   dict(avg_factor=3.0), dict(reduction_override='none'),
-                   dict(reduction_override='sum')]:
+    for kwargs in [
+            dict(),
+            dict(weight=torch.rand(6, generator=generator)),
+            dict(avg_factor=3.0),
+            dict(reduction_override='none'),
+            dict(reduction_override='sum')
+    ]:
         same(ours, theirs, pred, target, **kwargs)
 
 

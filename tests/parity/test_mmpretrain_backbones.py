@@ -143,8 +143,10 @@ def max_abs_diffs(theirs: Tuple[Tensor, ...], ours: Tuple[Tensor, ...]) -> List[
 
 
 def params(names):
-    return [pytest.param(name, marks=() if name in DEFAULT else pytest.mark.slow)
-            for name in sorted(names)]
+    return [
+        pytest.param(name, marks=() if name in DEFAULT else pytest.mark.slow)
+        for name in sorted(names)
+    ]
 
 
 def test_every_family_is_covered():
@@ -194,14 +196,21 @@ def test_whole_classifier_equals_mmpretrain(name):
         # The loss has no weights and no part in the logits; zoo's LabelSmoothLoss is another
         # change's (issue 9), so the head computes its logits with zoo's cross-entropy here.
         head['loss'] = dict(type='CrossEntropyLoss')
-    ours = MODELS.build(dict(type='ImageClassifier', backbone=cfg.backbone.to_dict(),
-                             neck=cfg.get('neck') and cfg.neck.to_dict(), head=head))
+    ours = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=cfg.backbone.to_dict(),
+            neck=cfg.get('neck') and cfg.neck.to_dict(),
+            head=head))
     assert {k: v.shape for k, v in ours.state_dict().items()} == \
         {k: v.shape for k, v in theirs.state_dict().items() if k.startswith(
             ('backbone.', 'neck.', 'head.'))}
     randomise(theirs)
     ours.load_state_dict(
-        {k: v for k, v in theirs.state_dict().items() if not k.startswith('data_preprocessor')},
+        {
+            k: v
+            for k, v in theirs.state_dict().items() if not k.startswith('data_preprocessor')
+        },
         strict=True)
     x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -224,10 +233,11 @@ def test_every_mmpretrain_argument_is_accepted(family):
     (dict(type='VGG', depth=11, num_stages=4), r'VGG: dilations \(1, 1, 1, 1, 1\) must give'),
     (dict(type='VisionTransformer', layer_cfgs=dict(ffn_type='swiglu_fused')),
      "TransformerEncoderLayer: ffn_type 'swiglu_fused' is not supported; zoo has 'origin'"),
-    (dict(type='VisionTransformer', out_type='tokens'),
-     "VisionTransformer: out_type 'tokens' is not one of"),
-    (dict(type='SwinTransformer', stage_cfgs=dict(block_cfgs=dict(attn_cfgs=dict(
-        window_msa=object)))), 'ShiftWindowMSA: window_msa .* is not supported; zoo has '
+    (dict(type='VisionTransformer',
+          out_type='tokens'), "VisionTransformer: out_type 'tokens' is not one of"),
+    (dict(
+        type='SwinTransformer', stage_cfgs=dict(block_cfgs=dict(attn_cfgs=dict(
+            window_msa=object)))), 'ShiftWindowMSA: window_msa .* is not supported; zoo has '
      'WindowMSA only'),
     (dict(type='SwinTransformer', stage_cfgs=dict(downsample_cfg=dict(padding='reflect'))),
      "PatchMerging: padding 'reflect' is not 'corner', 'same' or a number"),

@@ -35,12 +35,15 @@ def test_lamb_equals_mmpretrain(kwargs):
         torch.testing.assert_close(actual, expected, rtol=0, atol=0)
 
 
-@pytest.mark.parametrize('kwargs', [dict(shuffle=True, seed=3), dict(shuffle=False, seed=0),
-                                    dict(shuffle=True, seed=1, num_repeats=2)])
+@pytest.mark.parametrize('kwargs', [
+    dict(shuffle=True, seed=3),
+    dict(shuffle=False, seed=0),
+    dict(shuffle=True, seed=1, num_repeats=2)
+])
 def test_repeat_aug_sampler_equals_mmpretrain(kwargs):
     dataset = list(range(11))
-    peer = mmpretrain_build('DATA_SAMPLERS', dict(type='RepeatAugSampler', dataset=dataset,
-                                                  **kwargs))
+    peer = mmpretrain_build('DATA_SAMPLERS',
+                            dict(type='RepeatAugSampler', dataset=dataset, **kwargs))
     ours = zoo_build('DATA_SAMPLERS', dict(type='RepeatAugSampler', dataset=dataset, **kwargs))
     for epoch in range(3):
         peer.set_epoch(epoch)
@@ -63,8 +66,10 @@ def test_imagenet_layout_and_names(tmp_path):
 
 def test_imagenet_folder_layout_needs_all_classes(tmp_path):
     root = write_imagenet(str(tmp_path / 'imagenet'))
-    with pytest.raises(ValueError, match="ImageNet: .*train' holds 2 class folders but the data "
-                       'set has 1000 classes; give an ann_file'):
+    with pytest.raises(
+            ValueError,
+            match="ImageNet: .*train' holds 2 class folders but the data "
+            'set has 1000 classes; give an ann_file'):
         zoo_build('DATASETS', dict(type='ImageNet', data_prefix=osp.join(root, 'train')))
 
 
@@ -98,8 +103,9 @@ def test_mnist_equals_mmpretrain_reading(tmp_path):
         peer = mmpretrain_build('DATASETS', dict(cfg, download=False))
         assert len(ours) == len(peer)
         for i in range(len(ours)):
-            np.testing.assert_array_equal(ours.get_data_info(i)['img'],
-                                          peer.get_data_info(i)['img'])
+            np.testing.assert_array_equal(
+                ours.get_data_info(i)['img'],
+                peer.get_data_info(i)['img'])
             assert ours.get_data_info(i)['gt_label'] == int(peer.get_data_info(i)['gt_label'])
 
 
@@ -108,10 +114,13 @@ def test_ema_hook_averages_a_zoo_model(tmp_path):
     the averaged weights in for validation."""
     from mmengine.hooks import EMAHook
     from mmengine.model import ExponentialMovingAverage
-    model = zoo_build('MODELS', dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18),
-                                     neck=dict(type='GlobalAveragePooling'),
-                                     head=dict(type='LinearClsHead', num_classes=3,
-                                               in_channels=512)))
+    model = zoo_build(
+        'MODELS',
+        dict(
+            type='ImageClassifier',
+            backbone=dict(type='ResNet', depth=18),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=3, in_channels=512)))
     ema = ExponentialMovingAverage(model, momentum=0.5)
     ema.update_parameters(model)  # the first update copies
     before = {k: v.clone() for k, v in ema.module.state_dict().items()}
@@ -130,10 +139,10 @@ def test_cub_equals_mmpretrain(tmp_path, split):
     root = write_cub(str(tmp_path / 'cub'))
     ours = zoo_build('DATASETS', dict(type='CUB', data_root=root, split=split))
     peer = mmpretrain_build('DATASETS', dict(type='CUB', data_root=root, split=split))
-    assert [ours.get_data_info(i)['img_path'] for i in range(len(ours))] == [
-        peer.get_data_info(i)['img_path'] for i in range(len(peer))]
-    assert [ours.get_data_info(i)['gt_label'] for i in range(len(ours))] == [
-        peer.get_data_info(i)['gt_label'] for i in range(len(peer))]
+    assert [ours.get_data_info(i)['img_path'] for i in range(len(ours))
+            ] == [peer.get_data_info(i)['img_path'] for i in range(len(peer))]
+    assert [ours.get_data_info(i)['gt_label'] for i in range(len(ours))
+            ] == [peer.get_data_info(i)['gt_label'] for i in range(len(peer))]
     assert ours.metainfo['classes'] == peer.metainfo['classes']
 
 
@@ -144,13 +153,21 @@ def test_precise_bn_equals_mmpretrain():
 
     from zoo.engine.hooks.precise_bn_hook import update_bn_stats
     from zoo.structures import ClsDataSample
-    cfg = dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18),
-               neck=dict(type='GlobalAveragePooling'),
-               head=dict(type='LinearClsHead', num_classes=3, in_channels=512))
-    data = [dict(inputs=torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8),
-                 data_samples=ClsDataSample().set_gt_label(i % 3)) for i in range(8)]
-    loader = DataLoader(data, batch_size=2, collate_fn=lambda batch: dict(
-        inputs=[b['inputs'] for b in batch], data_samples=[b['data_samples'] for b in batch]))
+    cfg = dict(
+        type='ImageClassifier',
+        backbone=dict(type='ResNet', depth=18),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=3, in_channels=512))
+    data = [
+        dict(
+            inputs=torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8),
+            data_samples=ClsDataSample().set_gt_label(i % 3)) for i in range(8)
+    ]
+    loader = DataLoader(
+        data,
+        batch_size=2,
+        collate_fn=lambda batch: dict(
+            inputs=[b['inputs'] for b in batch], data_samples=[b['data_samples'] for b in batch]))
     states = []
     for update in (peer_update, update_bn_stats):
         torch.manual_seed(0)

@@ -7,11 +7,13 @@ import torch.nn.functional as F
 from tests.parity.peers import mmpretrain_build, seed_all, zoo_build
 
 BATCH_AUGMENTS = [
-    dict(type='Mixup', alpha=0.8), dict(type='Mixup', alpha=0.2),
-    dict(type='CutMix', alpha=1.0), dict(type='CutMix', alpha=1.0, correct_lam=False),
+    dict(type='Mixup', alpha=0.8),
+    dict(type='Mixup', alpha=0.2),
+    dict(type='CutMix', alpha=1.0),
+    dict(type='CutMix', alpha=1.0, correct_lam=False),
     dict(type='CutMix', alpha=1.0, cutmix_minmax=[0.2, 0.8]),
-    dict(type='ResizeMix', alpha=1.0), dict(type='ResizeMix', alpha=1.0, lam_min=0.3,
-                                            interpolation='bicubic'),
+    dict(type='ResizeMix', alpha=1.0),
+    dict(type='ResizeMix', alpha=1.0, lam_min=0.3, interpolation='bicubic'),
 ]
 
 
@@ -39,11 +41,18 @@ def test_batch_augment_equals_mmpretrain(cfg):
 
 PREPROCESSORS = [
     dict(num_classes=10, mean=[125.3, 123.0, 113.9], std=[51.6, 50.8, 51.3], to_rgb=False),
-    dict(num_classes=10, mean=[123.7, 116.3, 103.5], std=[58.4, 57.1, 57.4], to_rgb=True,
-         batch_augments=dict(augments=[dict(type='Mixup', alpha=0.8),
-                                       dict(type='CutMix', alpha=1.0)])),
-    dict(num_classes=10, to_onehot=True,
-         batch_augments=dict(augments=dict(type='Mixup', alpha=0.2), probs=0.5)),
+    dict(
+        num_classes=10,
+        mean=[123.7, 116.3, 103.5],
+        std=[58.4, 57.1, 57.4],
+        to_rgb=True,
+        batch_augments=dict(
+            augments=[dict(type='Mixup', alpha=0.8),
+                      dict(type='CutMix', alpha=1.0)])),
+    dict(
+        num_classes=10,
+        to_onehot=True,
+        batch_augments=dict(augments=dict(type='Mixup', alpha=0.2), probs=0.5)),
 ]
 
 
@@ -56,13 +65,16 @@ def test_data_preprocessor_equals_mmpretrain(cfg):
     from zoo.structures import ClsDataSample
     for seed in range(6):
         generator = torch.Generator().manual_seed(seed)
-        images = [torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8, generator=generator)
-                  for _ in range(4)]
+        images = [
+            torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8, generator=generator)
+            for _ in range(4)
+        ]
         labels = torch.randint(0, 10, (4, ), generator=generator).tolist()
         results = []
         for model, sample_type in ((peer, DataSample), (ours, ClsDataSample)):
-            data = dict(inputs=[i.clone() for i in images],
-                        data_samples=[sample_type().set_gt_label(label) for label in labels])
+            data = dict(
+                inputs=[i.clone() for i in images],
+                data_samples=[sample_type().set_gt_label(label) for label in labels])
             seed_all(seed)
             results.append(model(data, training=True))
         expected, actual = results
@@ -83,8 +95,11 @@ LABEL_SMOOTH = [
     dict(label_smooth_val=0.1, mode='original', use_sigmoid=True),
     dict(label_smooth_val=0.1, reduction='sum', loss_weight=2.0),
     dict(label_smooth_val=0.1, reduction='none', class_weight=[1, 2, 3, 1, 1, 1, 0.5]),
-    dict(label_smooth_val=0.1, use_sigmoid=True, pos_weight=[1, 2, 3, 1, 1, 1, 0.5],
-         class_weight=[1, 1, 2, 1, 1, 1, 1]),
+    dict(
+        label_smooth_val=0.1,
+        use_sigmoid=True,
+        pos_weight=[1, 2, 3, 1, 1, 1, 0.5],
+        class_weight=[1, 1, 2, 1, 1, 1, 1]),
 ]
 
 
@@ -130,27 +145,34 @@ def test_label_smooth_loss_checks_num_classes():
 
 HEADS = [
     dict(type='ClsHead', topk=(1, 5)),
-    dict(type='LinearClsHead', num_classes=7, in_channels=12,
-         loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original',
-                   use_sigmoid=True)),
-    dict(type='LinearClsHead', num_classes=7, in_channels=12,
-         loss=dict(type='CrossEntropyLoss', use_sigmoid=True)),
+    dict(
+        type='LinearClsHead',
+        num_classes=7,
+        in_channels=12,
+        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original', use_sigmoid=True)),
+    dict(
+        type='LinearClsHead',
+        num_classes=7,
+        in_channels=12,
+        loss=dict(type='CrossEntropyLoss', use_sigmoid=True)),
     dict(type='MultiLabelClsHead'),
-    dict(type='MultiLabelClsHead', topk=2, loss=dict(type='LabelSmoothLoss',
-                                                     label_smooth_val=0.1, mode='multi_label')),
+    dict(
+        type='MultiLabelClsHead',
+        topk=2,
+        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='multi_label')),
     dict(type='MultiLabelLinearClsHead', num_classes=7, in_channels=12, thr=0.4),
 ]
 
-
 # mmpretrain's sigmoid CrossEntropyLoss takes one-hot scores only (its recipes pair it with
 # Mixup/CutMix), so that head is compared on scores alone.
-HEAD_CASES = [(cfg, scores) for cfg in HEADS for scores in (False, True)
-              if scores or not (cfg['type'] == 'LinearClsHead'
-                                and cfg['loss']['type'] == 'CrossEntropyLoss')]
+HEAD_CASES = [
+    (cfg, scores) for cfg in HEADS for scores in (False, True)
+    if scores or not (cfg['type'] == 'LinearClsHead' and cfg['loss']['type'] == 'CrossEntropyLoss')
+]
 
 
-@pytest.mark.parametrize('cfg, scores', HEAD_CASES,
-                         ids=lambda v: v['type'] if isinstance(v, dict) else str(v))
+@pytest.mark.parametrize(
+    'cfg, scores', HEAD_CASES, ids=lambda v: v['type'] if isinstance(v, dict) else str(v))
 def test_head_loss_and_predict_equal_mmpretrain(cfg, scores):
     from mmpretrain.structures import DataSample
 
@@ -203,10 +225,14 @@ def test_train_cfg_augments_reach_the_preprocessor_and_the_loss():
         type='ImageClassifier',
         backbone=dict(type='ResNet', depth=18),
         neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=10, in_channels=512,
-                  loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=10,
+            in_channels=512,
+            loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')),
         data_preprocessor=dict(num_classes=10, mean=[0, 0, 0], std=[255, 255, 255]),
-        train_cfg=dict(augments=[dict(type='Mixup', alpha=0.8), dict(type='CutMix', alpha=1.)]))
+        train_cfg=dict(augments=[dict(type='Mixup', alpha=0.8),
+                                 dict(type='CutMix', alpha=1.)]))
     torch.manual_seed(0)
     peer = mmpretrain_build('MODELS', cfg)
     torch.manual_seed(0)
@@ -220,8 +246,9 @@ def test_train_cfg_augments_reach_the_preprocessor_and_the_loss():
     for model, sample_type in ((peer, DataSample), (ours, ClsDataSample)):
         seed_all(3)
         data = model.data_preprocessor(
-            dict(inputs=[i.clone() for i in images],
-                 data_samples=[sample_type().set_gt_label(i) for i in (0, 1, 2, 3)]), True)
+            dict(
+                inputs=[i.clone() for i in images],
+                data_samples=[sample_type().set_gt_label(i) for i in (0, 1, 2, 3)]), True)
         assert data['data_samples'][0].gt_score.shape == (10, )
         losses.append(model(**data, mode='loss')['loss'])
     torch.testing.assert_close(losses[1], losses[0])
@@ -229,15 +256,20 @@ def test_train_cfg_augments_reach_the_preprocessor_and_the_loss():
 
 def test_train_cfg_rejects_unknown_keys():
     with pytest.raises(ValueError, match='ImageClassifier: train_cfg takes augments and probs'):
-        zoo_build('MODELS', dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18),
-                                 head=dict(type='ClsHead'), train_cfg=dict(mixup=0.2)))
+        zoo_build(
+            'MODELS',
+            dict(
+                type='ImageClassifier',
+                backbone=dict(type='ResNet', depth=18),
+                head=dict(type='ClsHead'),
+                train_cfg=dict(mixup=0.2)))
 
 
 def test_resizemix_nearest_runs():
     """mmpretrain's ResizeMix raises for interpolation='nearest' (it passes align_corners)."""
     inputs, scores = _batch()
-    mixed, _ = zoo_build('BATCH_AUGMENTS', dict(type='ResizeMix', alpha=1.0,
-                                                interpolation='nearest'))(inputs, scores)
+    mixed, _ = zoo_build('BATCH_AUGMENTS',
+                         dict(type='ResizeMix', alpha=1.0, interpolation='nearest'))(inputs, scores)
     assert mixed.shape == inputs.shape
 
 
@@ -245,6 +277,12 @@ def test_batch_augment_rejects_bad_arguments():
     with pytest.raises(ValueError, match='Mixup: alpha must be a positive number'):
         zoo_build('BATCH_AUGMENTS', dict(type='Mixup', alpha=0))
     with pytest.raises(ValueError, match='RandomBatchAugment: probs must be >= 0 and sum to'):
-        zoo_build('MODELS', dict(type='ClsDataPreprocessor', num_classes=3, batch_augments=dict(
-            augments=[dict(type='Mixup', alpha=1.), dict(type='CutMix', alpha=1.)],
-            probs=[0.7, 0.7])))
+        zoo_build(
+            'MODELS',
+            dict(
+                type='ClsDataPreprocessor',
+                num_classes=3,
+                batch_augments=dict(
+                    augments=[dict(type='Mixup', alpha=1.),
+                              dict(type='CutMix', alpha=1.)],
+                    probs=[0.7, 0.7])))

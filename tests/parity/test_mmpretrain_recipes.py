@@ -73,7 +73,9 @@ def test_full_sweep():
     in the table) or on a GPU; anything else is this branch's to fix."""
     results = sweep.sweep_configs(sweep.leaf_configs(), jobs=2)
     print(sweep.summarize(results))
-    ours = [r['name'] for r in results if r['name'] not in sweep.EXCLUDED
-            and r['name'] not in sweep.NEEDS_GPU and not sweep.row_passes(r)
-            and sweep.failure_owner(r) is None]
+    ours = [
+        r['name'] for r in results
+        if r['name'] not in sweep.EXCLUDED and r['name'] not in sweep.NEEDS_GPU
+        and not sweep.row_passes(r) and sweep.failure_owner(r) is None
+    ]
     assert not ours, f'rows failing on this branch: {ours}'

@@ -9,17 +9,38 @@ HPARAMS = dict(pad_val=[104, 116, 124], interpolation='bicubic')
 # The pipeline steps of mmpretrain 1.2.0's recipes for zoo's families (every distinct argument
 # set that tests/parity/mmpretrain_sweep.py finds there), plus the defaults.
 RECIPE_STEPS = [
-    dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=10,
-         magnitude_level=9, magnitude_std=0.5, hparams=HPARAMS),
-    dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=10,
-         magnitude_level=6, magnitude_std=0.5, hparams=HPARAMS),
-    dict(type='RandAugment', policies='simple_increasing', num_policies=3, magnitude_level=7,
-         magnitude_std='inf'),
+    dict(
+        type='RandAugment',
+        policies='timm_increasing',
+        num_policies=2,
+        total_level=10,
+        magnitude_level=9,
+        magnitude_std=0.5,
+        hparams=HPARAMS),
+    dict(
+        type='RandAugment',
+        policies='timm_increasing',
+        num_policies=2,
+        total_level=10,
+        magnitude_level=6,
+        magnitude_std=0.5,
+        hparams=HPARAMS),
+    dict(
+        type='RandAugment',
+        policies='simple_increasing',
+        num_policies=3,
+        magnitude_level=7,
+        magnitude_std='inf'),
     dict(type='AutoAugment', policies='imagenet', hparams=dict(pad_val=[104, 116, 124])),
     dict(type='AutoAugment', policies='imagenet', hparams=HPARAMS),
-    dict(type='RandomErasing', erase_prob=0.25, mode='rand', min_area_ratio=0.02,
-         max_area_ratio=1 / 3, fill_color=[103.53, 116.28, 123.675],
-         fill_std=[57.375, 57.12, 58.395]),
+    dict(
+        type='RandomErasing',
+        erase_prob=0.25,
+        mode='rand',
+        min_area_ratio=0.02,
+        max_area_ratio=1 / 3,
+        fill_color=[103.53, 116.28, 123.675],
+        fill_std=[57.375, 57.12, 58.395]),
     dict(type='RandomErasing', erase_prob=0.9, mode='rand'),
     dict(type='RandomErasing', erase_prob=0.9, mode='const', aspect_range=0.5),
     dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
@@ -39,17 +60,27 @@ OPERATIONS = [
     dict(type='Translate', magnitude_range=(0, 0.45), direction='vertical'),
     dict(type='Rotate', angle=20., interpolation='bicubic'),
     dict(type='Rotate', magnitude_range=(0, 30), magnitude_std='inf', scale=1.2),
-    dict(type='AutoContrast'), dict(type='Invert'), dict(type='Equalize'),
-    dict(type='Solarize', thr=100), dict(type='Solarize', magnitude_range=(256, 0)),
-    dict(type='SolarizeAdd', magnitude=50), dict(type='SolarizeAdd', magnitude_range=(0, 110)),
-    dict(type='Posterize', bits=3), dict(type='Posterize', magnitude_range=(4, 0)),
-    dict(type='Contrast', magnitude=0.5), dict(type='Contrast', magnitude_range=(0, 0.9)),
+    dict(type='AutoContrast'),
+    dict(type='Invert'),
+    dict(type='Equalize'),
+    dict(type='Solarize', thr=100),
+    dict(type='Solarize', magnitude_range=(256, 0)),
+    dict(type='SolarizeAdd', magnitude=50),
+    dict(type='SolarizeAdd', magnitude_range=(0, 110)),
+    dict(type='Posterize', bits=3),
+    dict(type='Posterize', magnitude_range=(4, 0)),
+    dict(type='Contrast', magnitude=0.5),
+    dict(type='Contrast', magnitude_range=(0, 0.9)),
     dict(type='ColorTransform', magnitude=0.5),
     dict(type='ColorTransform', magnitude_range=(0, 0.9)),
-    dict(type='Brightness', magnitude=0.5), dict(type='Brightness', magnitude_range=(0, 0.9)),
-    dict(type='Sharpness', magnitude=0.5), dict(type='Sharpness', magnitude_range=(0, 0.9)),
-    dict(type='Cutout', shape=8), dict(type='Cutout', magnitude_range=(0, 20)),
-    dict(type='GaussianBlur', radius=1.5), dict(type='GaussianBlur', magnitude_range=(0.1, 2)),
+    dict(type='Brightness', magnitude=0.5),
+    dict(type='Brightness', magnitude_range=(0, 0.9)),
+    dict(type='Sharpness', magnitude=0.5),
+    dict(type='Sharpness', magnitude_range=(0, 0.9)),
+    dict(type='Cutout', shape=8),
+    dict(type='Cutout', magnitude_range=(0, 20)),
+    dict(type='GaussianBlur', radius=1.5),
+    dict(type='GaussianBlur', magnitude_range=(0.1, 2)),
 ]
 
 
@@ -87,8 +118,13 @@ def test_policy_operation_equals_mmpretrain(cfg):
 
 def test_pack_inputs_equals_mmpretrain():
     img = next(_images(1))
-    results = dict(img=img, gt_label=3, img_path='a.jpg', ori_shape=img.shape[:2],
-                   img_shape=img.shape[:2], extra=7)
+    results = dict(
+        img=img,
+        gt_label=3,
+        img_path='a.jpg',
+        ori_shape=img.shape[:2],
+        img_shape=img.shape[:2],
+        extra=7)
     cfg = dict(type='PackInputs', algorithm_keys=('extra', ))
     ours = zoo_build('TRANSFORMS', cfg)(dict(results))
     peer = mmpretrain_build('TRANSFORMS', cfg)(dict(results))
@@ -96,8 +132,8 @@ def test_pack_inputs_equals_mmpretrain():
     assert ours['data_samples'].gt_label.equal(peer['data_samples'].gt_label)
     assert ours['data_samples'].extra == peer['data_samples'].extra == 7
     assert ours['data_samples'].metainfo == peer['data_samples'].metainfo
-    assert zoo_build('TRANSFORMS', dict(type='PackClsInputs')).__class__ is type(
-        zoo_build('TRANSFORMS', cfg))
+    assert zoo_build('TRANSFORMS',
+                     dict(type='PackClsInputs')).__class__ is type(zoo_build('TRANSFORMS', cfg))
 
 
 def test_hparams_reach_only_operations_that_take_them():
@@ -112,10 +148,14 @@ def test_hparams_reach_only_operations_that_take_them():
 @pytest.mark.parametrize('cfg, match', [
     (dict(type='AutoAugment', policies='cifar10'), "AutoAugment: unknown policies 'cifar10'.*"
      "'imagenet'"),
-    (dict(type='RandAugment', policies='rand', num_policies=2, magnitude_level=9),
-     'RandAugment: unknown policies.*timm_increasing'),
-    (dict(type='RandAugment', policies='timm_increasing', num_policies=2, magnitude_level=9,
-          magnitude_std='big'), 'magnitude_std must be a number or "inf"'),
+    (dict(type='RandAugment', policies='rand', num_policies=2,
+          magnitude_level=9), 'RandAugment: unknown policies.*timm_increasing'),
+    (dict(
+        type='RandAugment',
+        policies='timm_increasing',
+        num_policies=2,
+        magnitude_level=9,
+        magnitude_std='big'), 'magnitude_std must be a number or "inf"'),
     (dict(type='Rotate'), 'Rotate: give exactly one of angle and magnitude_range'),
     (dict(type='Shear', magnitude=0.1, direction='diagonal'), 'Shear: direction must be'),
     (dict(type='RandomErasing', mode='noise'), "RandomErasing: mode must be one of.*'rand'"),

@@ -47,29 +47,65 @@ def assert_twins(ours, theirs, size: int = 64):
 TWO = dict(num_stages=2, strides=(1, 2), dilations=(1, 1), out_indices=(0, 1))
 MMDET_CASES = [
     ('ResNet', dict(depth=18)),
-    ('ResNet', dict(depth=50, frozen_stages=1, style='caffe',
-                    norm_cfg=dict(type='BN', requires_grad=False), **TWO)),
-    ('ResNet', dict(depth=50, deep_stem=True, avg_down=True, stem_channels=32,
-                    base_channels=32, frozen_stages=1, **TWO)),
+    ('ResNet',
+     dict(
+         depth=50,
+         frozen_stages=1,
+         style='caffe',
+         norm_cfg=dict(type='BN', requires_grad=False),
+         **TWO)),
+    ('ResNet',
+     dict(
+         depth=50,
+         deep_stem=True,
+         avg_down=True,
+         stem_channels=32,
+         base_channels=32,
+         frozen_stages=1,
+         **TWO)),
     ('ResNetV1d', dict(depth=50, frozen_stages=2, **TWO)),
     ('ResNet', dict(depth=18, norm_cfg=dict(type='GN', num_groups=8), norm_eval=False)),
-    ('ResNet', dict(depth=50, num_stages=2, strides=(1, 1), dilations=(1, 2),
-                    out_indices=(1, ))),
+    ('ResNet', dict(depth=50, num_stages=2, strides=(1, 1), dilations=(1, 2), out_indices=(1, ))),
     ('ResNet', dict(depth=50, with_cp=True, zero_init_residual=False, **TWO)),
-    ('ResNet', dict(depth=50, **TWO, plugins=[
-        dict(cfg=dict(type='ContextBlock', ratio=1. / 4), stages=(False, True),
-             position='after_conv3'),
-        dict(cfg=dict(type='GeneralizedAttention', spatial_range=-1, num_heads=8,
-                      attention_type='0010', kv_stride=2), stages=(True, True),
-             position='after_conv2'),
-        dict(cfg=dict(type='NonLocal2d', postfix=1), stages=(False, True),
-             position='after_conv2')])),
-    ('ResNet', dict(depth=50, dcn=dict(type='DCN', deform_groups=1, fallback_on_stride=False),
-                    stage_with_dcn=(False, True), **TWO)),
+    ('ResNet',
+     dict(
+         depth=50,
+         **TWO,
+         plugins=[
+             dict(
+                 cfg=dict(type='ContextBlock', ratio=1. / 4),
+                 stages=(False, True),
+                 position='after_conv3'),
+             dict(
+                 cfg=dict(
+                     type='GeneralizedAttention',
+                     spatial_range=-1,
+                     num_heads=8,
+                     attention_type='0010',
+                     kv_stride=2),
+                 stages=(True, True),
+                 position='after_conv2'),
+             dict(
+                 cfg=dict(type='NonLocal2d', postfix=1),
+                 stages=(False, True),
+                 position='after_conv2')
+         ])),
+    ('ResNet',
+     dict(
+         depth=50,
+         dcn=dict(type='DCN', deform_groups=1, fallback_on_stride=False),
+         stage_with_dcn=(False, True),
+         **TWO)),
     ('ResNeXt', dict(depth=50, groups=32, base_width=4, **TWO)),
-    ('ResNeXt', dict(depth=50, groups=64, base_width=4, style='caffe',
-                     dcn=dict(type='DCNv2', deform_groups=4), stage_with_dcn=(True, False),
-                     **TWO)),
+    ('ResNeXt',
+     dict(
+         depth=50,
+         groups=64,
+         base_width=4,
+         style='caffe',
+         dcn=dict(type='DCNv2', deform_groups=4),
+         stage_with_dcn=(True, False),
+         **TWO)),
     ('ResNeXt', dict(depth=50, **TWO)),  # mmdet's groups=1: a plain ResNet-50
 ]
 
@@ -164,8 +200,8 @@ def test_with_cp_gives_the_same_gradients():
     (dict(groups=32, width_per_group=4), r'BasicBlock \(ResNet-18/34\) supports only groups=1 '
      r'and width_per_group \(ResNeXt: base_width\)'),
     (dict(style='tf'), "style must be one of"),
-    (dict(dcn=dict(type='DCN'), stage_with_dcn=(False, True, True, True)),
-     'dcn is supported in Bottleneck blocks'),
+    (dict(dcn=dict(type='DCN'),
+          stage_with_dcn=(False, True, True, True)), 'dcn is supported in Bottleneck blocks'),
     (dict(dcn=dict(type='DCN'), stage_with_dcn=(True, )), 'stage_with_dcn'),
     (dict(peer='mmseg'), 'peer must be one of'),
 ])

@@ -39,8 +39,11 @@ def test_benchmark_prints_zoo_beside_torchvision():
                       '--cfg-options', 'model.backbone.depth=18', 'model.head.in_channels=512',
                       '--shape', '64', '--batch-size', '2', '--iters', '1', '--rounds', '2',
                       '--warmup', '1')
-    rows = {line.split('|')[1].strip(): line for line in result.stdout.splitlines()
-            if line.startswith('| train') or line.startswith('| infer')}
+    rows = {
+        line.split('|')[1].strip(): line
+        for line in result.stdout.splitlines()
+        if line.startswith('| train') or line.startswith('| infer')
+    }
     assert set(rows) == {'train', 'infer'}
     assert 'torchvision resnet18 images/s' in result.stdout
     for row in rows.values():
@@ -82,8 +85,11 @@ def test_ratio_check_allows_the_rounding_of_the_figures_only():
 
 @pytest.mark.slow  # a fresh interpreter imports torch and mmdet
 def test_benchmark_refuses_a_detection_input_size_the_pyramid_cannot_take():
-    result = run_tool('tools/analysis_tools/benchmark.py',
-                      'configs/retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py',
-                      '--shape', '100', check=False)
+    result = run_tool(
+        'tools/analysis_tools/benchmark.py',
+        'configs/retinanet/retinanet_r18_fpn_gn-head_1xb8-6e_shapes.py',
+        '--shape',
+        '100',
+        check=False)
     assert result.returncode != 0
     assert '--shape 100: detection inputs must be a multiple of 32' in result.stderr

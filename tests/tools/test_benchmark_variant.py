@@ -7,9 +7,9 @@ from tests.conftest import run_tool
 
 pytestmark = pytest.mark.slow
 
-ARGS = ('tools/analysis_tools/benchmark.py', 'configs/resnet/resnet18_8xb16_cifar10.py',
-        '--shape', '32', '--batch-size', '2', '--iters', '1', '--rounds', '1', '--warmup', '1',
-        '--mode', 'train')
+ARGS = ('tools/analysis_tools/benchmark.py', 'configs/resnet/resnet18_8xb16_cifar10.py', '--shape',
+        '32', '--batch-size', '2', '--iters', '1', '--rounds', '1', '--warmup', '1', '--mode',
+        'train')
 NUMBER = r'\d+\.\d+'
 
 

@@ -11,14 +11,14 @@ from tests.conftest import run_tool
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp('data') / 'shapes'
-    run_tool('tools/dataset_converters/make_shapes_dataset.py', '--out', str(out),
-             '--num-train', '4', '--num-val', '2', '--img-size', '64', '64', '--seed', '3')
+    run_tool('tools/dataset_converters/make_shapes_dataset.py', '--out', str(out), '--num-train',
+             '4', '--num-val', '2', '--img-size', '64', '64', '--seed', '3')
     return out
 
 
 def convert(src: Path, dst: Path, *args: str):
-    return run_tool('tools/dataset_converters/convert_det_dataset.py', str(src), str(dst),
-                    *args, check=False)
+    return run_tool(
+        'tools/dataset_converters/convert_det_dataset.py', str(src), str(dst), *args, check=False)
 
 
 def listing(folder: Path):
@@ -34,8 +34,9 @@ def test_target_that_is_in_or_around_the_source_is_refused(shapes_root, tmp_path
     dst = dict(same=src, inside=src / 'as_yolo', holds=tmp_path)[where]
     result = convert(src, dst, '--from', 'coco', '--to', 'yolo', '--force')
     assert result.returncode == 1
-    says = dict(same='is the source', inside='lies inside the source',
-                holds='lies inside the target')[where]
+    says = dict(
+        same='is the source', inside='lies inside the source',
+        holds='lies inside the target')[where]
     assert 'refused: ' in result.stderr and says in result.stderr, result.stderr
     assert listing(src) == before  # nothing deleted, nothing added
 
@@ -60,7 +61,8 @@ def test_truncated_coco_json_is_named_by_the_dataset(shapes_root, tmp_path):
     ann = root / 'annotations' / 'instances_val.json'
     ann.write_text(ann.read_text()[:-40])
     script = tmp_path / 'load.py'
-    script.write_text(textwrap.dedent(f'''
+    script.write_text(
+        textwrap.dedent(f'''
         from zoo.det.datasets import CocoDataset
         CocoDataset(data_root={str(root)!r}, ann_file='annotations/instances_val.json',
                     data_prefix=dict(img='val/'))

@@ -25,7 +25,8 @@ def shapes_root(tmp_path_factory):
     so that it works where they are missing (e.g. the GPU machine)."""
     out = tmp_path_factory.mktemp('data') / 'shapes'
     script = out.parent / 'run_generator.py'
-    script.write_text(textwrap.dedent(f'''
+    script.write_text(
+        textwrap.dedent(f'''
         import runpy, sys
         sys.argv = ['make_shapes_dataset.py', '--out', {str(out)!r}, '--num-train', '6',
                     '--num-val', '4', '--img-size', '80', '64', '--seed', '9']
@@ -43,8 +44,11 @@ def shapes_root(tmp_path_factory):
 
 def test_generator_cli_is_idempotent(shapes_root, capsys):
     tool = load_tool('make_shapes_dataset')
-    args = ['--out', str(shapes_root), '--num-train', '6', '--num-val', '4', '--img-size', '80',
-            '64', '--seed', '9']
+    args = [
+        '--out',
+        str(shapes_root), '--num-train', '6', '--num-val', '4', '--img-size', '80', '64', '--seed',
+        '9'
+    ]
     assert tool.main(args) == 0
     assert 'nothing to do' in capsys.readouterr().out
     assert tool.main(args[:-1] + ['10']) == 1  # another seed: refused without --force
@@ -55,11 +59,14 @@ def test_generator_cli_is_idempotent(shapes_root, capsys):
 
 def test_converter_cli_round_trip(shapes_root, tmp_path, capsys):
     tool = load_tool('convert_det_dataset')
-    assert tool.main([str(shapes_root / 'voc'), str(tmp_path / 'yolo'), '--from', 'voc', '--to',
-                      'yolo']) == 0
+    assert tool.main(
+        [str(shapes_root / 'voc'),
+         str(tmp_path / 'yolo'), '--from', 'voc', '--to', 'yolo']) == 0
     assert 'train: 6 images' in capsys.readouterr().out
-    assert tool.main([str(tmp_path / 'yolo'), str(tmp_path / 'coco'), '--from', 'yolo', '--to',
-                      'coco', '--splits', 'val']) == 0
+    assert tool.main([
+        str(tmp_path / 'yolo'),
+        str(tmp_path / 'coco'), '--from', 'yolo', '--to', 'coco', '--splits', 'val'
+    ]) == 0
     back = read_split(str(tmp_path / 'coco'), 'coco', 'val')
     original = read_split(str(shapes_root / 'coco'), 'coco', 'val')
     assert [r.bboxes.tolist() for r in back.images] == [r.bboxes.tolist() for r in original.images]
@@ -67,8 +74,7 @@ def test_converter_cli_round_trip(shapes_root, tmp_path, capsys):
     assert not (tmp_path / 'coco/annotations/instances_train.json').exists()
 
 
-def test_converter_cli_refuses_to_overwrite_and_reports_broken_input(shapes_root, tmp_path,
-                                                                     capsys):
+def test_converter_cli_refuses_to_overwrite_and_reports_broken_input(shapes_root, tmp_path, capsys):
     tool = load_tool('convert_det_dataset')
     out = tmp_path / 'coco'
     out.mkdir()

@@ -30,16 +30,17 @@ def test_browse_dataset_draws_the_boxes_after_the_pipeline(shapes, tmp_path):
     out, _, _ = shapes
     out_dir = tmp_path / 'browse'
     # the val pipeline (no random flip): boxes are the annotations scaled by 160 / 128
-    run_tool('tools/visualization/browse_dataset.py', SHAPES_CONFIG, '--output-dir',
-             str(out_dir), '--phase', 'val', '--show-number', '2', '--cfg-options',
+    run_tool('tools/visualization/browse_dataset.py', SHAPES_CONFIG, '--output-dir', str(out_dir),
+             '--phase', 'val', '--show-number', '2', '--cfg-options',
              f'val_dataloader.dataset.data_root={out}/coco/')
     gt = json.loads((out / 'coco/annotations/instances_val.json').read_text())
     for image in gt['images'][:2]:
         name = image['file_name'].rsplit('.', 1)[0].split('/')[-1]
         pixels = cv2.imread(str(out_dir / f'{name}.png')).astype(int)
         assert pixels.shape == (160, 160, 3)
-        raw = cv2.resize(cv2.imread(str(out / 'coco' / 'val' / image['file_name'].split('/')[-1])),
-                         (160, 160)).astype(int)
+        raw = cv2.resize(
+            cv2.imread(str(out / 'coco' / 'val' / image['file_name'].split('/')[-1])),
+            (160, 160)).astype(int)
         changed = np.abs(pixels - raw).max(axis=2) > 40
         for ann in (a for a in gt['annotations'] if a['image_id'] == image['id']):
             x, y, w, h = (v * 160 / 128 for v in ann['bbox'])
@@ -55,8 +56,8 @@ def test_browse_dataset_draws_the_boxes_after_the_pipeline(shapes, tmp_path):
 def test_pr_curve_tool(shapes, tmp_path, evaluation):
     _, ann_file, results = shapes
     out = tmp_path / 'pr.png'
-    result = run_tool('tools/analysis_tools/pr_curve.py', str(ann_file), str(results),
-                      '--out', str(out), '--eval', evaluation)
+    result = run_tool('tools/analysis_tools/pr_curve.py', str(ann_file), str(results), '--out',
+                      str(out), '--eval', evaluation)
     aps = dict(re.findall(r'^\s*(\w+) \| AP (\d\.\d{4})$', result.stdout, re.M))
     assert set(aps) == {'rectangle', 'ellipse', 'triangle', 'mean'}
     if evaluation == 'coco':
@@ -78,8 +79,13 @@ def test_pr_curve_tool_names_a_detection_of_an_unknown_class(shapes, tmp_path):
     detections = json.loads(results.read_text())
     detections[3]['category_id'] = 99
     bad.write_text(json.dumps(detections))
-    result = run_tool('tools/analysis_tools/pr_curve.py', str(ann_file), str(bad), '--out',
-                      str(tmp_path / 'x.png'), check=False)
+    result = run_tool(
+        'tools/analysis_tools/pr_curve.py',
+        str(ann_file),
+        str(bad),
+        '--out',
+        str(tmp_path / 'x.png'),
+        check=False)
     assert result.returncode != 0
     assert 'detection 3 has category 99, not one of' in result.stderr
     assert not (tmp_path / 'x.png').exists()

@@ -41,8 +41,11 @@ def test_writes_all_digits_with_a_stratified_split(digits_folder):
     assert sorted(os.listdir(digits_folder)) == ['train', 'val']
     for split in ('train', 'val'):
         assert sorted(os.listdir(digits_folder / split)) == [str(d) for d in range(10)]
-    indices = {split: {int(Path(f).stem) for f in files if f.startswith(split + '/')}
-               for split in ('train', 'val')}
+    indices = {
+        split: {int(Path(f).stem)
+                for f in files if f.startswith(split + '/')}
+        for split in ('train', 'val')
+    }
     assert not indices['train'] & indices['val']
     assert indices['train'] | indices['val'] == set(range(1797))
     assert len(indices['val']) == 359

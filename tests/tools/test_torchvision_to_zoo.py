@@ -8,17 +8,18 @@ from mmengine.config import Config
 
 from tests.conftest import REPO_ROOT, run_tool
 from tests.models.test_backbones_torchvision import randomise_norm_layers
-from zoo.models import build_model_from_cfg
 from zoo.converters import torchvision_to_zoo as converter
+from zoo.models import build_model_from_cfg
 from zoo.utils import register_all_modules
-
 
 TV_KWARGS = {'googlenet': dict(aux_logits=True, init_weights=True)}
 # Tested in test_torchvision_to_zoo_transformers.py: ViT only takes 224 px and starts with a
 # zero classifier, the transformers' LayerNorms need random affine parameters, and the larger
 # ResNets are compared in slow tests there.
-TESTED_ELSEWHERE = {'vit_b_16', 'vit_l_16', 'swin_t', 'swin_s', 'swin_b', 'resnet34', 'resnet50',
-                    'resnet101', 'resnet152', 'resnext101_32x8d'}
+TESTED_ELSEWHERE = {
+    'vit_b_16', 'vit_l_16', 'swin_t', 'swin_s', 'swin_b', 'resnet34', 'resnet50', 'resnet101',
+    'resnet152', 'resnext101_32x8d'
+}
 
 
 def torchvision_model(arch: str) -> torch.nn.Module:

@@ -14,13 +14,14 @@ import torchvision
 from mmengine.config import Config
 from torch import nn
 
-from zoo.models import build_model_from_cfg
 from zoo.converters import torchvision_to_zoo as converter
+from zoo.models import build_model_from_cfg
 from zoo.utils import register_all_modules
 
-
-ARCHS = ['vit_b_16', 'vit_l_16', 'swin_t', 'swin_s', 'swin_b', 'resnet18', 'resnet34',
-         'resnet50', 'resnet101', 'resnet152', 'resnext50_32x4d', 'resnext101_32x8d']
+ARCHS = [
+    'vit_b_16', 'vit_l_16', 'swin_t', 'swin_s', 'swin_b', 'resnet18', 'resnet34', 'resnet50',
+    'resnet101', 'resnet152', 'resnext50_32x4d', 'resnext101_32x8d'
+]
 # torchvision's ViT asserts its image size; the others take small inputs.
 INPUT_SIZE = {'vit_b_16': 224, 'vit_l_16': 224, 'swin_t': 224}
 
@@ -74,18 +75,21 @@ def test_converted_transformers_give_torchvision_logits(arch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('arch', ['swin_s', 'swin_b', 'resnet34', 'resnet50', 'resnet101',
-                                  'resnet152', 'resnext101_32x8d'])
+@pytest.mark.parametrize(
+    'arch',
+    ['swin_s', 'swin_b', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'resnext101_32x8d'])
 def test_converted_large_models_give_torchvision_logits(arch):
     check_logits(arch)
 
 
-@pytest.mark.parametrize('arch, source, error, message', [
-    ('swin_t', 'swin_s', KeyError, r'not a torchvision swin_t.*missing \(.*unexpected'),
-    ('vit_b_16', 'swin_t', KeyError, r'not a torchvision vit_b_16.*missing \(.*unexpected'),
-    # same keys, other widths
-    ('swin_b', 'swin_s', ValueError, r'shapes differ for backbone\.patch_embed'),
-])
+@pytest.mark.parametrize(
+    'arch, source, error, message',
+    [
+        ('swin_t', 'swin_s', KeyError, r'not a torchvision swin_t.*missing \(.*unexpected'),
+        ('vit_b_16', 'swin_t', KeyError, r'not a torchvision vit_b_16.*missing \(.*unexpected'),
+        # same keys, other widths
+        ('swin_b', 'swin_s', ValueError, r'shapes differ for backbone\.patch_embed'),
+    ])
 def test_checkpoint_of_another_architecture_is_refused(arch, source, error, message):
     with torch.device('meta'):
         state = getattr(torchvision.models, source)(weights=None).state_dict()

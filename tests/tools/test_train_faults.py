@@ -36,25 +36,37 @@ def options(digits: Path, *extra: str, subset: Optional[int] = 192) -> List[str]
     """``--cfg-options`` that point the stock config at ``digits``; ``subset`` trains on the
     first images only (3 iterations an epoch), for speed. A checkpoint every epoch, one kept
     (the setting under which a badly ordered save loses everything)."""
-    roots = [f'{loader}.dataset.data_root={digits}'
-             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    roots = [
+        f'{loader}.dataset.data_root={digits}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
     if subset is not None:
         roots.append(f'train_dataloader.dataset.indices={subset}')
-    return ['--cfg-options', *roots, 'default_hooks.checkpoint.interval=1',
-            'default_hooks.checkpoint.max_keep_ckpts=1', *extra]
+    return [
+        '--cfg-options', *roots, 'default_hooks.checkpoint.interval=1',
+        'default_hooks.checkpoint.max_keep_ckpts=1', *extra
+    ]
 
 
 def env(**extra: str) -> dict:
     return dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1', **extra)
 
 
-def train(work_dir: Path, cfg_options: List[str], *args: str,
+def train(work_dir: Path,
+          cfg_options: List[str],
+          *args: str,
           check: bool = True) -> subprocess.CompletedProcess:
     """Run train.py to its end; ``.stdout`` holds its whole log (stderr merged)."""
-    result = subprocess.run(
-        [sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(work_dir), *args,
-         *cfg_options], cwd=REPO_ROOT, env=env(), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=WAIT_S)
+    result = subprocess.run([
+        sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+        str(work_dir), *args, *cfg_options
+    ],
+                            cwd=REPO_ROOT,
+                            env=env(),
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
+                            text=True,
+                            timeout=WAIT_S)
     if check and result.returncode != 0:
         raise AssertionError(f'train.py failed ({result.returncode}):\n{result.stdout[-6000:]}')
     return result
@@ -67,10 +79,16 @@ class Paused:
         self.mark = tmp_path / f'paused-{time.monotonic_ns()}'
         self.log = tmp_path / f'{work_dir.name}-{time.monotonic_ns()}.log'
         with open(self.log, 'w') as log:
-            self.process = subprocess.Popen(
-                [sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(work_dir),
-                 *cfg_options], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                env=env(ZOO_TEST_PAUSE=moment, ZOO_TEST_PAUSE_MARK=str(self.mark)))
+            self.process = subprocess.Popen([
+                sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+                str(work_dir), *cfg_options
+            ],
+                                            cwd=REPO_ROOT,
+                                            stdout=log,
+                                            stderr=subprocess.STDOUT,
+                                            env=env(
+                                                ZOO_TEST_PAUSE=moment,
+                                                ZOO_TEST_PAUSE_MARK=str(self.mark)))
         deadline = time.monotonic() + WAIT_S
         while not self.mark.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -98,11 +116,17 @@ def tensors(obj, prefix: str = ''):
 
 def max_abs_diff(a: Path, b: Path) -> float:
     """Over every tensor of the two checkpoints (weights, buffers, optimizer state)."""
-    first, second = (dict(tensors({k: v for k, v in torch.load(p, weights_only=True).items()
-                                   if k in ('state_dict', 'optimizer')})) for p in (a, b))
+    first, second = (
+        dict(
+            tensors({
+                k: v
+                for k, v in torch.load(p, weights_only=True).items()
+                if k in ('state_dict', 'optimizer')
+            })) for p in (a, b))
     assert first.keys() == second.keys() and first
-    return max((first[k].double() - second[k].double()).abs().max().item() if first[k].numel()
-               else 0.0 for k in first)
+    return max(
+        (first[k].double() - second[k].double()).abs().max().item() if first[k].numel() else 0.0
+        for k in first)
 
 
 def leftovers(work_dir: Path) -> List[str]:
@@ -131,17 +155,19 @@ def test_kill_during_rename_then_resume_is_bit_exact(tmp_path, digits):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('moment, signum, resumes_from, says', [
-    ('write:epoch_2.pth', signal.SIGKILL, 'epoch_1.pth', 'named by'),
-    ('write:epoch_2.pth', signal.SIGTERM, 'epoch_1.pth', 'named by'),
-    # the first last_checkpoint: epoch_1.pth is complete, last_checkpoint not there yet
-    ('write:last_checkpoint', signal.SIGKILL, 'epoch_1.pth', 'does not exist; resuming from '
-     'the newest complete checkpoint'),
-    # the second: epoch_2.pth complete, the old last_checkpoint intact, epoch_1 not deleted
-    ('rename:last_checkpoint:2', signal.SIGKILL, 'epoch_1.pth', 'named by'),
-])
-def test_kill_at_each_moment_of_a_save_loses_nothing(tmp_path, digits, moment, signum,
-                                                     resumes_from, says):
+@pytest.mark.parametrize(
+    'moment, signum, resumes_from, says',
+    [
+        ('write:epoch_2.pth', signal.SIGKILL, 'epoch_1.pth', 'named by'),
+        ('write:epoch_2.pth', signal.SIGTERM, 'epoch_1.pth', 'named by'),
+        # the first last_checkpoint: epoch_1.pth is complete, last_checkpoint not there yet
+        ('write:last_checkpoint', signal.SIGKILL, 'epoch_1.pth', 'does not exist; resuming from '
+         'the newest complete checkpoint'),
+        # the second: epoch_2.pth complete, the old last_checkpoint intact, epoch_1 not deleted
+        ('rename:last_checkpoint:2', signal.SIGKILL, 'epoch_1.pth', 'named by'),
+    ])
+def test_kill_at_each_moment_of_a_save_loses_nothing(tmp_path, digits, moment, signum, resumes_from,
+                                                     says):
     cfg_options = options(digits, 'train_cfg.max_epochs=3')
     work_dir = tmp_path / 'work'
     Paused(tmp_path, work_dir, cfg_options, moment).signal(signum)

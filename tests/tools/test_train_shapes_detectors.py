@@ -35,19 +35,32 @@ def logged_losses(work_dir) -> list:
 def test_detector_loss_falls_and_model_is_evaluated(config, shapes_root, tmp_path):
     loader = dict(batch_size=4, num_workers=0, persistent_workers=False)
     overrides = {
-        'train_dataloader': dict(**loader, dataset=dict(data_root=shapes_root)),
-        'test_dataloader': dict(**loader, dataset=dict(data_root=shapes_root)),
-        'test_evaluator.ann_file': shapes_root + 'annotations/instances_val.json',
+        'train_dataloader':
+        dict(**loader, dataset=dict(data_root=shapes_root)),
+        'test_dataloader':
+        dict(**loader, dataset=dict(data_root=shapes_root)),
+        'test_evaluator.ann_file':
+        shapes_root + 'annotations/instances_val.json',
         # the 8 images 12 times (24 iterations): the config's optimiser and schedule, with the
         # warm-up cut from 100 iterations to 12
-        'train_cfg.max_epochs': 12,
+        'train_cfg.max_epochs':
+        12,
         'param_scheduler': [
             dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=12),
-            dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=12, eta_min=1e-5,
-                 convert_to_iter_based=True)],
-        'default_hooks.logger.interval': 1,
-        'randomness': dict(seed=0),
-        'experiment_name': f'shapes_{uuid.uuid4().hex[:8]}',
+            dict(
+                type='CosineAnnealingLR',
+                by_epoch=True,
+                begin=0,
+                end=12,
+                eta_min=1e-5,
+                convert_to_iter_based=True)
+        ],
+        'default_hooks.logger.interval':
+        1,
+        'randomness':
+        dict(seed=0),
+        'experiment_name':
+        f'shapes_{uuid.uuid4().hex[:8]}',
     }
     result = tool.train_and_test(str(REPO_ROOT / config), tmp_path, overrides)
 

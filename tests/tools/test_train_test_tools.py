@@ -13,12 +13,16 @@ from zoo.utils.last_checkpoint import read_last_checkpoint
 pytestmark = pytest.mark.slow
 
 
-def write_config(tmp_path: Path, data_root: Path, num_classes: int = 3, max_epochs: int = 2,
+def write_config(tmp_path: Path,
+                 data_root: Path,
+                 num_classes: int = 3,
+                 max_epochs: int = 2,
                  name: str = 'resnet18_1xb4_tiny.py') -> Path:
     """A ResNet-18 config on a folder split 2:1 into train and val by the dataset itself."""
     base = REPO_ROOT / 'configs' / '_base_'
     config = tmp_path / name
-    config.write_text(textwrap.dedent(f'''
+    config.write_text(
+        textwrap.dedent(f'''
         _base_ = [{str(base / 'models' / 'resnet18.py')!r},
                   {str(base / 'default_runtime.py')!r}]
         model = dict(head=dict(num_classes={num_classes}, topk=(1, )))
@@ -63,11 +67,12 @@ def test_train_then_test_with_dumped_predictions(tmp_path, image_folder):
     checkpoint = work_dir / 'epoch_2.pth'
     # written as plain data: torch's safe loader reads it without extra globals
     assert set(torch.load(checkpoint, weights_only=True)) >= {
-        'meta', 'state_dict', 'message_hub', 'optimizer', 'param_schedulers'}
+        'meta', 'state_dict', 'message_hub', 'optimizer', 'param_schedulers'
+    }
 
     out = tmp_path / 'predictions.pkl'
-    result = run_tool('tools/test.py', str(config), str(checkpoint), '--work-dir',
-                      str(work_dir), '--out', str(out))
+    result = run_tool('tools/test.py', str(config), str(checkpoint), '--work-dir', str(work_dir),
+                      '--out', str(out))
     assert 'accuracy/top1:' in result.stdout
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
@@ -111,8 +116,7 @@ def test_resume_from_an_explicit_path_in_another_work_dir(tmp_path, image_folder
 def test_amp_trains_on_this_device(tmp_path, image_folder):
     config = write_config(tmp_path, image_folder, max_epochs=1)
     result = run_tool('tools/train.py', str(config), '--work-dir', str(tmp_path / 'w'), '--amp')
-    wrapper = ('AmpOptimWrapper'
-               if torch.cuda.is_available() else 'zoo.BF16AutocastOptimWrapper')
+    wrapper = ('AmpOptimWrapper' if torch.cuda.is_available() else 'zoo.BF16AutocastOptimWrapper')
     assert f"type='{wrapper}'" in result.stdout + result.stderr  # the config the run logged
     assert (tmp_path / 'w' / 'epoch_1.pth').is_file()
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from tests.conftest import REPO_ROOT, run_tool
-from tests.visualization.squares import COLOURS, SIZE, make_square_folder, square_image, \
-    write_config
+from tests.visualization.squares import (COLOURS, SIZE, make_square_folder, square_image,
+                                         write_config)
 
 LENET = 'configs/lenet/lenet5_1xb64_digits.py'
 C0, C1 = (0x1f, 0x77, 0xb4), (0xff, 0x7f, 0x0e)  # matplotlib's first two line colours
@@ -29,8 +29,7 @@ def digits_run(tmp_path_factory):
     run_tool('tools/dataset_converters/digits_to_imagefolder.py', '--out', str(root / 'data'))
     work_dir = root / 'work'
     run_tool('tools/train.py', LENET, '--work-dir', str(work_dir), '--cfg-options',
-             'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-             *digits_options(root / 'data'))
+             'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', *digits_options(root / 'data'))
     return dict(data=root / 'data', work_dir=work_dir, checkpoint=work_dir / 'epoch_1.pth')
 
 
@@ -41,8 +40,8 @@ def squares_run(tmp_path_factory):
     data = make_square_folder(root / 'data')
     config = write_config(root / 'lenet_squares.py', data, epochs=6, in_channels=3)
     run_tool('tools/train.py', str(config), '--work-dir', str(root / 'work'))
-    return dict(data=data, config=config, work_dir=root / 'work',
-                checkpoint=root / 'work' / 'epoch_6.pth')
+    return dict(
+        data=data, config=config, work_dir=root / 'work', checkpoint=root / 'work' / 'epoch_6.pth')
 
 
 def near(pixels: np.ndarray, colour, tolerance: int = 40) -> np.ndarray:
@@ -57,8 +56,8 @@ def read_rgb(path: Path) -> np.ndarray:
 def test_plot_curve_draws_each_run_in_each_panel(digits_run, squares_run, tmp_path):
     out = tmp_path / 'curves.png'
     run_tool('tools/analysis_tools/analyze_logs.py', 'plot_curve', str(digits_run['work_dir']),
-             str(squares_run['work_dir']), '--keys', 'loss', 'lr', 'accuracy/top1',
-             '--legend', 'digits', 'squares', '--out', str(out))
+             str(squares_run['work_dir']), '--keys', 'loss', 'lr', 'accuracy/top1', '--legend',
+             'digits', 'squares', '--out', str(out))
     pixels = read_rgb(out)
     assert pixels.shape == (360, 1350, 3)  # 4.5 x 3.6 inches a panel, 100 dpi
     for panel in range(3):
@@ -71,9 +70,15 @@ def test_plot_curve_draws_each_run_in_each_panel(digits_run, squares_run, tmp_pa
 
 @pytest.mark.slow  # a fresh interpreter for an error message
 def test_plot_curve_names_a_missing_key(digits_run, tmp_path):
-    result = run_tool('tools/analysis_tools/analyze_logs.py', 'plot_curve',
-                      str(digits_run['work_dir']), '--keys', 'accuracy/top5', '--out',
-                      str(tmp_path / 'x.png'), check=False)
+    result = run_tool(
+        'tools/analysis_tools/analyze_logs.py',
+        'plot_curve',
+        str(digits_run['work_dir']),
+        '--keys',
+        'accuracy/top5',
+        '--out',
+        str(tmp_path / 'x.png'),
+        check=False)
     assert result.returncode != 0
     assert "no key 'accuracy/top5'; its keys are" in result.stderr
     assert not (tmp_path / 'x.png').exists()
@@ -89,8 +94,8 @@ def test_cal_train_time_reports_the_epoch(digits_run):
 def test_confusion_matrix_of_the_digits_checkpoint(digits_run, tmp_path):
     out = tmp_path / 'cm.png'
     result = run_tool('tools/analysis_tools/confusion_matrix.py', LENET,
-                      str(digits_run['checkpoint']), '--show-path', str(out),
-                      '--cfg-options', *digits_options(digits_run['data']))
+                      str(digits_run['checkpoint']), '--show-path', str(out), '--cfg-options',
+                      *digits_options(digits_run['data']))
     rows = [line for line in result.stdout.splitlines() if re.match(r'^ \d \| ', line)]
     matrix = np.array([[int(v) for v in line.split('|')[1].split()] for line in rows])
     assert matrix.shape == (10, 10) and matrix.sum() == 359  # the held-out digits

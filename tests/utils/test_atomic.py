@@ -29,16 +29,19 @@ def test_checkpoints_follow_the_umask_as_torch_save_does(tmp_path, umask):
 def test_only_zoo_temporaries_are_removed(tmp_path):
     atomic_write_text('x', tmp_path / 'kept.txt')  # leaves no temporary behind
     zoo_leftovers = ['.tmp-zoo-k2j4_9ab-epoch_2.pth', '.tmp-zoo-abcdefgh-last_checkpoint']
-    others = ['.tmp-abcdefghepoch_2.pth', '.tmp-notes', 'epoch_1.pth', '.tmp-zoo-short-x',
-              'a.tmp-zoo-abcdefgh-x']
+    others = [
+        '.tmp-abcdefghepoch_2.pth', '.tmp-notes', 'epoch_1.pth', '.tmp-zoo-short-x',
+        'a.tmp-zoo-abcdefgh-x'
+    ]
     for name in zoo_leftovers + others:
         (tmp_path / name).write_text('x')
     (tmp_path / '.tmp-zoo-abcdefgh-folder').mkdir()  # a folder is never a leftover file
 
     removed = remove_stale_temporaries(tmp_path)
     assert sorted(os.path.basename(p) for p in removed) == sorted(zoo_leftovers)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        others + ['kept.txt', '.tmp-zoo-abcdefgh-folder'])
+    assert sorted(p.name
+                  for p in tmp_path.iterdir()) == sorted(others +
+                                                         ['kept.txt', '.tmp-zoo-abcdefgh-folder'])
 
 
 def test_failed_output_dir_leaves_nothing(tmp_path):

@@ -20,9 +20,12 @@ def runner_like_checkpoint():
     for value in (0.5, 0.25, 0.125):
         buffer.update(value)
     return {
-        'meta': dict(epoch=1, iter=30, seed=np.int64(7), cfg='model = dict()'),
-        'state_dict': OrderedDict(weight=torch.ones(2, 2)),
-        'message_hub': dict(
+        'meta':
+        dict(epoch=1, iter=30, seed=np.int64(7), cfg='model = dict()'),
+        'state_dict':
+        OrderedDict(weight=torch.ones(2, 2)),
+        'message_hub':
+        dict(
             log_scalars=OrderedDict({'train/loss': buffer}),
             runtime_info=dict(iter=30, scores=np.arange(3, dtype=np.float32)),
             resumed_keys={'train/loss': True}),
@@ -60,8 +63,9 @@ def test_unknown_object_is_named_at_save_time():
 
 
 class RunsCode:
+
     def __reduce__(self):
-        return (os.system, ('touch pwned',))
+        return (os.system, ('touch pwned', ))
 
 
 def test_code_running_checkpoint_is_refused_not_executed(tmp_path, monkeypatch):
@@ -83,8 +87,12 @@ def damaged(tmp_path, kind: str):
     torch.save({'state_dict': {'weight': torch.ones(1000)}}, path)
     data = path.read_bytes()
     pickled = pickle.dumps({'weight': [1.0] * 100}, protocol=2)
-    path.write_bytes(dict(random=b'\x00' + bytes(range(256)) * 20, empty=b'',
-                          truncated=data[:len(data) // 2], truncated_pickle=pickled[:50])[kind])
+    path.write_bytes(
+        dict(
+            random=b'\x00' + bytes(range(256)) * 20,
+            empty=b'',
+            truncated=data[:len(data) // 2],
+            truncated_pickle=pickled[:50])[kind])
     return path
 
 
@@ -125,8 +133,10 @@ def test_checkpoint_of_another_class_count_is_refused_naming_the_keys():
 
 def test_checkpoint_of_which_nothing_fits_is_refused_even_leniently():
     other = {'state_dict': {'conv.weight': torch.ones(2, 2), 'fc.bias': torch.ones(2)}}
-    with pytest.raises(CheckpointMismatchError, match=r'none of its tensors fit \(0 of the '
-                       r"model's 4 tensors fit; 4 tensors of the model are not in it"):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'none of its tensors fit \(0 of the '
+            r"model's 4 tensors fit; 4 tensors of the model are not in it"):
         check_checkpoint_fits(TwoLayers(), other, 'other.pth', strict=False)
 
 

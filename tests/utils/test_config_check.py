@@ -26,21 +26,28 @@ def test_valid_overrides_load():
 
 
 def test_unknown_top_level_key_names_the_closest():
-    with pytest.raises(KeyError, match="--cfg-options train_cgf.max_epochs: the config has no "
-                       "key 'train_cgf' .*did you mean 'train_cfg'"):
+    with pytest.raises(
+            KeyError,
+            match="--cfg-options train_cgf.max_epochs: the config has no "
+            "key 'train_cgf' .*did you mean 'train_cfg'"):
         load('train_cgf.max_epochs=1')
 
 
 def test_text_where_a_number_belongs_names_the_key():
-    with pytest.raises(TypeError, match=r"train_cfg.max_epochs=ten: train_cfg.max_epochs must "
-                       r"be an int \(the config has 50\), got the text 'ten'"):
+    with pytest.raises(
+            TypeError,
+            match=r"train_cfg.max_epochs=ten: train_cfg.max_epochs must "
+            r"be an int \(the config has 50\), got the text 'ten'"):
         load('train_cfg.max_epochs=ten')
 
 
 def test_misspelled_hook_argument_fails_at_load_not_at_the_first_save():
-    with pytest.raises(TypeError, match="default_hooks.checkpoint: SafeCheckpointHook has no "
-                       "argument 'intervall'; did you mean 'interval'"):
+    with pytest.raises(
+            TypeError,
+            match="default_hooks.checkpoint: SafeCheckpointHook has no "
+            "argument 'intervall'; did you mean 'interval'"):
         load('default_hooks.checkpoint.intervall=1')
-    with pytest.raises(TypeError, match="default_hooks.logger: LoggerHook has no argument "
-                       "'intervl'"):
+    with pytest.raises(
+            TypeError, match="default_hooks.logger: LoggerHook has no argument "
+            "'intervl'"):
         load('default_hooks.logger.intervl=1')

@@ -16,8 +16,7 @@ def work_dir(tmp_path):
     return work_dir
 
 
-def test_last_checkpoint_is_relative_so_a_copied_work_dir_resumes_from_its_own(tmp_path,
-                                                                                work_dir):
+def test_last_checkpoint_is_relative_so_a_copied_work_dir_resumes_from_its_own(tmp_path, work_dir):
     write_last_checkpoint(str(work_dir), str(work_dir / 'epoch_2.pth'))
     assert (work_dir / 'last_checkpoint').read_text() == 'epoch_2.pth'
     copy = tmp_path / 'copy'

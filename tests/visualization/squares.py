@@ -14,8 +14,9 @@ SIZE = 32
 COLOURS = ((40, 40, 230), (40, 200, 40), (230, 90, 30))  # BGR: red, green, blue
 
 
-def square_image(label: int, rng: np.random.Generator, size: int = SIZE
-                 ) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
+def square_image(label: int,
+                 rng: np.random.Generator,
+                 size: int = SIZE) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
     """One BGR image of class ``label`` and its square's box ``(x0, y0, x1, y1)``."""
     image = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
     side = int(rng.integers(size // 4, size // 3 + 1))
@@ -25,8 +26,7 @@ def square_image(label: int, rng: np.random.Generator, size: int = SIZE
     return image, (x0, y0, x0 + side, y0 + side)
 
 
-def make_square_folder(root: Path, per_class: int = 32, seed: int = 0, size: int = SIZE
-                       ) -> Path:
+def make_square_folder(root: Path, per_class: int = 32, seed: int = 0, size: int = SIZE) -> Path:
     rng = np.random.default_rng(seed)
     for label in range(len(COLOURS)):
         folder = root / str(label)
@@ -36,8 +36,12 @@ def make_square_folder(root: Path, per_class: int = 32, seed: int = 0, size: int
     return root
 
 
-def write_config(path: Path, data_root: Path, model: str = 'lenet5', epochs: int = 4,
-                 lr: float = 3e-3, **backbone) -> Path:
+def write_config(path: Path,
+                 data_root: Path,
+                 model: str = 'lenet5',
+                 epochs: int = 4,
+                 lr: float = 3e-3,
+                 **backbone) -> Path:
     """A config training ``configs/_base_/models/<model>.py`` on the squares (val = the
     training images: the checks are of pictures, not of generalisation)."""
     base = REPO_ROOT / 'configs' / '_base_'

@@ -36,16 +36,24 @@ def tiny(backbone: dict, in_channels: int, neck=True) -> torch.nn.Module:
     torch.manual_seed(0)
     head = 'VisionTransformerClsHead' if backbone['type'] == 'VisionTransformer' \
         else 'LinearClsHead'
-    return MODELS.build(dict(
-        type='ImageClassifier', backbone=backbone,
-        neck=dict(type='GlobalAveragePooling') if neck else None,
-        head=dict(type=head, num_classes=3, in_channels=in_channels))).eval()
+    return MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=backbone,
+            neck=dict(type='GlobalAveragePooling') if neck else None,
+            head=dict(type=head, num_classes=3, in_channels=in_channels))).eval()
 
 
-VIT = dict(type='VisionTransformer', img_size=32, patch_size=8,
-           arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64))
-SWIN = dict(type='SwinTransformer', window_size=4, out_indices=(1, ),
-            arch=dict(embed_dims=16, depths=[2, 2], num_heads=[1, 2]))
+VIT = dict(
+    type='VisionTransformer',
+    img_size=32,
+    patch_size=8,
+    arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64))
+SWIN = dict(
+    type='SwinTransformer',
+    window_size=4,
+    out_indices=(1, ),
+    arch=dict(embed_dims=16, depths=[2, 2], num_heads=[1, 2]))
 
 
 def test_vit_cam_reads_the_patch_tokens_of_the_last_block():
@@ -73,9 +81,11 @@ def test_swin_cam_permutes_channel_last_maps():
 
 
 def test_cnn_cam_skips_a_last_stage_of_1x1():
-    model = MODELS.build(dict(type='ImageClassifier', backbone=dict(type='LeNet5'),
-                              head=dict(type='LinearClsHead', num_classes=3,
-                                        in_channels=120)))
+    model = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(type='LeNet5'),
+            head=dict(type='LinearClsHead', num_classes=3, in_channels=120)))
     assert default_target_layer(model, torch.zeros(1, 1, 32, 32))[0] == 'backbone.layer2'
 
 

@@ -76,8 +76,10 @@ def test_voc_curves_integrate_to_mmdet_ap(shapes):
 def test_perfect_detections_score_ap_1_in_both(shapes):
     ann_file, coco = shapes
     gt = json.loads(ann_file.read_text())['annotations']
-    perfect = [dict(image_id=a['image_id'], category_id=a['category_id'], bbox=a['bbox'],
-                    score=1.0) for a in gt]
+    perfect = [
+        dict(image_id=a['image_id'], category_id=a['category_id'], bbox=a['bbox'], score=1.0)
+        for a in gt
+    ]
     assert all(c.ap == 1 for c in coco_pr_curves(cocoeval(coco, perfect), 0.5))
     assert all(c.ap == pytest.approx(1) for c in tool().voc_curves(coco, perfect, 0.5, 'area'))
 

@@ -38,10 +38,10 @@ def test_labels_are_drawn_in_the_top_left_box_only(visualizer):
 def test_score_and_class_names_change_the_text(visualizer):
     image = np.full((224, 224, 3), GREY, np.uint8)
     full = visualizer.visualize_cls(image, sample(), classes=['cat', 'dog', 'fox'])
-    no_score = visualizer.visualize_cls(image, sample(), classes=['cat', 'dog', 'fox'],
-                                        draw_score=False)
-    other_score = visualizer.visualize_cls(image, sample(scores=(0.1, 0.3, 0.6)),
-                                           classes=['cat', 'dog', 'fox'])
+    no_score = visualizer.visualize_cls(
+        image, sample(), classes=['cat', 'dog', 'fox'], draw_score=False)
+    other_score = visualizer.visualize_cls(
+        image, sample(scores=(0.1, 0.3, 0.6)), classes=['cat', 'dog', 'fox'])
     assert (full != no_score).any() and (full != other_score).any()
     gt_only = visualizer.visualize_cls(image, sample(), draw_pred=False)
     changed = np.abs(gt_only.astype(int) - GREY).sum(axis=2) > 30
@@ -59,8 +59,8 @@ def test_gray_small_image_is_resized_and_written(visualizer, tmp_path):
 
 def test_a_label_outside_the_class_names_is_an_error(visualizer):
     with pytest.raises(ValueError, match='label 3 is outside the 3 class names'):
-        visualizer.visualize_cls(np.zeros((64, 64, 3), np.uint8), sample(gt=3),
-                                 classes=['a', 'b', 'c'])
+        visualizer.visualize_cls(
+            np.zeros((64, 64, 3), np.uint8), sample(gt=3), classes=['a', 'b', 'c'])
 
 
 def test_found_lazily_by_name_from_zoo_and_other_scopes():
@@ -70,6 +70,9 @@ def test_found_lazily_by_name_from_zoo_and_other_scopes():
             "with DefaultScope.overwrite_default_scope('mmengine'):\n"
             "    v = VISUALIZERS.build(dict(type='zoo.UniversalVisualizer', name='v'))\n"
             'print(type(v).__name__)\n')
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                         check=True, timeout=300).stdout.split()
+    out = subprocess.run([sys.executable, '-c', code],
+                         capture_output=True,
+                         text=True,
+                         check=True,
+                         timeout=300).stdout.split()
     assert out == ['zoo.visualization.universal_visualizer', 'UniversalVisualizer']

@@ -20,8 +20,10 @@ PER_CLASS = 8  # 3 classes: 24 images, samples 0, 5, 10, 15 and 20 drawn
 def tensorboard_line() -> str:
     """The commented vis_backends line of default_runtime.py that adds TensorBoard."""
     text = (REPO_ROOT / 'configs/_base_/default_runtime.py').read_text()
-    (line, ) = [ln for ln in text.splitlines()
-                if ln.startswith('# vis_backends') and 'TensorboardVisBackend' in ln]
+    (line, ) = [
+        ln for ln in text.splitlines()
+        if ln.startswith('# vis_backends') and 'TensorboardVisBackend' in ln
+    ]
     return line[2:]
 
 
@@ -31,8 +33,8 @@ def test_pictures_of_val_and_test_reach_local_files_and_tensorboard(tmp_path):
     namespace = {}
     exec(tensorboard_line(), {}, namespace)
     cfg.visualizer.vis_backends = namespace['vis_backends']
-    cfg.default_hooks.visualization = dict(type='VisualizationHook', enable=True,
-                                           interval=INTERVAL, resize=96)
+    cfg.default_hooks.visualization = dict(
+        type='VisualizationHook', enable=True, interval=INTERVAL, resize=96)
     cfg.work_dir = str(tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -49,14 +51,17 @@ def test_pictures_of_val_and_test_reach_local_files_and_tensorboard(tmp_path):
     assert sorted(steps) == [0, 1, 2] and all(len(v) == 5 for v in steps.values())
 
     dataset = runner.test_dataloader.dataset
-    drawn_names = [osp.basename(dataset.get_data_info(i)['img_path'])
-                   for i in range(0, len(dataset), INTERVAL)]
+    drawn_names = [
+        osp.basename(dataset.get_data_info(i)['img_path'])
+        for i in range(0, len(dataset), INTERVAL)
+    ]
     assert sorted(steps[0]) == sorted(drawn_names)
     for name in drawn_names:
         picture = cv2.imread(osp.join(vis_data, 'vis_image', f'{name}_0.png'))
         assert picture.shape == (96, 96, 3)
-        source = cv2.resize(cv2.imread(dataset.get_data_info(
-            drawn_names.index(name) * INTERVAL)['img_path']), (96, 96))
+        source = cv2.resize(
+            cv2.imread(dataset.get_data_info(drawn_names.index(name) * INTERVAL)['img_path']),
+            (96, 96))
         text_box = np.abs(picture[:20, :60].astype(int) - source[:20, :60]).mean()
         elsewhere = np.abs(picture[40:, :].astype(int) - source[40:, :]).mean()
         assert text_box > 20 > 3 > elsewhere, (name, text_box, elsewhere)
@@ -71,6 +76,8 @@ def test_pictures_of_val_and_test_reach_local_files_and_tensorboard(tmp_path):
 
 
 def test_disabled_by_default_in_every_zoo_config():
-    hooks = ast.literal_eval(repr(Config.fromfile(
-        REPO_ROOT / 'configs/lenet/lenet5_1xb64_digits.py').default_hooks.to_dict()))
+    hooks = ast.literal_eval(
+        repr(
+            Config.fromfile(REPO_ROOT /
+                            'configs/lenet/lenet5_1xb64_digits.py').default_hooks.to_dict()))
     assert hooks['visualization'] == dict(type='VisualizationHook', enable=False)

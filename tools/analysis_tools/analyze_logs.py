@@ -82,8 +82,7 @@ def plot_curve(args: argparse.Namespace) -> None:
         ax.set_title(key)
         ax.grid(alpha=0.3)
     # one legend for all panels, above them, so no panel's curves hide behind it
-    figure.legend(*ax.get_legend_handles_labels(), loc='upper center', ncol=len(runs),
-                  fontsize=9)
+    figure.legend(*ax.get_legend_handles_labels(), loc='upper center', ncol=len(runs), fontsize=9)
     if args.title:
         figure.suptitle(args.title, x=0.01, ha='left')
     figure.tight_layout(rect=(0, 0, 1, 0.9))
@@ -123,8 +122,8 @@ def parse_args() -> argparse.Namespace:
     plot.add_argument('--out', required=True, help='the PNG to write')
     time = commands.add_parser('cal_train_time', help='training time per iteration')
     time.add_argument('logs', nargs='+', help='scalars.json files or run folders')
-    time.add_argument('--include-outliers', action='store_true',
-                      help='keep the first entry of every epoch')
+    time.add_argument(
+        '--include-outliers', action='store_true', help='keep the first entry of every epoch')
     return parser.parse_args()
 
 

@@ -47,8 +47,7 @@ def main() -> None:
 
     height, width, a = args.height, args.width, args.limit
     rng = np.random.default_rng(0)
-    images = [rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-              for _ in range(args.images)]
+    images = [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(args.images)]
     matrix = [[width, 0, width / 2], [0, height, height / 2], [0, 0, 1]]
     albu = A.OpticalDistortion(distort_limit=a, p=1.0)
     zoo_random = RandomLensDistortion(k1=(-a, a), k2=(-a, a), prob=1.0, camera_matrix=matrix)

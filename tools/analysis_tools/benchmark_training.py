@@ -15,15 +15,16 @@ import argparse
 from mmengine.config import Config, DictAction
 
 import zoo  # noqa: F401  (registers zoo's modules)
-from zoo.analysis.training_benchmark import (TrainingBenchSettings, format_result,
-                                             run_training_bench)
+from zoo.analysis.training_benchmark import TrainingBenchSettings, format_result, run_training_bench
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config')
-    parser.add_argument('--synthetic', action='store_true',
-                        help='random in-memory uint8 images of the config\'s size for both loops')
+    parser.add_argument(
+        '--synthetic',
+        action='store_true',
+        help='random in-memory uint8 images of the config\'s size for both loops')
     parser.add_argument('--compile', action='store_true', help='torch.compile both')
     parser.add_argument('--channels-last', action='store_true', help='NHWC batches and weights')
     parser.add_argument('--amp', action='store_true', help='bf16 autocast in both')
@@ -40,8 +41,13 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
     settings = TrainingBenchSettings(
-        device=args.device, synthetic=args.synthetic, compile=args.compile,
-        channels_last=args.channels_last, amp=args.amp, iters=args.iters, rounds=args.rounds,
+        device=args.device,
+        synthetic=args.synthetic,
+        compile=args.compile,
+        channels_last=args.channels_last,
+        amp=args.amp,
+        iters=args.iters,
+        rounds=args.rounds,
         warmup=args.warmup)
     print(format_result(run_training_bench(cfg, settings)))
 

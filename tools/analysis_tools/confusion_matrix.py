@@ -24,11 +24,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='the model\'s config file')
     parser.add_argument('checkpoint', help='the checkpoint to evaluate')
     parser.add_argument('--show-path', required=True, help='the PNG to write')
-    parser.add_argument('--normalize', action='store_true',
-                        help='show each row as fractions of its ground-truth class')
+    parser.add_argument(
+        '--normalize',
+        action='store_true',
+        help='show each row as fractions of its ground-truth class')
     parser.add_argument('--cmap', default='viridis', help='a matplotlib colour map')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. test_dataloader.batch_size=32')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. test_dataloader.batch_size=32')
     return parser.parse_args()
 
 
@@ -57,8 +62,8 @@ def main() -> None:
     print(ConfusionMatrix.to_text(matrix, classes))
     accuracy = float(matrix.diag().sum() / matrix.sum())
     title = f'{osp.splitext(osp.basename(args.config))[0]}: top-1 {100 * accuracy:.2f} %'
-    figure = plot_confusion_matrix(matrix, classes, normalize=args.normalize, title=title,
-                                   cmap=args.cmap)
+    figure = plot_confusion_matrix(
+        matrix, classes, normalize=args.normalize, title=title, cmap=args.cmap)
     print(f'confusion matrix of {int(matrix.sum())} images: {save_png(figure, args.show_path)}')
 
 

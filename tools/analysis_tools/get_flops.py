@@ -18,10 +18,14 @@ from zoo.utils import register_all_modules
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Count the parameters and FLOPs of a model')
     parser.add_argument('config', help='config file')
-    parser.add_argument('--shape', type=int, nargs='+', default=[224],
-                        help='input height and width (one number: square)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs='+',
+        default=[224],
+        help='input height and width (one number: square)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config entries')
     parser.add_argument('--table', action='store_true', help='print the per-layer table')
     return parser.parse_args()
 
@@ -39,8 +43,7 @@ def main() -> None:
     model = build_model_from_cfg(cfg).eval()
     in_channels = input_channels(model)
     inputs = torch.zeros(1, in_channels, height, width)
-    info = get_model_complexity_info(model, inputs=inputs, show_table=args.table,
-                                     show_arch=False)
+    info = get_model_complexity_info(model, inputs=inputs, show_table=args.table, show_arch=False)
     if args.table:
         print(info['out_table'])
     print(f'Input shape: {tuple(inputs.shape)}')

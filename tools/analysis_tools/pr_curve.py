@@ -35,10 +35,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('ann_file', help='COCO ground truth (instances_*.json)')
     parser.add_argument('results', help='detections in COCO result format (*.bbox.json)')
     parser.add_argument('--out', required=True, help='the PNG to write')
-    parser.add_argument('--eval', default='coco', choices=['coco', 'voc'],
-                        help="pycocotools' COCOeval or mmdet's VOC eval_map")
-    parser.add_argument('--iou-thr', type=float, default=0.5,
-                        help='IoU for a match; -1 with coco: the mean over 0.5:0.95')
+    parser.add_argument(
+        '--eval',
+        default='coco',
+        choices=['coco', 'voc'],
+        help="pycocotools' COCOeval or mmdet's VOC eval_map")
+    parser.add_argument(
+        '--iou-thr',
+        type=float,
+        default=0.5,
+        help='IoU for a match; -1 with coco: the mean over 0.5:0.95')
     parser.add_argument('--voc-mode', default='area', choices=['area', '11points'])
     return parser.parse_args()
 
@@ -88,24 +94,31 @@ def voc_curves(coco: COCO, results: List[dict], iou_thr: float, mode: str) -> Li
     for img_id in coco.imgs:
         dets = by_image[img_id]
         det_results.append([
-            np.concatenate([xyxy([d['bbox'] for d in dets if label[d['category_id']] == k]),
-                            np.asarray([d['score'] for d in dets
-                                        if label[d['category_id']] == k],
-                                       dtype=np.float32).reshape(-1, 1)], axis=1)
-            for k in range(len(cat_ids))
+            np.concatenate([
+                xyxy([d['bbox'] for d in dets if label[d['category_id']] == k]),
+                np.asarray([d['score'] for d in dets if label[d['category_id']] == k],
+                           dtype=np.float32).reshape(-1, 1)
+            ],
+                           axis=1) for k in range(len(cat_ids))
         ])
         anns = coco.imgToAnns.get(img_id, [])
         kept = [a for a in anns if not a.get('iscrowd', 0)]
         crowd = [a for a in anns if a.get('iscrowd', 0)]
-        annotations.append(dict(
-            bboxes=xyxy([a['bbox'] for a in kept]),
-            labels=np.asarray([label[a['category_id']] for a in kept], dtype=np.int64),
-            bboxes_ignore=xyxy([a['bbox'] for a in crowd]),
-            labels_ignore=np.asarray([label[a['category_id']] for a in crowd],
-                                     dtype=np.int64)))
+        annotations.append(
+            dict(
+                bboxes=xyxy([a['bbox'] for a in kept]),
+                labels=np.asarray([label[a['category_id']] for a in kept], dtype=np.int64),
+                bboxes_ignore=xyxy([a['bbox'] for a in crowd]),
+                labels_ignore=np.asarray([label[a['category_id']] for a in crowd], dtype=np.int64)))
     classes = [coco.cats[c]['name'] for c in cat_ids]
-    _, per_class = eval_map(det_results, annotations, iou_thr=iou_thr, dataset=classes,
-                            logger='silent', nproc=1, eval_mode=mode)
+    _, per_class = eval_map(
+        det_results,
+        annotations,
+        iou_thr=iou_thr,
+        dataset=classes,
+        logger='silent',
+        nproc=1,
+        eval_mode=mode)
     return voc_pr_curves(per_class, classes)
 
 

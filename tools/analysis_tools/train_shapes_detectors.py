@@ -9,7 +9,8 @@ and 4 at 192 px on 1000 images: their configs say why they are this small) one a
 and prints a markdown table: training wall time (the training loop alone: validation is
 switched off while training and run once afterwards), bbox mAP and mAP@0.5 on the 100 val
 images. It first writes the data set (``make_shapes_dataset.py --out data/shapes --num-train
-1000 --num-val 100``) if it is not there. The exit status is 1 when a model misses the mAP@0.5 target or the time limit.
+1000 --num-val 100``) if it is not there. The exit status is 1 when a model misses the mAP@0.5
+target or the time limit.
 Run it on a quiet machine: the time is the machine's, not the model's.
 """
 import argparse
@@ -37,10 +38,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS)
     parser.add_argument('--work-dir', default='work_dirs/shapes_detectors')
     parser.add_argument('--target', type=float, default=0.5, help='least bbox mAP@0.5')
-    parser.add_argument('--time-limit', type=float, default=900,
-                        help='most seconds of training per model')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='overrides for every config')
+    parser.add_argument(
+        '--time-limit', type=float, default=900, help='most seconds of training per model')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='overrides for every config')
     return parser.parse_args()
 
 
@@ -60,9 +61,12 @@ def train_and_test(config: str, work_dir: Path, cfg_options: dict = None) -> Dic
     runner.train()
     train_seconds = time.perf_counter() - start
     metrics = runner.test()
-    return dict(train_seconds=train_seconds, epochs=cfg.train_cfg.max_epochs,
-                train_images=len(runner.train_dataloader.dataset),
-                mAP=metrics['coco/bbox_mAP'], mAP_50=metrics['coco/bbox_mAP_50'])
+    return dict(
+        train_seconds=train_seconds,
+        epochs=cfg.train_cfg.max_epochs,
+        train_images=len(runner.train_dataloader.dataset),
+        mAP=metrics['coco/bbox_mAP'],
+        mAP_50=metrics['coco/bbox_mAP_50'])
 
 
 def report(rows: List[tuple], target: float, time_limit: float) -> bool:

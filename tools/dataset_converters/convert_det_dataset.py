@@ -40,15 +40,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('src', help='the data set root to read')
     parser.add_argument('dst', help='the data set root to write')
-    parser.add_argument('--from', dest='src_format', required=True, choices=FORMATS,
-                        help='the format of SRC')
-    parser.add_argument('--to', dest='dst_format', required=True, choices=FORMATS,
-                        help='the format to write')
+    parser.add_argument(
+        '--from', dest='src_format', required=True, choices=FORMATS, help='the format of SRC')
+    parser.add_argument(
+        '--to', dest='dst_format', required=True, choices=FORMATS, help='the format to write')
     parser.add_argument('--splits', nargs='+', help='the splits to convert (default: all)')
-    parser.add_argument('--classes', help='class names in label order, comma-separated or a '
-                        'file with one a line (only for VOC without classes.txt)')
-    parser.add_argument('--on-error', choices=('raise', 'skip'), default='raise',
-                        help='stop at a broken annotation, or skip it with a warning')
+    parser.add_argument(
+        '--classes',
+        help='class names in label order, comma-separated or a '
+        'file with one a line (only for VOC without classes.txt)')
+    parser.add_argument(
+        '--on-error',
+        choices=('raise', 'skip'),
+        default='raise',
+        help='stop at a broken annotation, or skip it with a warning')
     parser.add_argument('--force', action='store_true', help='replace an existing DST')
     return parser.parse_args(argv)
 
@@ -61,16 +66,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'refused: {error}', file=sys.stderr)
         return 1
     if osp.exists(args.dst) and not args.force:
-        print(f'{args.dst} exists; choose another DST or use --force to replace it',
-              file=sys.stderr)
+        print(
+            f'{args.dst} exists; choose another DST or use --force to replace it', file=sys.stderr)
         return 1
     classes = None
     if args.classes:
-        classes = (read_class_names(args.classes) if osp.isfile(args.classes) else
-                   tuple(name.strip() for name in args.classes.split(',') if name.strip()))
+        classes = (
+            read_class_names(args.classes) if osp.isfile(args.classes) else tuple(
+                name.strip() for name in args.classes.split(',') if name.strip()))
     try:
-        results = convert_dataset(args.src, args.dst, args.src_format, args.dst_format,
-                                  splits=args.splits, on_error=args.on_error, classes=classes)
+        results = convert_dataset(
+            args.src,
+            args.dst,
+            args.src_format,
+            args.dst_format,
+            splits=args.splits,
+            on_error=args.on_error,
+            classes=classes)
     except (InvalidAnnotationError, FileNotFoundError, ValueError) as error:
         print(f'conversion failed: {error}', file=sys.stderr)
         return 1
@@ -83,8 +95,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             notes.append(f'{stats["dropped"]} ignored (crowd/difficult) boxes left out (YOLO)')
         if stats['skipped']:
             notes.append(f'{stats["skipped"]} broken annotations skipped')
-        print(f'  {split}: {stats["images"]} images, {stats["boxes"]} boxes'
-              + (f'; {"; ".join(notes)}' if notes else ''))
+        print(f'  {split}: {stats["images"]} images, {stats["boxes"]} boxes' +
+              (f'; {"; ".join(notes)}' if notes else ''))
     return 0
 
 

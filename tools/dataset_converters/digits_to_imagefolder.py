@@ -51,8 +51,9 @@ def relative_path(split: str, label: int, index: int) -> str:
 def expected_files(targets: Sequence[int]) -> List[str]:
     """Every file the complete data set holds, relative to ``<out>``."""
     plan = plan_files(targets)
-    return sorted(relative_path(split, int(targets[i]), i)
-                  for split, indices in plan.items() for i in indices)
+    return sorted(
+        relative_path(split, int(targets[i]), i) for split, indices in plan.items()
+        for i in indices)
 
 
 def present_files(out: str) -> List[str]:
@@ -98,15 +99,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out = osp.normpath(args.out)
     if osp.exists(out) and not args.force:
         if not osp.isdir(out):
-            print(f'{out} exists and is not a folder; remove it or choose another --out',
-                  file=sys.stderr)
+            print(
+                f'{out} exists and is not a folder; remove it or choose another --out',
+                file=sys.stderr)
             return 1
         if present_files(out) == expected_files(targets):
             print(f'{out} already holds the complete digits data set '
                   f'({len(targets)} images); nothing to do (--force rewrites it)')
             return 0
-        print(f'{out} exists but is not the complete digits data set; rerun with --force to '
-              f'replace it', file=sys.stderr)
+        print(
+            f'{out} exists but is not the complete digits data set; rerun with --force to '
+            f'replace it',
+            file=sys.stderr)
         return 1
 
     # Written beside the target and renamed at the end: a run stopped half-way leaves only the

@@ -33,8 +33,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', default='data/shapes', help='the data set folder to write')
     parser.add_argument('--num-train', type=int, default=200, help='images in the train split')
     parser.add_argument('--num-val', type=int, default=50, help='images in the val split')
-    parser.add_argument('--img-size', type=int, nargs='+', default=[256], metavar='PX',
-                        help='image size: one value for square images, or WIDTH HEIGHT')
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        nargs='+',
+        default=[256],
+        metavar='PX',
+        help='image size: one value for square images, or WIDTH HEIGHT')
     parser.add_argument('--seed', type=int, default=0, help='the seed of the whole set')
     parser.add_argument('--min-objects', type=int, default=1, help='fewest shapes an image holds')
     parser.add_argument('--max-objects', type=int, default=5, help='most shapes an image holds')

@@ -25,18 +25,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--checkpoint', help='checkpoint path or URL (default: random weights)')
     parser.add_argument('--out-dir', help='save the visualised predictions here')
     parser.add_argument('--topk', type=int, default=5, help='classes to print (classifiers)')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='lowest score of a box to print and draw (detectors)')
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        default=0.3,
+        help='lowest score of a box to print and draw (detectors)')
     parser.add_argument('--batch-size', type=int, default=1)
     parser.add_argument('--device', default='cpu')
     return parser.parse_args()
 
 
 def classify(args: argparse.Namespace) -> None:
-    inferencer = ImageClassificationInferencer(args.model, pretrained=args.checkpoint,
-                                               device=args.device)
-    results = inferencer(args.inputs, batch_size=args.batch_size, topk=args.topk,
-                         show_dir=args.out_dir)
+    inferencer = ImageClassificationInferencer(
+        args.model, pretrained=args.checkpoint, device=args.device)
+    results = inferencer(
+        args.inputs, batch_size=args.batch_size, topk=args.topk, show_dir=args.out_dir)
     names = inferencer._inputs_to_list(args.inputs)
     for name, result in zip(names, results):
         best = ', '.join(f'{e["class"] if e["class"] is not None else e["label"]} '
@@ -46,10 +49,14 @@ def classify(args: argparse.Namespace) -> None:
 
 def detect(args: argparse.Namespace, config: str) -> None:
     from mmdet.apis import DetInferencer
-    inferencer = DetInferencer(model=config, weights=args.checkpoint, device=args.device,
-                               show_progress=False)
-    results = inferencer(args.inputs, batch_size=args.batch_size, out_dir=args.out_dir or '',
-                         no_save_pred=args.out_dir is None, pred_score_thr=args.score_thr)
+    inferencer = DetInferencer(
+        model=config, weights=args.checkpoint, device=args.device, show_progress=False)
+    results = inferencer(
+        args.inputs,
+        batch_size=args.batch_size,
+        out_dir=args.out_dir or '',
+        no_save_pred=args.out_dir is None,
+        pred_score_thr=args.score_thr)
     classes = inferencer.model.dataset_meta['classes']
     names = inferencer._inputs_to_list(args.inputs)
     for name, pred in zip(names, results['predictions']):

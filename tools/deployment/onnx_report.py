@@ -106,8 +106,11 @@ def latency(name: str, workdir: str, threads: int, warmup: int, iters: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--parity', nargs='*', default=None,
-                        help='configs to check (default: every classification config)')
+    parser.add_argument(
+        '--parity',
+        nargs='*',
+        default=None,
+        help='configs to check (default: every classification config)')
     parser.add_argument('--latency', nargs='*', default=LATENCY_DEFAULT)
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
     parser.add_argument('--warmup', type=int, default=3)

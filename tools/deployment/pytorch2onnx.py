@@ -24,10 +24,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='config file or zoo model name')
     parser.add_argument('checkpoint', help="checkpoint path or URL ('none': random weights)")
     parser.add_argument('--output-file', required=True, help='the .onnx file to write')
-    parser.add_argument('--dynamic-batch', action='store_true',
-                        help='let the batch dimension vary (classifiers)')
-    parser.add_argument('--verify', action='store_true',
-                        help='compare onnxruntime with PyTorch on a random input')
+    parser.add_argument(
+        '--dynamic-batch', action='store_true', help='let the batch dimension vary (classifiers)')
+    parser.add_argument(
+        '--verify', action='store_true', help='compare onnxruntime with PyTorch on a random input')
     return parser.parse_args()
 
 
@@ -43,8 +43,9 @@ def verify(model: torch.nn.Module, output_file: str, example: torch.Tensor) -> f
     if isinstance(module, ExportableDenseDetector) and len(outputs[0]) != len(expected[0]):
         raise AssertionError(f'onnxruntime kept {len(outputs[0])} boxes, PyTorch '
                              f'{len(expected[0])}')
-    return max(float(np.abs(out.astype(np.float64) - ref.numpy()).max(initial=0))
-               for out, ref in zip(outputs, expected))
+    return max(
+        float(np.abs(out.astype(np.float64) - ref.numpy()).max(initial=0))
+        for out, ref in zip(outputs, expected))
 
 
 def main() -> None:

@@ -32,15 +32,17 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import zoo  # noqa: E402,F401  (installs the mmcv._ext finder)
 
 _spec = importlib.util.spec_from_file_location(
-    'mmcv_ext_reference', osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                                   'mmcv_ext_reference.py'))
+    'mmcv_ext_reference',
+    osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'mmcv_ext_reference.py'))
 ref = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ref)
 
 # Limits on |device - cpu| / max(|cpu|, 1e-6); float32 differs by the device's summation
 # order only, bf16 carries 8 bits of mantissa through a whole network and one SGD step
-LIMITS = {'fp32': dict(loss=1e-3, param_sum=1e-6, scores=1e-2),
-          'bf16': dict(loss=0.1, param_sum=1e-3, scores=0.15)}
+LIMITS = {
+    'fp32': dict(loss=1e-3, param_sum=1e-6, scores=1e-2),
+    'bf16': dict(loss=0.1, param_sum=1e-3, scores=0.15)
+}
 
 
 def relative(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -55,8 +57,7 @@ def relative(a: torch.Tensor, b: torch.Tensor) -> float:
 def check_ops(device: str) -> list:
     """(name, max relative difference device vs cpu, limit) for the ops served on CUDA."""
     import mmcv._ext
-    from mmcv.ops import (batched_nms, modulated_deform_conv2d, nms, roi_align,
-                          sigmoid_focal_loss)
+    from mmcv.ops import batched_nms, modulated_deform_conv2d, nms, roi_align, sigmoid_focal_loss
     from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttnFunction
     assert mmcv._ext.__spec__.origin == 'zoo.mmcv_ext', \
         f'mmcv._ext is {mmcv._ext.__spec__.origin}: run this with mmcv-lite, not compiled mmcv'
@@ -110,8 +111,8 @@ def check_ops(device: str) -> list:
     shapes = torch.tensor([[6, 8], [3, 4]])
     starts = torch.cat([shapes.new_zeros(1), shapes.prod(1).cumsum(0)[:-1]])
     gen = torch.Generator().manual_seed(2)
-    attn_inputs = (torch.randn(2, 60, 2, 4, generator=gen),
-                   torch.rand(2, 5, 2, 2, 3, 2, generator=gen),
+    attn_inputs = (torch.randn(2, 60, 2, 4,
+                               generator=gen), torch.rand(2, 5, 2, 2, 3, 2, generator=gen),
                    torch.rand(2, 5, 2, 2, 3, generator=gen).softmax(-1))
     results = []
     for dev in ('cpu', device):
@@ -139,8 +140,8 @@ def compare_detector(name: str, device: str) -> list:
                      relative(run['param_sum'], cpu['param_sum']), limits['param_sum']))
         count = min(10, int(cpu['pred/count']), int(run['pred/count']))
         rows.append((f'{name} {precision} top-{count} scores',
-                     relative(run['pred/scores'][:count], cpu['pred/scores'][:count]),
-                     limits['scores']))
+                     relative(run['pred/scores'][:count],
+                              cpu['pred/scores'][:count]), limits['scores']))
     print(f'{name}: {time.time() - start:.0f} s', flush=True)
     return rows
 
@@ -148,8 +149,8 @@ def compare_detector(name: str, device: str) -> list:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--device', default='cuda')
-    parser.add_argument('--detectors', nargs='+', default=list(ref.DETECTORS),
-                        choices=list(ref.DETECTORS))
+    parser.add_argument(
+        '--detectors', nargs='+', default=list(ref.DETECTORS), choices=list(ref.DETECTORS))
     args = parser.parse_args()
     if args.device.startswith('cuda'):
         assert torch.cuda.is_available(), 'no CUDA device: use --device cpu for a smoke test'

@@ -35,9 +35,10 @@ def main() -> None:
     state = state.get('state_dict', state) if isinstance(state, dict) else state
     converted = convert(args.arch, state)
     Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(dict(state_dict=converted,
-                    meta=dict(source=f'torchvision {args.arch}', config=str(CONFIGS[args.arch]))),
-               args.dst)
+    torch.save(
+        dict(
+            state_dict=converted,
+            meta=dict(source=f'torchvision {args.arch}', config=str(CONFIGS[args.arch]))), args.dst)
     print(f'{args.arch}: {len(converted)} tensors -> {args.dst} (model: {CONFIGS[args.arch]})')
 
 

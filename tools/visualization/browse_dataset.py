@@ -26,13 +26,19 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Draw the output of a config\'s pipeline')
     parser.add_argument('config', help='the config file')
     parser.add_argument('--output-dir', required=True, help='where the PNGs go')
-    parser.add_argument('--phase', default='train', choices=['train', 'val', 'test'],
-                        help='whose data loader\'s data set to draw')
+    parser.add_argument(
+        '--phase',
+        default='train',
+        choices=['train', 'val', 'test'],
+        help='whose data loader\'s data set to draw')
     parser.add_argument('--show-number', type=int, default=10, help='how many samples')
-    parser.add_argument('--resize', type=int, default=224,
-                        help='classification: scale short edges below this up to it')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries')
+    parser.add_argument(
+        '--resize',
+        type=int,
+        default=224,
+        help='classification: scale short edges below this up to it')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config entries')
     return parser.parse_args()
 
 
@@ -85,12 +91,12 @@ def main() -> None:
                 boxes.rescale_(sample.scale_factor)
             if hasattr(boxes, 'tensor'):  # mmdet's box type: the visualizer takes tensors
                 sample.gt_instances.bboxes = boxes.tensor
-            visualizer.add_datasample(name, image, sample, draw_pred=False, show=False,
-                                      out_file=out_file)
+            visualizer.add_datasample(
+                name, image, sample, draw_pred=False, show=False, out_file=out_file)
         else:
             resize = args.resize if min(image.shape[:2]) < args.resize else None
-            visualizer.visualize_cls(image, sample, draw_pred=False, resize=resize,
-                                     out_file=out_file)
+            visualizer.visualize_cls(
+                image, sample, draw_pred=False, resize=resize, out_file=out_file)
         progress.update()
     print(f'\n{number} samples of {args.phase} drawn to {args.output_dir}')
 

@@ -34,17 +34,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='its checkpoint')
     parser.add_argument('img', help='the image file')
     parser.add_argument('--save-path', required=True, help='the PNG to write')
-    parser.add_argument('--target-category', type=int,
-                        help='the class to explain (default: the predicted one)')
-    parser.add_argument('--target-layers', nargs='+',
-                        help='module names, e.g. backbone.layer4 (default: see above)')
-    parser.add_argument('--method', default='GradCAM',
-                        help='a pytorch_grad_cam method: GradCAM, GradCAMPlusPlus, XGradCAM, ...')
-    parser.add_argument('--resize', type=int, default=224,
-                        help='short edge of the picture\'s halves, in pixels')
+    parser.add_argument(
+        '--target-category', type=int, help='the class to explain (default: the predicted one)')
+    parser.add_argument(
+        '--target-layers',
+        nargs='+',
+        help='module names, e.g. backbone.layer4 (default: see above)')
+    parser.add_argument(
+        '--method',
+        default='GradCAM',
+        help='a pytorch_grad_cam method: GradCAM, GradCAMPlusPlus, XGradCAM, ...')
+    parser.add_argument(
+        '--resize', type=int, default=224, help='short edge of the picture\'s halves, in pixels')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config entries')
     return parser.parse_args()
 
 
@@ -64,8 +68,7 @@ def main() -> None:
             cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
         model = MODELS.build(cfg.model)
         try:
-            checkpoint = load_checkpoint(model, args.checkpoint, map_location='cpu',
-                                         strict=True)
+            checkpoint = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
         except RuntimeError as error:
             raise RuntimeError(f'checkpoint {args.checkpoint} does not match the model of '
                                f'{args.config}:\n{error}') from None
@@ -83,8 +86,8 @@ def main() -> None:
         dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]), False)
     inputs = data['inputs']
 
-    cam, category = grad_cam(model, inputs, args.target_category, args.target_layers,
-                             method=args.method)
+    cam, category = grad_cam(
+        model, inputs, args.target_category, args.target_layers, method=args.method)
     with torch.no_grad():
         score = float(model(inputs).softmax(dim=1)[0, category])
     classes = checkpoint.get('meta', {}).get('dataset_meta', {}).get('classes')
@@ -106,8 +109,7 @@ def main() -> None:
 def overlay(image: np.ndarray, cam: np.ndarray) -> np.ndarray:
     """``cam`` (``(H, W)`` in ``[0, 1]``) in jet colours over the RGB ``image``, half each."""
     from pytorch_grad_cam.utils.image import show_cam_on_image
-    return show_cam_on_image(image.astype(np.float32) / 255, cam, use_rgb=True,
-                             image_weight=0.5)
+    return show_cam_on_image(image.astype(np.float32) / 255, cam, use_rgb=True, image_weight=0.5)
 
 
 if __name__ == '__main__':

@@ -2,7 +2,8 @@
 
 The config's loop is MMEngine's stock Runner, built from the config as ``tools/train.py`` builds
 it (its hooks, data loader and workers, optimizer wrapper), with logging, checkpointing and
-validation switched off, iteration-based with an ``InfiniteSampler`` (no epoch restarts). The plain loop is what a user would write by hand: a DataLoader, the
+validation switched off, iteration-based with an ``InfiniteSampler`` (no epoch restarts). The
+plain loop is what a user would write by hand: a DataLoader, the
 forward, ``cross_entropy``, backward and the same optimizer, with torchvision's model of the same
 architecture (the config's own model where torchvision has none, as for LeNet-5). Both get the
 same batch size, AMP (bf16 autocast), ``torch.compile`` and memory format.
@@ -58,8 +59,8 @@ class SyntheticClsDataset(Dataset):
 
     def __init__(self, length: int, channels: int, size: int, num_classes: int, seed: int = 0):
         generator = torch.Generator().manual_seed(seed)
-        self.images = torch.randint(0, 256, (length, channels, size, size), dtype=torch.uint8,
-                                    generator=generator)
+        self.images = torch.randint(
+            0, 256, (length, channels, size, size), dtype=torch.uint8, generator=generator)
         self.labels = torch.randint(0, num_classes, (length, ), generator=generator)
         self.metainfo = dict(classes=[str(i) for i in range(num_classes)])
 
@@ -116,15 +117,18 @@ def runner_cfg(cfg: Config, settings: TrainingBenchSettings, work_dir: str) -> C
     if settings.synthetic:
         model = build_model_from_cfg(cfg)
         cfg.train_dataloader.dataset = dict(
-            type='zoo.SyntheticClsDataset', length=synthetic_length(cfg, settings),
-            channels=input_channels(model), size=input_size(cfg), num_classes=num_classes(cfg))
-    cfg.train_dataloader.setdefault('persistent_workers', cfg.train_dataloader.get(
-        'num_workers', 0) > 0)
+            type='zoo.SyntheticClsDataset',
+            length=synthetic_length(cfg, settings),
+            channels=input_channels(model),
+            size=input_size(cfg),
+            num_classes=num_classes(cfg))
+    cfg.train_dataloader.setdefault('persistent_workers',
+                                    cfg.train_dataloader.get('num_workers', 0) > 0)
     # the iteration-based loop restarts a finite sampler's loader with a 2 s sleep (MMEngine's
     # _InfiniteDataloaderIterator); the epoch loop of tools/train.py does not, so neither may we
     cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
-    cfg.train_cfg = dict(by_epoch=False, max_iters=settings.warmup + settings.iters,
-                         val_interval=10**9)
+    cfg.train_cfg = dict(
+        by_epoch=False, max_iters=settings.warmup + settings.iters, val_interval=10**9)
     schedulers = cfg.get('param_scheduler') or []
     schedulers = [schedulers] if isinstance(schedulers, dict) else schedulers
     cfg.param_scheduler = [s for s in schedulers if not s.get('by_epoch', True)]  # per-epoch
@@ -143,8 +147,7 @@ def runner_cfg(cfg: Config, settings: TrainingBenchSettings, work_dir: str) -> C
         cfg.compile = True
     if settings.channels_last:  # the preprocessor the Runner builds: the model's, else top-level
         holder = cfg.model if cfg.model.get('data_preprocessor') is not None else cfg
-        holder.data_preprocessor = dict(holder.get('data_preprocessor') or {},
-                                        channels_last=True)
+        holder.data_preprocessor = dict(holder.get('data_preprocessor') or {}, channels_last=True)
     if settings.amp:  # bf16 as the plain loop, on any device (no loss scale)
         cfg.optim_wrapper.type = 'zoo.BF16AutocastOptimWrapper'
         cfg.optim_wrapper.pop('loss_scale', None)
@@ -203,22 +206,25 @@ class PlainLoop:
         self.optimizer = build_optimizer(cfg, self.model)
         preprocessor = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor') or {}
         channels = input_channels(zoo_model)
-        self.mean = torch.tensor(preprocessor.get('mean') or [0.0] * channels,
-                                 device=settings.device).view(1, -1, 1, 1)
-        self.std = torch.tensor(preprocessor.get('std') or [1.0] * channels,
-                                device=settings.device).view(1, -1, 1, 1)
+        self.mean = torch.tensor(
+            preprocessor.get('mean') or [0.0] * channels, device=settings.device).view(1, -1, 1, 1)
+        self.std = torch.tensor(
+            preprocessor.get('std') or [1.0] * channels, device=settings.device).view(1, -1, 1, 1)
         if not settings.synthetic:
             raise NotImplementedError(
                 'benchmark_training: the plain loop on the config\'s data root (torchvision '
                 'ImageFolder + transforms v2) is not written yet; use --synthetic')
-        dataset = SyntheticClsDataset(synthetic_length(cfg, settings), channels, input_size(cfg),
-                                      num_classes(cfg))
+        dataset = SyntheticClsDataset(
+            synthetic_length(cfg, settings), channels, input_size(cfg), num_classes(cfg))
         loader_cfg = cfg.train_dataloader
         workers = loader_cfg.get('num_workers', 0)
         self.loader = DataLoader(
             torch.utils.data.TensorDataset(dataset.images, dataset.labels),
-            batch_size=loader_cfg.batch_size, shuffle=True, num_workers=workers,
-            persistent_workers=workers > 0, drop_last=True,
+            batch_size=loader_cfg.batch_size,
+            shuffle=True,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            drop_last=True,
             pin_memory=settings.device.startswith('cuda'))
         self.batches = self._forever()
 
@@ -232,8 +238,7 @@ class PlainLoop:
         images = images.to(device, non_blocking=True).float()
         images = ((images - self.mean) / self.std).contiguous(memory_format=self.memory_format)
         labels = labels.to(device, non_blocking=True)
-        with torch.autocast(device.split(':')[0], dtype=torch.bfloat16,
-                            enabled=self.settings.amp):
+        with torch.autocast(device.split(':')[0], dtype=torch.bfloat16, enabled=self.settings.amp):
             loss = F.cross_entropy(self.forward(images), labels)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

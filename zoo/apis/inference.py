@@ -118,8 +118,8 @@ def draw_topk(image: np.ndarray, lines: Sequence[str], min_width: int = 320) -> 
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     if image.shape[1] < min_width:
         scale = min_width / image.shape[1]
-        image = cv2.resize(image, (min_width, round(image.shape[0] * scale)),
-                           interpolation=cv2.INTER_NEAREST)
+        image = cv2.resize(
+            image, (min_width, round(image.shape[0] * scale)), interpolation=cv2.INTER_NEAREST)
     canvas = image.copy()
     font, font_scale, thickness = cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1
     line_height = 20
@@ -183,11 +183,15 @@ class ImageClassificationInferencer(BaseInferencer):
         meta = getattr(model, 'dataset_meta', None) or {}
         self.classes = tuple(classes) if classes is not None else meta.get('classes')
 
-    def __call__(self, inputs: InputsType, return_datasamples: bool = False,
-                 batch_size: int = 1, topk: int = 5, **kwargs) -> list:
+    def __call__(self,
+                 inputs: InputsType,
+                 return_datasamples: bool = False,
+                 batch_size: int = 1,
+                 topk: int = 5,
+                 **kwargs) -> list:
         """Classify ``inputs``; ``show_dir`` saves each image with its top-k written on it."""
-        return super().__call__(inputs, return_datasamples, batch_size, topk=topk,
-                                return_topk=topk, **kwargs)
+        return super().__call__(
+            inputs, return_datasamples, batch_size, topk=topk, return_topk=topk, **kwargs)
 
     def _init_pipeline(self, cfg: Config) -> Callable:
         return build_image_loader(cfg)
@@ -199,8 +203,8 @@ class ImageClassificationInferencer(BaseInferencer):
         flat = []
         for item in inputs:
             if isinstance(item, (str, Path)) and osp.isdir(item):
-                files = sorted(p for p in Path(item).iterdir()
-                               if p.suffix.lower() in IMG_EXTENSIONS)
+                files = sorted(
+                    p for p in Path(item).iterdir() if p.suffix.lower() in IMG_EXTENSIONS)
                 if not files:
                     raise FileNotFoundError(f'folder {item} holds no images '
                                             f'({", ".join(IMG_EXTENSIONS)})')
@@ -217,11 +221,18 @@ class ImageClassificationInferencer(BaseInferencer):
 
     def _topk(self, scores: torch.Tensor, k: int) -> List[dict]:
         values, labels = scores.topk(min(k, scores.numel()))
-        return [{'label': int(label), 'class': self._class_name(int(label)),
-                 'score': float(value)} for value, label in zip(values, labels)]
+        return [{
+            'label': int(label),
+            'class': self._class_name(int(label)),
+            'score': float(value)
+        } for value, label in zip(values, labels)]
 
-    def visualize(self, inputs: list, preds: list, show_dir: Optional[str] = None,
-                  topk: int = 5, **kwargs) -> Optional[List[np.ndarray]]:
+    def visualize(self,
+                  inputs: list,
+                  preds: list,
+                  show_dir: Optional[str] = None,
+                  topk: int = 5,
+                  **kwargs) -> Optional[List[np.ndarray]]:
         """With ``show_dir``: each input image with its top-k, saved as
         ``<show_dir>/<image name>.png`` (arrays: ``<index>.png``)."""
         if show_dir is None:
@@ -232,8 +243,10 @@ class ImageClassificationInferencer(BaseInferencer):
             name = f'{index}' if isinstance(image, np.ndarray) else Path(image).stem
             if not isinstance(image, np.ndarray):
                 image = cv2.imread(image, cv2.IMREAD_COLOR)
-            lines = [f'{entry["class"] or entry["label"]}: {entry["score"]:.3f}'
-                     for entry in self._topk(pred.pred_score, topk)]
+            lines = [
+                f'{entry["class"] or entry["label"]}: {entry["score"]:.3f}'
+                for entry in self._topk(pred.pred_score, topk)
+            ]
             picture = draw_topk(image, lines)
             out = osp.join(show_dir, f'{name}.png')
             if not cv2.imwrite(out, picture):
@@ -241,17 +254,24 @@ class ImageClassificationInferencer(BaseInferencer):
             pictures.append(picture)
         return pictures
 
-    def postprocess(self, preds: list, visualization: Optional[List[np.ndarray]],
-                    return_datasamples: bool = False, return_topk: int = 5) -> list:
+    def postprocess(self,
+                    preds: list,
+                    visualization: Optional[List[np.ndarray]],
+                    return_datasamples: bool = False,
+                    return_topk: int = 5) -> list:
         if return_datasamples:
             return preds
         results = []
         for sample in preds:
             scores = sample.pred_score.detach().cpu()
             label = int(scores.argmax())
-            results.append(dict(
-                pred_scores=scores.numpy(), pred_label=label, pred_score=float(scores[label]),
-                pred_class=self._class_name(label), topk=self._topk(scores, return_topk)))
+            results.append(
+                dict(
+                    pred_scores=scores.numpy(),
+                    pred_label=label,
+                    pred_score=float(scores[label]),
+                    pred_class=self._class_name(label),
+                    topk=self._topk(scores, return_topk)))
         return results
 
 

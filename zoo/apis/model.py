@@ -79,10 +79,11 @@ class ModelInfo:
         return entry.published or entry.torchvision
 
     def __repr__(self) -> str:
-        figures = [f'{self.params / 1e6:.2f} M params' if self.params else None,
-                   f'{self.flops / 1e9:.2f} GFLOPs' if self.flops else None,
-                   f'top-1 {self.top1}' if self.top1 else None,
-                   'weights' if self.weights else None]
+        figures = [
+            f'{self.params / 1e6:.2f} M params' if self.params else None,
+            f'{self.flops / 1e9:.2f} GFLOPs' if self.flops else None,
+            f'top-1 {self.top1}' if self.top1 else None, 'weights' if self.weights else None
+        ]
         details = ', '.join(f for f in figures if f)
         return f'ModelInfo({self.name}{": " + details if details else ""})'
 
@@ -243,8 +244,7 @@ def check_state_dict(model: nn.Module, state: Dict[str, torch.Tensor], source: s
             key, got, want = head[-1]
             hint = (f'. The checkpoint was trained for {got[0]} classes and the model has '
                     f'{want[0]}: build it with head=dict(num_classes={got[0]})')
-        raise ValueError(f'checkpoint {source} does not fit the model: ' + '; '.join(lines) +
-                         hint)
+        raise ValueError(f'checkpoint {source} does not fit the model: ' + '; '.join(lines) + hint)
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:

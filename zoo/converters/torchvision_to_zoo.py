@@ -26,13 +26,19 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / '.mim' / 'configs' / '_base_'
 # torchvision model name -> the zoo config whose model holds the converted weights
 CONFIGS: Dict[str, Path] = {
     'alexnet': CONFIG_DIR / 'alexnet.py',
-    **{f'vgg{depth}{bn}': CONFIG_DIR / f'vgg{depth}{bn.strip("_")}.py'
-       for depth in (11, 13, 16, 19) for bn in ('', '_bn')},
+    **{
+        f'vgg{depth}{bn}': CONFIG_DIR / f'vgg{depth}{bn.strip("_")}.py'
+        for depth in (11, 13, 16, 19)
+        for bn in ('', '_bn')
+    },
     'googlenet': CONFIG_DIR / 'googlenet.py',
     'mobilenet_v2': CONFIG_DIR / 'mobilenet-v2.py',
     'mobilenet_v3_small': CONFIG_DIR / 'mobilenet-v3-small.py',
     'mobilenet_v3_large': CONFIG_DIR / 'mobilenet-v3-large.py',
-    **{f'resnet{depth}': CONFIG_DIR / f'resnet{depth}.py' for depth in (18, 34, 50, 101, 152)},
+    **{
+        f'resnet{depth}': CONFIG_DIR / f'resnet{depth}.py'
+        for depth in (18, 34, 50, 101, 152)
+    },
     'resnext50_32x4d': CONFIG_DIR / 'resnext50-32x4d.py',
     'resnext101_32x8d': CONFIG_DIR / 'resnext101-32x8d.py',
     'vit_b_16': CONFIG_DIR / 'vit-base-p16.py',
@@ -82,8 +88,7 @@ CLASSIFIER_LINEARS = {'alexnet': (1, 4, 6), 'vgg': (0, 3, 6)}
 def classifier_rules(linear_indices: Tuple[int, ...]) -> List[Tuple[str, str]]:
     """torchvision's ``classifier.<i>`` Linear layers -> ``StackedLinearClsHead``'s
     ``head.layers.<0, 3, 6>`` (Linear, ReLU, Dropout per hidden layer)."""
-    return [(rf'^classifier\.{i}\.', f'head.layers.{3 * k}.')
-            for k, i in enumerate(linear_indices)]
+    return [(rf'^classifier\.{i}\.', f'head.layers.{3 * k}.') for k, i in enumerate(linear_indices)]
 
 
 @converter('alexnet')
@@ -242,8 +247,10 @@ def check_keys(state: StateDict, expected: StateDict, arch: str) -> None:
                        f'{", ..." if len(missing) > 8 else ""}) and {len(unexpected)} are '
                        f'unexpected ({", ".join(unexpected[:8])}'
                        f'{", ..." if len(unexpected) > 8 else ""})')
-    mismatched = [f'{key}: {tuple(state[key].shape)} vs {tuple(value.shape)}'
-                  for key, value in expected.items() if state[key].shape != value.shape]
+    mismatched = [
+        f'{key}: {tuple(state[key].shape)} vs {tuple(value.shape)}'
+        for key, value in expected.items() if state[key].shape != value.shape
+    ]
     if mismatched:
         raise ValueError(f'the checkpoint does not fit zoo\'s {arch}: shapes differ for '
                          f'{"; ".join(mismatched[:8])}')

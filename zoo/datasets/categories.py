@@ -78,7 +78,7 @@ IMAGENET_CATEGORIES = (
     'Norwegian elkhound, elkhound', 'otterhound, otter hound', 'Saluki, gazelle hound',
     'Scottish deerhound, deerhound', 'Weimaraner',
     'Staffordshire bullterrier, Staffordshire bull terrier',
-    'American Staffordshire terrier, Staffordshire terrier, American pit bull terrier, pit bull terrier',
+    'American Staffordshire terrier, Staffordshire terrier, American pit bull terrier, pit bull terrier',  # noqa: E501
     'Bedlington terrier', 'Border terrier', 'Kerry blue terrier', 'Irish terrier',
     'Norfolk terrier', 'Norwich terrier', 'Yorkshire terrier', 'wire-haired fox terrier',
     'Lakeland terrier', 'Sealyham terrier, Sealyham', 'Airedale, Airedale terrier',
@@ -125,7 +125,7 @@ IMAGENET_CATEGORIES = (
     'rhinoceros beetle', 'weevil', 'fly', 'bee', 'ant, emmet, pismire', 'grasshopper, hopper',
     'cricket', 'walking stick, walkingstick, stick insect', 'cockroach, roach', 'mantis, mantid',
     'cicada, cicala', 'leafhopper', 'lacewing, lacewing fly',
-    "dragonfly, darning needle, devil's darning needle, sewing needle, snake feeder, snake doctor, mosquito hawk, skeeter hawk",
+    "dragonfly, darning needle, devil's darning needle, sewing needle, snake feeder, snake doctor, mosquito hawk, skeeter hawk",  # noqa: E501
     'damselfly', 'admiral', 'ringlet, ringlet butterfly',
     'monarch, monarch butterfly, milkweed butterfly, Danaus plexippus', 'cabbage butterfly',
     'sulphur butterfly, sulfur butterfly', 'lycaenid, lycaenid butterfly', 'starfish, sea star',
@@ -136,7 +136,7 @@ IMAGENET_CATEGORIES = (
     'wild boar, boar, Sus scrofa', 'warthog',
     'hippopotamus, hippo, river horse, Hippopotamus amphibius', 'ox',
     'water buffalo, water ox, Asiatic buffalo, Bubalus bubalis', 'bison', 'ram, tup',
-    'bighorn, bighorn sheep, cimarron, Rocky Mountain bighorn, Rocky Mountain sheep, Ovis canadensis',
+    'bighorn, bighorn sheep, cimarron, Rocky Mountain bighorn, Rocky Mountain sheep, Ovis canadensis',  # noqa: E501
     'ibex, Capra ibex', 'hartebeest', 'impala, Aepyceros melampus', 'gazelle',
     'Arabian camel, dromedary, Camelus dromedarius', 'llama', 'weasel', 'mink',
     'polecat, fitch, foulmart, foumart, Mustela putorius',
@@ -162,7 +162,7 @@ IMAGENET_CATEGORIES = (
     'acoustic guitar', 'aircraft carrier, carrier, flattop, attack aircraft carrier', 'airliner',
     'airship, dirigible', 'altar', 'ambulance', 'amphibian, amphibious vehicle', 'analog clock',
     'apiary, bee house', 'apron',
-    'ashcan, trash can, garbage can, wastebin, ash bin, ash-bin, ashbin, dustbin, trash barrel, trash bin',
+    'ashcan, trash can, garbage can, wastebin, ash bin, ash-bin, ashbin, dustbin, trash barrel, trash bin',  # noqa: E501
     'assault rifle, assault gun', 'backpack, back pack, knapsack, packsack, rucksack, haversack',
     'bakery, bakeshop, bakehouse', 'balance beam, beam', 'balloon',
     'ballpoint, ballpoint pen, ballpen, Biro', 'Band Aid', 'banjo',
@@ -183,7 +183,7 @@ IMAGENET_CATEGORIES = (
     'candle, taper, wax light', 'cannon', 'canoe', 'can opener, tin opener', 'cardigan',
     'car mirror', 'carousel, carrousel, merry-go-round, roundabout, whirligig',
     "carpenter's kit, tool kit", 'carton', 'car wheel',
-    'cash machine, cash dispenser, automated teller machine, automatic teller machine, automated teller, automatic teller, ATM',
+    'cash machine, cash dispenser, automated teller machine, automatic teller machine, automated teller, automatic teller, ATM',  # noqa: E501
     'cassette', 'cassette player', 'castle', 'catamaran', 'CD player', 'cello, violoncello',
     'cellular telephone, cellular phone, cellphone, cell, mobile phone', 'chain',
     'chainlink fence',

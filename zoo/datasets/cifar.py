@@ -103,10 +103,10 @@ class CIFAR10(BaseClsDataset):
             ``test_mode``, ``lazy_init``, ...).
     """
 
-    METAINFO = dict(classes=('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
-                             'horse', 'ship', 'truck'))
-    TRAIN_FILES = ('data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4',
-                   'data_batch_5')
+    METAINFO = dict(
+        classes=('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship',
+                 'truck'))
+    TRAIN_FILES = ('data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5')
     TEST_FILES = ('test_batch', )
     META_FILE = 'batches.meta'
     BASE_FOLDER = 'cifar-10-batches-py'
@@ -137,8 +137,8 @@ class CIFAR10(BaseClsDataset):
 
     def _find(self, filename: str) -> str:
         path = osp.join(self.data_root, filename)
-        if not osp.isfile(path) and osp.isfile(osp.join(self.data_root, self.BASE_FOLDER,
-                                                        filename)):
+        if not osp.isfile(path) and osp.isfile(
+                osp.join(self.data_root, self.BASE_FOLDER, filename)):
             path = osp.join(self.data_root, self.BASE_FOLDER, filename)
         if not osp.isfile(path):
             raise FileNotFoundError(

@@ -43,13 +43,20 @@ class CUB(BaseClsDataset):
 
     METAINFO = dict(classes=CUB_CATEGORIES)
 
-    def __init__(self, data_root: str, split: str = 'train', test_mode: bool = False,
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 test_mode: bool = False,
                  **kwargs) -> None:
         if split not in ('train', 'test'):
             raise ValueError(f"CUB: split must be 'train' or 'test', got {split!r}")
         self.split = split
-        super().__init__(data_root=data_root, ann_file='images.txt',
-                         data_prefix=dict(img_path='images'), test_mode=test_mode, **kwargs)
+        super().__init__(
+            data_root=data_root,
+            ann_file='images.txt',
+            data_prefix=dict(img_path='images'),
+            test_mode=test_mode,
+            **kwargs)
 
     def load_data_list(self) -> List[dict]:
         samples = _read_id_file(self.ann_file)
@@ -59,5 +66,8 @@ class CUB(BaseClsDataset):
             raise ValueError(f'CUB: images.txt, image_class_labels.txt and '
                              f'train_test_split.txt in {self.data_root!r} list different ids')
         keep = '1' if self.split == 'train' else '0'
-        return [dict(img_path=osp.join(self.data_prefix['img_path'], samples[i]),
-                     gt_label=int(labels[i]) - 1) for i in samples if splits[i] == keep]
+        return [
+            dict(
+                img_path=osp.join(self.data_prefix['img_path'], samples[i]),
+                gt_label=int(labels[i]) - 1) for i in samples if splits[i] == keep
+        ]

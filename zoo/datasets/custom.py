@@ -133,8 +133,8 @@ class CustomDataset(BaseClsDataset):
 
         if self.split is not None:
             keys = [path for path, _ in samples]
-            train, val = stratified_split(keys, [label for _, label in samples],
-                                          self.val_ratio, self.split_seed)
+            train, val = stratified_split(keys, [label for _, label in samples], self.val_ratio,
+                                          self.split_seed)
             chosen = train if self.split == 'train' else val
             if not chosen:
                 raise ValueError(f'split={self.split!r} of {folder!r} is empty with '
@@ -149,8 +149,9 @@ class CustomDataset(BaseClsDataset):
     def _scan_class_folders(self) -> Tuple[List[Tuple[str, int]], Tuple[str, ...]]:
         """Samples ``(relative path, label)`` from the class sub-folders, in sorted order."""
         folder = self.img_prefix
-        found = sorted(entry.name for entry in os.scandir(folder)
-                       if entry.is_dir() and not entry.name.startswith('.'))
+        found = sorted(
+            entry.name for entry in os.scandir(folder)
+            if entry.is_dir() and not entry.name.startswith('.'))
         classes = self._metainfo.get('classes')
         if classes is None:
             if not found:

@@ -49,8 +49,9 @@ class MNIST(BaseClsDataset):
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`.
     """
 
-    METAINFO = dict(classes=('0 - zero', '1 - one', '2 - two', '3 - three', '4 - four',
-                             '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'))
+    METAINFO = dict(
+        classes=('0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six',
+                 '7 - seven', '8 - eight', '9 - nine'))
     TRAIN_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte')
     TEST_FILES = ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
@@ -76,8 +77,9 @@ class MNIST(BaseClsDataset):
         folder = self.folder
         if not osp.isabs(folder) and self.data_root and folder != self.data_root:
             folder = osp.join(self.data_root, folder)
-        paths = [osp.join(folder, f) for f in (self.TEST_FILES if self.test_mode else
-                                               self.TRAIN_FILES)]
+        paths = [
+            osp.join(folder, f) for f in (self.TEST_FILES if self.test_mode else self.TRAIN_FILES)
+        ]
         for path in paths:
             if not osp.isfile(path):
                 raise FileNotFoundError(f'{type(self).__name__} file not found: {path!r}; '
@@ -90,5 +92,7 @@ class MNIST(BaseClsDataset):
         num_classes = len(self._metainfo['classes'])
         if labels.size and labels.max() >= num_classes:
             raise ValueError(f'{paths[1]} holds labels outside 0..{num_classes - 1}')
-        return [dict(img=np.ascontiguousarray(img), gt_label=int(label))
-                for img, label in zip(images, labels)]
+        return [
+            dict(img=np.ascontiguousarray(img), gt_label=int(label))
+            for img, label in zip(images, labels)
+        ]

@@ -11,7 +11,9 @@ def check_val_ratio(val_ratio: float) -> float:
     return float(val_ratio)
 
 
-def stratified_split(keys: Sequence[str], labels: Sequence[int], val_ratio: float,
+def stratified_split(keys: Sequence[str],
+                     labels: Sequence[int],
+                     val_ratio: float,
                      seed: int = 0) -> Tuple[List[int], List[int]]:
     """Split samples into disjoint train and val subsets, class by class, reproducibly.
 

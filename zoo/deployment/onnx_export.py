@@ -109,8 +109,8 @@ class ExportableClassifier(nn.Module):
 
 def clip_boxes(boxes: Tensor, height: int, width: int) -> Tensor:
     """``(N, 4)`` x1, y1, x2, y2 clamped to the image, as mmdet's decoders clip them."""
-    return torch.stack((boxes[:, 0].clamp(0, width), boxes[:, 1].clamp(0, height),
-                        boxes[:, 2].clamp(0, width), boxes[:, 3].clamp(0, height)), 1)
+    return torch.stack((boxes[:, 0].clamp(0, width), boxes[:, 1].clamp(
+        0, height), boxes[:, 2].clamp(0, width), boxes[:, 3].clamp(0, height)), 1)
 
 
 class ExportableDenseDetector(nn.Module):
@@ -148,14 +148,13 @@ class ExportableDenseDetector(nn.Module):
             pred, = self.head(feats)
             boxes, conf, cls_scores = self.head.split(pred.float())
             xyxy = self.head.decode_boxes(boxes).flatten(1, 3)[0]
-            xyxy = clip_boxes(xyxy * xyxy.new_tensor([width, height, width, height]), height,
-                              width)
+            xyxy = clip_boxes(xyxy * xyxy.new_tensor([width, height, width, height]), height, width)
             scores = (cls_scores.unsqueeze(3) * conf.unsqueeze(-1)).flatten(1, 3)[0]
             return [(xyxy, scores)]
         cls_scores, bbox_preds = self.head(feats)
         sizes = [score.shape[-2:] for score in cls_scores]
-        priors = self.head.prior_generator.grid_priors(sizes, dtype=cls_scores[0].dtype,
-                                                       device=cls_scores[0].device)
+        priors = self.head.prior_generator.grid_priors(
+            sizes, dtype=cls_scores[0].dtype, device=cls_scores[0].device)
         levels = []
         for cls_score, bbox_pred, level_priors in zip(cls_scores, bbox_preds, priors):
             scores = cls_score[0].permute(1, 2, 0).reshape(-1, self.head.cls_out_channels)
@@ -244,9 +243,14 @@ def export_onnx(module: nn.Module,
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore')  # TracerWarnings on shape arithmetic, deprecation
-            torch.onnx.export(module, (example, ), output_file, dynamo=False,
-                              input_names=list(input_names), output_names=list(output_names),
-                              dynamic_axes=dynamic_axes, opset_version=opset)
+            torch.onnx.export(
+                module, (example, ),
+                output_file,
+                dynamo=False,
+                input_names=list(input_names),
+                output_names=list(output_names),
+                dynamic_axes=dynamic_axes,
+                opset_version=opset)
     except torch.onnx.errors.OnnxExporterError as error:
         op = _unsupported_op(error)
         if op is None:
@@ -261,8 +265,10 @@ def export_onnx(module: nn.Module,
 def detection_input_size(cfg) -> Tuple[int, int]:
     """``(height, width)`` a detector's graph takes: the test pipeline's ``Resize`` scale."""
     from zoo.apis import get_test_pipeline
-    scales = [t['scale'] for t in get_test_pipeline(cfg)
-              if str(t.get('type', '')).split('.')[-1] == 'Resize' and 'scale' in t]
+    scales = [
+        t['scale'] for t in get_test_pipeline(cfg)
+        if str(t.get('type', '')).split('.')[-1] == 'Resize' and 'scale' in t
+    ]
     if not scales:
         raise ValueError(f'{cfg.filename}: no Resize with a scale in the test pipeline')
     scale = scales[-1]
@@ -276,8 +282,8 @@ def exportable(model: nn.Module) -> Tuple[nn.Module, Tensor, dict]:
         height, width = detection_input_size(model.cfg)
         module = ExportableDenseDetector(model, (height, width))
         example = torch.rand(1, 3, height, width) * 255
-        return module, example, dict(input_names=('input', ),
-                                     output_names=('boxes', 'scores', 'labels'))
+        return module, example, dict(
+            input_names=('input', ), output_names=('boxes', 'scores', 'labels'))
     if not hasattr(model, 'head') or not hasattr(model, 'backbone'):
         raise ExportError(f'{type(model).__name__}: only image classifiers and the dense '
                           'detectors RetinaNet and YOLOv1 export')

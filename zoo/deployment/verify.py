@@ -24,14 +24,18 @@ def run_onnx(onnx_file: str, inputs: np.ndarray) -> list:
     return session.run(None, {'input': np.ascontiguousarray(inputs, dtype=np.float32)})
 
 
-def spread_logits(model: nn.Module, image: ImageType, std: float = 4.0,
+def spread_logits(model: nn.Module,
+                  image: ImageType,
+                  std: float = 4.0,
                   seed: Union[int, None] = 0) -> None:
     """Scale the final classification layer of a randomly initialised ``model`` so that its
     logits on ``image`` have standard deviation ``std``: softmax scores then differ from
     uniform, and a parity check on them means something."""
     num_classes = model.head.num_classes
-    linears = [m for m in model.head.modules()
-               if isinstance(m, nn.Linear) and m.out_features == num_classes]
+    linears = [
+        m for m in model.head.modules()
+        if isinstance(m, nn.Linear) and m.out_features == num_classes
+    ]
     called = []
     hooks = [m.register_forward_hook(lambda m, i, o: called.append(m)) for m in linears]
     try:

@@ -2,8 +2,12 @@
 from torch import Tensor
 
 
-def bbox_overlaps(bboxes1: Tensor, bboxes2: Tensor, ious: Tensor, mode: int = 0,
-                  aligned: bool = False, offset: int = 0) -> None:
+def bbox_overlaps(bboxes1: Tensor,
+                  bboxes2: Tensor,
+                  ious: Tensor,
+                  mode: int = 0,
+                  aligned: bool = False,
+                  offset: int = 0) -> None:
     """Writes IoU (``mode=0``) or IoF (``mode=1``) into ``ious``: (m,) if aligned, else (m, n)."""
     b1 = bboxes1 if aligned else bboxes1[:, None]
     lt = b1[..., :2].maximum(bboxes2[:, :2])

@@ -27,9 +27,10 @@ def _backward(grad_output, input, weight, offset, mask, bias, stride, pad,
     use_mask = mask is not None
     tensors = kernel_dtype(grad_output.contiguous(), input, weight, offset,
                            *_mask_bias(input, weight, mask, bias))
-    return torch.ops.torchvision._deform_conv2d_backward(
-        *tensors, stride[0], stride[1], pad[0], pad[1], dilation[0], dilation[1],
-        _groups(input, weight), _offset_groups(offset, weight), use_mask)
+    return torch.ops.torchvision._deform_conv2d_backward(*tensors, stride[0], stride[1], pad[0],
+                                                         pad[1], dilation[0], dilation[1],
+                                                         _groups(input, weight),
+                                                         _offset_groups(offset, weight), use_mask)
 
 
 def _mask_bias(input: Tensor, weight: Tensor, mask: Optional[Tensor],
@@ -50,24 +51,23 @@ def _offset_groups(offset: Tensor, weight: Tensor) -> int:
     return offset.size(1) // (2 * weight.size(2) * weight.size(3))
 
 
-def deform_conv_forward(input, weight, offset, output, columns, ones, kW, kH, dW, dH, padW,
-                        padH, dilationW, dilationH, group, deformable_group,
-                        im2col_step) -> None:
-    output.copy_(_forward(input, weight, offset, None, None, (dH, dW), (padH, padW),
-                          (dilationH, dilationW)))
+def deform_conv_forward(input, weight, offset, output, columns, ones, kW, kH, dW, dH, padW, padH,
+                        dilationW, dilationH, group, deformable_group, im2col_step) -> None:
+    output.copy_(
+        _forward(input, weight, offset, None, None, (dH, dW), (padH, padW), (dilationH, dilationW)))
 
 
-def deform_conv_backward_input(input, offset, gradOutput, gradInput, gradOffset, weight,
-                               columns, kW, kH, dW, dH, padW, padH, dilationW, dilationH,
-                               group, deformable_group, im2col_step) -> None:
+def deform_conv_backward_input(input, offset, gradOutput, gradInput, gradOffset, weight, columns,
+                               kW, kH, dW, dH, padW, padH, dilationW, dilationH, group,
+                               deformable_group, im2col_step) -> None:
     grads = _backward(gradOutput, input, weight, offset, None, None, (dH, dW), (padH, padW),
                       (dilationH, dilationW))
     gradInput.copy_(grads[0])
     gradOffset.copy_(grads[2])
 
 
-def deform_conv_backward_parameters(input, offset, gradOutput, gradWeight, columns, ones, kW,
-                                    kH, dW, dH, padW, padH, dilationW, dilationH, group,
+def deform_conv_backward_parameters(input, offset, gradOutput, gradWeight, columns, ones, kW, kH,
+                                    dW, dH, padW, padH, dilationW, dilationH, group,
                                     deformable_group, scale, im2col_step) -> None:
     # mmcv passes no weight here; the weight gradient does not depend on its values
     weight = torch.zeros_like(gradWeight)
@@ -77,19 +77,18 @@ def deform_conv_backward_parameters(input, offset, gradOutput, gradWeight, colum
 
 
 def modulated_deform_conv_forward(input, weight, bias, ones, offset, mask, output, columns,
-                                  kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                                  dilation_h, dilation_w, group, deformable_group,
-                                  with_bias) -> None:
+                                  kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
+                                  dilation_w, group, deformable_group, with_bias) -> None:
     bias = bias if with_bias else None
-    output.copy_(_forward(input, weight, offset, mask, bias, (stride_h, stride_w),
-                          (pad_h, pad_w), (dilation_h, dilation_w)))
+    output.copy_(
+        _forward(input, weight, offset, mask, bias, (stride_h, stride_w), (pad_h, pad_w),
+                 (dilation_h, dilation_w)))
 
 
 def modulated_deform_conv_backward(input, weight, bias, ones, offset, mask, columns, grad_input,
                                    grad_weight, grad_bias, grad_offset, grad_mask, grad_output,
-                                   kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                                   dilation_h, dilation_w, group, deformable_group,
-                                   with_bias) -> None:
+                                   kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
+                                   dilation_w, group, deformable_group, with_bias) -> None:
     bias = bias if with_bias else None
     grads = _backward(grad_output, input, weight, offset, mask, bias, (stride_h, stride_w),
                       (pad_h, pad_w), (dilation_h, dilation_w))

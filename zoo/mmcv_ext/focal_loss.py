@@ -30,8 +30,8 @@ def sigmoid_focal_loss_forward(input: Tensor, target: Tensor, weight: Tensor, ou
     output.copy_(_weighted(loss, weight, target))
 
 
-def sigmoid_focal_loss_backward(input: Tensor, target: Tensor, weight: Tensor,
-                                grad_input: Tensor, gamma: float, alpha: float) -> None:
+def sigmoid_focal_loss_backward(input: Tensor, target: Tensor, weight: Tensor, grad_input: Tensor,
+                                gamma: float, alpha: float) -> None:
     positive, p = _sigmoid_terms(input, target)
     term_p = (1. - p).pow(gamma) * (1. - p - gamma * p * torch.log(p.clamp(min=FLT_MIN)))
     term_n = p.pow(gamma) * (gamma * (1. - p) * torch.log((1. - p).clamp(min=FLT_MIN)) - p)
@@ -59,9 +59,12 @@ def softmax_focal_loss_forward(softmax: Tensor, target: Tensor, weight: Tensor, 
 def softmax_focal_loss_backward(softmax: Tensor, target: Tensor, weight: Tensor, buff: Tensor,
                                 grad_input: Tensor, gamma: float, alpha: float) -> None:
     valid, label, pred = _label_probability(softmax, target)
-    buff.copy_(_per_sample_weight(
-        torch.where(valid,
-                    alpha * (-(1. - pred).pow(gamma) + gamma * (1. - pred).pow(gamma - 1) *
-                             pred * torch.log(pred.clamp(min=FLT_MIN))), 0.), weight, label))
+    buff.copy_(
+        _per_sample_weight(
+            torch.where(
+                valid,
+                alpha * (-(1. - pred).pow(gamma) + gamma *
+                         (1. - pred).pow(gamma - 1) * pred * torch.log(pred.clamp(min=FLT_MIN))),
+                0.), weight, label))
     one_hot = torch.nn.functional.one_hot(label, softmax.size(1)).to(softmax.dtype)
     grad_input.copy_(torch.where(valid[:, None], buff[:, None] * (one_hot - softmax), 0.))

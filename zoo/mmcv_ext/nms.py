@@ -74,10 +74,12 @@ def softnms(boxes: Tensor, scores: Tensor, dets: Tensor, iou_threshold: float, s
             a[i], a[best] = a[best], a[i]
         out[i] = (x1[i], y1[i], x2[i], y2[i], sc[i])
         rest = slice(i + 1, n)
-        w = np.maximum(np.float32(0), np.minimum(x2[i], x2[rest]) -
-                       np.maximum(x1[i], x1[rest]) + np.float32(offset))
-        h = np.maximum(np.float32(0), np.minimum(y2[i], y2[rest]) -
-                       np.maximum(y1[i], y1[rest]) + np.float32(offset))
+        w = np.maximum(
+            np.float32(0),
+            np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]) + np.float32(offset))
+        h = np.maximum(
+            np.float32(0),
+            np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]) + np.float32(offset))
         inter = w * h
         ovr = inter / (areas[i] + areas[rest] - inter)
         if method == 0:

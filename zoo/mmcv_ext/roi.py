@@ -27,8 +27,9 @@ def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor, argmax_y: Ten
         return _roi_align_max(input, rois, output, argmax_y, argmax_x, aligned_height,
                               aligned_width, spatial_scale, sampling_ratio, aligned)
     input, rois = kernel_dtype(input, rois)
-    output.copy_(torch.ops.torchvision.roi_align(input, rois, spatial_scale, aligned_height,
-                                                 aligned_width, sampling_ratio, aligned))
+    output.copy_(
+        torch.ops.torchvision.roi_align(input, rois, spatial_scale, aligned_height, aligned_width,
+                                        sampling_ratio, aligned))
 
 
 def roi_align_backward(grad_output: Tensor, rois: Tensor, argmax_y: Tensor, argmax_x: Tensor,
@@ -39,13 +40,14 @@ def roi_align_backward(grad_output: Tensor, rois: Tensor, argmax_y: Tensor, argm
         return _roi_align_max_backward(grad_output, rois, argmax_y, argmax_x, grad_input)
     batch, channels, height, width = grad_input.shape
     grad_output, rois = kernel_dtype(grad_output, rois)
-    grad_input.copy_(torch.ops.torchvision._roi_align_backward(
-        grad_output, rois, spatial_scale, aligned_height, aligned_width, batch, channels,
-        height, width, sampling_ratio, aligned))
+    grad_input.copy_(
+        torch.ops.torchvision._roi_align_backward(grad_output, rois, spatial_scale, aligned_height,
+                                                  aligned_width, batch, channels, height, width,
+                                                  sampling_ratio, aligned))
 
 
-def _sample_points(rois: Tensor, pooled: Tuple[int, int], spatial_scale: float,
-                   sampling_ratio: int, aligned: bool):
+def _sample_points(rois: Tensor, pooled: Tuple[int, int], spatial_scale: float, sampling_ratio: int,
+                   aligned: bool):
     """Per RoI: y and x of each bin's first sample, the bin size and the samples per bin."""
     scale = torch.tensor(spatial_scale, dtype=rois.dtype, device=rois.device)
     offset = 0.5 if aligned else 0.0
@@ -54,8 +56,8 @@ def _sample_points(rois: Tensor, pooled: Tuple[int, int], spatial_scale: float,
     if not aligned:
         size = size.clamp(min=1.)
     bins = torch.tensor(pooled[::-1], dtype=rois.dtype, device=rois.device)  # (w, h)
-    grid = (torch.full_like(size, sampling_ratio) if sampling_ratio > 0 else
-            torch.ceil(size / bins)).long()
+    grid = (torch.full_like(size, sampling_ratio)
+            if sampling_ratio > 0 else torch.ceil(size / bins)).long()
     return start, size / bins, grid
 
 
@@ -76,8 +78,7 @@ def _bilinear(y: Tensor, x: Tensor, height: int, width: int):
     (y_low, y_high, hy, ly), (x_low, x_high, hx, lx) = corners
     weights = [w.masked_fill(outside, 0) for w in (hy * hx, hy * lx, ly * hx, ly * lx)]
     positions = [(yy * width + xx).masked_fill(outside, 0)
-                 for yy, xx in ((y_low, x_low), (y_low, x_high), (y_high, x_low),
-                                (y_high, x_high))]
+                 for yy, xx in ((y_low, x_low), (y_low, x_high), (y_high, x_low), (y_high, x_high))]
     return positions, weights, ~outside
 
 
@@ -178,8 +179,8 @@ def roi_pool_forward(input: Tensor, rois: Tensor, output: Tensor, argmax: Tensor
         col_val, col_idx = by_col.max(dim=3)  # (C, PW, h)
         by_row = col_val[:, None].masked_fill(~in_h[None, :, None, :], -torch.inf)  # C,PH,PW,h
         val, row_idx = by_row.max(dim=3)  # (C, PH, PW)
-        best_col = col_idx[:, None].expand(-1, pooled_height, -1, -1).gather(
-            3, row_idx[..., None]).squeeze(3)
+        best_col = col_idx[:, None].expand(-1, pooled_height, -1,
+                                           -1).gather(3, row_idx[..., None]).squeeze(3)
         empty = (hhi[r] <= hlo[r])[:, None] | (whi[r] <= wlo[r])[None, :]  # (PH, PW)
         output[r] = val.masked_fill(empty, 0)
         index = (h0 + row_idx) * width + w0 + best_col

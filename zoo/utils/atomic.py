@@ -66,8 +66,7 @@ def atomic_write_bytes(data: bytes, path: PathLike) -> None:
     """
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX,
-                                    suffix=f'-{osp.basename(path)}')
+    fd, tmp_path = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=f'-{osp.basename(path)}')
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, 'wb') as f:

@@ -55,8 +55,13 @@ def to_plain(obj: Any, path: str = 'checkpoint') -> Any:
     """
     if isinstance(obj, HistoryBuffer):
         log_history, count_history = obj.data
-        return {_HISTORY_BUFFER: dict(log_history=to_plain(log_history), count_history=to_plain(
-            count_history), max_length=obj.max_length)}
+        return {
+            _HISTORY_BUFFER:
+            dict(
+                log_history=to_plain(log_history),
+                count_history=to_plain(count_history),
+                max_length=obj.max_length)
+        }
     if isinstance(obj, np.ndarray):
         if obj.dtype == object:
             raise TypeError(f'{path} is a numpy array of Python objects, which a weights-only '
@@ -162,8 +167,8 @@ def load_from_local_safely(filename: str, map_location=None) -> Any:
         # opcodes the weights-only unpickler does not take: it may hold code either way
         if 'GLOBAL' in str(error) or (len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5):
             raise _refusal(filename, error) from None
-        detail = next((line.strip() for line in str(error).splitlines()
-                       if 'Unsupported' in line), type(error).__name__)
+        detail = next((line.strip() for line in str(error).splitlines() if 'Unsupported' in line),
+                      type(error).__name__)
         raise DamagedCheckpointError(f'checkpoint {filename} is damaged or not a PyTorch '
                                      f'checkpoint: its pickle is malformed ({detail})') from None
     except (EOFError, struct.error):  # the unpickler ran out of bytes
@@ -181,8 +186,11 @@ def _few(keys: List[str], limit: int = 8) -> str:
     return shown + (f', ... ({len(keys) - limit} more)' if len(keys) > limit else '')
 
 
-def check_checkpoint_fits(model: torch.nn.Module, checkpoint: dict, source: str,
-                          strict: bool = True, resuming: bool = False) -> None:
+def check_checkpoint_fits(model: torch.nn.Module,
+                          checkpoint: dict,
+                          source: str,
+                          strict: bool = True,
+                          resuming: bool = False) -> None:
     """Check, before anything is loaded, that the checkpoint's tensors fit ``model``.
 
     Args:
@@ -203,8 +211,10 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: dict, source: str,
     expected = model.state_dict()
     missing = [key for key in expected if key not in state]
     unexpected = [key for key in state if key not in expected]
-    mismatched = [key for key in expected if key in state and hasattr(state[key], 'shape')
-                  and tuple(state[key].shape) != tuple(expected[key].shape)]
+    mismatched = [
+        key for key in expected if key in state and hasattr(state[key], 'shape')
+        and tuple(state[key].shape) != tuple(expected[key].shape)
+    ]
     if not (missing or unexpected or mismatched):
         return
     fitting = len(expected) - len(missing) - len(mismatched)
@@ -212,7 +222,8 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: dict, source: str,
     if mismatched:
         problems.append('other shapes: ' + _few([
             f'{key} (checkpoint {tuple(state[key].shape)}, model {tuple(expected[key].shape)})'
-            for key in mismatched]))
+            for key in mismatched
+        ]))
     if missing:
         problems.append(f'{len(missing)} tensors of the model are not in it: {_few(missing)}')
     if unexpected:
@@ -230,9 +241,11 @@ def check_checkpoint_fits(model: torch.nn.Module, checkpoint: dict, source: str,
             f'checkpoint {source} does not match the model ({summary}). To load only the '
             'tensors that fit (a fine-tune from another model), set load_from_strict = False '
             '(--cfg-options load_from_strict=False)')
-    print_log(f'load_from_strict=False: loading {fitting} of the model\'s {len(expected)} '
-              f'tensors from {source}; ' + '; '.join(problems), logger='current',
-              level=logging.WARNING)
+    print_log(
+        f'load_from_strict=False: loading {fitting} of the model\'s {len(expected)} '
+        f'tensors from {source}; ' + '; '.join(problems),
+        logger='current',
+        level=logging.WARNING)
 
 
 def load_from_http_safely(url: str, map_location=None, model_dir: Optional[str] = None) -> Any:

@@ -47,8 +47,7 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
         KeyError: for an unknown top-level key, with the closest existing ones.
         TypeError: for a text value where a number or bool belongs.
     """
-    runner_args = [name for name in inspect.signature(Runner.__init__).parameters
-                   if name != 'self']
+    runner_args = [name for name in inspect.signature(Runner.__init__).parameters if name != 'self']
     known = list(cfg.keys()) + runner_args + list(ZOO_KEYS)
     for key, value in options.items():
         top = key.split('.')[0]
@@ -75,8 +74,8 @@ def _accepted_arguments(cls: type) -> Optional[List[str]]:
         if klass is object:
             return names
         params = inspect.signature(init).parameters.values()
-        names.extend(p.name for p in params if p.name != 'self'
-                     and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        names.extend(p.name for p in params
+                     if p.name != 'self' and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
         if not any(p.kind == p.VAR_KEYWORD for p in params):
             return names
         if klass is CheckpointHook:

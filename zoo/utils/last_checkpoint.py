@@ -54,8 +54,10 @@ def newest_complete_checkpoint(work_dir: str) -> Optional[str]:
     """The most recently written complete ``epoch_N.pth`` / ``iter_N.pth`` of ``work_dir``."""
     if not osp.isdir(work_dir):
         return None
-    found = [entry for entry in os.scandir(work_dir)
-             if _RESUMABLE.match(entry.name) and is_complete_checkpoint(entry.path)]
+    found = [
+        entry for entry in os.scandir(work_dir)
+        if _RESUMABLE.match(entry.name) and is_complete_checkpoint(entry.path)
+    ]
     if not found:
         return None
     newest = max(found, key=lambda e: (e.stat().st_mtime, int(_RESUMABLE.match(e.name)[2])))

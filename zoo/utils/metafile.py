@@ -112,7 +112,10 @@ def _require(mapping: Any, key: str, kind: Union[type, Tuple[type, ...]], where:
     return value
 
 
-def _number(mapping: dict, key: str, bounds: Tuple[float, float], where: str,
+def _number(mapping: dict,
+            key: str,
+            bounds: Tuple[float, float],
+            where: str,
             required: bool = True) -> Optional[float]:
     if key not in mapping and not required:
         return None
@@ -138,8 +141,9 @@ def _parse_model(entry: Any, collections: List[str], repo_root: Path, path: Path
     where = f'{path}: Models[{index}]'
     name = _require(entry, 'Name', str, where)
     where = f'{path}: model {name!r}'
-    unknown = set(entry) - {'Name', 'Metadata', 'In Collection', 'Results', 'Torchvision',
-                            'Config', 'Notes'}
+    unknown = set(entry) - {
+        'Name', 'Metadata', 'In Collection', 'Results', 'Torchvision', 'Config', 'Notes'
+    }
     if unknown:
         raise MetafileError(f'{where}: unknown keys {sorted(unknown)}')
     collection = _require(entry, 'In Collection', str, where)
@@ -186,18 +190,26 @@ def _parse_model(entry: Any, collections: List[str], repo_root: Path, path: Path
             raise MetafileError(f'{where_tv}: Excluded From Parameters must be a list of '
                                 f'parameter name prefixes, got {excluded!r}')
         torchvision = TorchvisionFigures(
-            source='torchvision', name=_require(block, 'Name', str, where_tv),
+            source='torchvision',
+            name=_require(block, 'Name', str, where_tv),
             weights=_require(block, 'Weights', str, where_tv),
             url=_require(block, 'URL', str, where_tv),
             params=int(_number(block, 'Parameters', PARAM_RANGE, where_tv)),
             flops=int(_number(block, 'FLOPs', FLOPS_RANGE, where_tv)),
-            top1=top1, top5=top5, excluded=excluded)
-    return MetafileModel(name=name, config=config, collection=collection, metafile=path,
-                         published=published, torchvision=torchvision)
+            top1=top1,
+            top5=top5,
+            excluded=excluded)
+    return MetafileModel(
+        name=name,
+        config=config,
+        collection=collection,
+        metafile=path,
+        published=published,
+        torchvision=torchvision)
 
 
-def load_metafile(path: Union[str, Path], repo_root: Union[str, Path, None] = None
-                  ) -> List[MetafileModel]:
+def load_metafile(path: Union[str, Path],
+                  repo_root: Union[str, Path, None] = None) -> List[MetafileModel]:
     """Parse and validate one metafile.
 
     Args:
@@ -218,8 +230,9 @@ def load_metafile(path: Union[str, Path], repo_root: Union[str, Path, None] = No
     except yaml.YAMLError as error:
         raise MetafileError(f'{path}: not valid YAML: {error}') from error
     collections = _require(doc, 'Collections', list, str(path))
-    names = [_require(c, 'Name', str, f'{path}: Collections[{i}]')
-             for i, c in enumerate(collections)]
+    names = [
+        _require(c, 'Name', str, f'{path}: Collections[{i}]') for i, c in enumerate(collections)
+    ]
     entries = _require(doc, 'Models', list, str(path))
     return [_parse_model(entry, names, repo_root, path, i) for i, entry in enumerate(entries)]
 
@@ -251,20 +264,28 @@ def load_mmpretrain_metafiles() -> Dict[str, Figures]:
     for path in sorted(root.glob('*/metafile.yml')):
         for entry in yaml.safe_load(path.read_text()).get('Models', []):
             metadata = entry.get('Metadata') or {}
-            metrics = next((r.get('Metrics', {}) for r in entry.get('Results') or []
-                            if r.get('Task') == 'Image Classification'), {})
+            metrics = next(
+                (r.get('Metrics', {})
+                 for r in entry.get('Results') or [] if r.get('Task') == 'Image Classification'),
+                {})
             models[entry['Name']] = Figures(
-                source='mmpretrain', reference=f'{path.relative_to(root.parent)}',
-                params=metadata.get('Parameters'), flops=metadata.get('FLOPs'),
-                top1=metrics.get('Top 1 Accuracy'), top5=metrics.get('Top 5 Accuracy'))
+                source='mmpretrain',
+                reference=f'{path.relative_to(root.parent)}',
+                params=metadata.get('Parameters'),
+                flops=metadata.get('FLOPs'),
+                top1=metrics.get('Top 1 Accuracy'),
+                top5=metrics.get('Top 5 Accuracy'))
     return models
 
 
 def count_published_parameters(module: Any, excluded: List[str] = ()) -> int:
     """Parameters of ``module`` as a publisher counts them: without those whose names start
     with one of ``excluded`` (shared tensors counted once)."""
-    params = {id(p): p for name, p in module.named_parameters()
-              if not any(name.startswith(prefix + '.') for prefix in excluded)}
+    params = {
+        id(p): p
+        for name, p in module.named_parameters()
+        if not any(name.startswith(prefix + '.') for prefix in excluded)
+    }
     return sum(p.numel() for p in params.values())
 
 

@@ -19,8 +19,12 @@ def get_rng_state() -> Dict[str, Any]:
     kind, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
     state = dict(
         python=random.getstate(),
-        numpy=dict(kind=kind, keys=keys, pos=int(pos), has_gauss=int(has_gauss),
-                   cached_gaussian=float(cached_gaussian)),
+        numpy=dict(
+            kind=kind,
+            keys=keys,
+            pos=int(pos),
+            has_gauss=int(has_gauss),
+            cached_gaussian=float(cached_gaussian)),
         torch=torch.get_rng_state(),
     )
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -33,8 +37,8 @@ def set_rng_state(state: Dict[str, Any]) -> None:
     version, internal, gauss = state['python']
     random.setstate((version, tuple(internal), gauss))
     numpy = state['numpy']
-    np.random.set_state((numpy['kind'], np.asarray(numpy['keys'], dtype=np.uint32),
-                         numpy['pos'], numpy['has_gauss'], numpy['cached_gaussian']))
+    np.random.set_state((numpy['kind'], np.asarray(numpy['keys'], dtype=np.uint32), numpy['pos'],
+                         numpy['has_gauss'], numpy['cached_gaussian']))
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available():  # the devices both runs see
         for device, cuda_state in enumerate(state['cuda'][:torch.cuda.device_count()]):

@@ -69,8 +69,11 @@ def work_dir_lock(work_dir: str, log: Optional[Callable[[str], None]] = None) ->
         if stale:
             log(f'took over the stale lock of work dir {work_dir}: {_describe(stale)} ended '
                 'without releasing it')
-        holder = dict(pid=os.getpid(), host=socket.gethostname(), started=time.time(),
-                      command=' '.join(sys.argv))
+        holder = dict(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            started=time.time(),
+            command=' '.join(sys.argv))
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode('utf-8'), 0)
         os.fsync(fd)

@@ -42,8 +42,8 @@ def channel_last_to_map(x: Tensor) -> Tensor:
     return x.permute(0, 3, 1, 2)
 
 
-def default_target_layer(classifier: nn.Module, inputs: Tensor
-                         ) -> Tuple[str, Optional[Callable[[Tensor], Tensor]]]:
+def default_target_layer(classifier: nn.Module,
+                         inputs: Tensor) -> Tuple[str, Optional[Callable[[Tensor], Tensor]]]:
     """The layer Grad-CAM reads in ``classifier`` and the reshape its output needs.
 
     Args:
@@ -60,28 +60,32 @@ def default_target_layer(classifier: nn.Module, inputs: Tensor
     if kind == 'VisionTransformer':
         grid = (inputs.shape[2] // backbone.patch_size, inputs.shape[3] // backbone.patch_size)
         return (f'backbone.{backbone.stage_names[-1]}.ln1',
-                partial(vit_tokens_to_map, grid=grid,
-                        num_extra_tokens=backbone.num_extra_tokens))
+                partial(vit_tokens_to_map, grid=grid, num_extra_tokens=backbone.num_extra_tokens))
     if kind == 'SwinTransformer':
         return f'backbone.norm{backbone.out_indices[-1]}', channel_last_to_map
 
     sizes = {}
 
     def record(name: str):
+
         def hook(module, args, out) -> None:
             sizes[name] = tuple(out.shape) if isinstance(out, Tensor) else ()
+
         return hook
 
-    handles = [getattr(backbone, name).register_forward_hook(record(name))
-               for name in backbone.stage_names]
+    handles = [
+        getattr(backbone, name).register_forward_hook(record(name)) for name in backbone.stage_names
+    ]
     try:
         with torch.no_grad():
             classifier.extract_feat(inputs)
     finally:
         for handle in handles:
             handle.remove()
-    maps = [name for name in backbone.stage_names
-            if len(sizes.get(name, ())) == 4 and sizes[name][2] * sizes[name][3] > 1]
+    maps = [
+        name for name in backbone.stage_names
+        if len(sizes.get(name, ())) == 4 and sizes[name][2] * sizes[name][3] > 1
+    ]
     if not maps:
         raise ValueError(f'{kind} has no stage with a feature map larger than 1x1 for a '
                          f'{tuple(inputs.shape[2:])} input: pass target_layers')
@@ -131,8 +135,10 @@ def grad_cam(classifier: nn.Module,
     if target_category is None:
         with torch.no_grad():
             target_category = int(model(inputs).argmax(dim=1))
-    cam = cam_class(model=model, target_layers=[modules[name] for name in target_layers],
-                    reshape_transform=reshape_transform)
+    cam = cam_class(
+        model=model,
+        target_layers=[modules[name] for name in target_layers],
+        reshape_transform=reshape_transform)
     with cam:
         heat = cam(input_tensor=inputs, targets=[ClassifierOutputTarget(target_category)])
     return heat[0], target_category

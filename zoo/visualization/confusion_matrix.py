@@ -49,7 +49,13 @@ def plot_confusion_matrix(matrix: torch.Tensor,
     ax.set_yticks(range(num_classes), names)
     threshold = matrix.max() / 2 if matrix.size else 0
     for (row, col), value in np.ndenumerate(matrix):
-        ax.text(col, row, f'{value:.2f}' if normalize else f'{int(value)}', ha='center',
-                va='center', fontsize=8, color='black' if value > threshold else 'white')
+        ax.text(
+            col,
+            row,
+            f'{value:.2f}' if normalize else f'{int(value)}',
+            ha='center',
+            va='center',
+            fontsize=8,
+            color='black' if value > threshold else 'white')
     figure.tight_layout()
     return figure

@@ -43,7 +43,9 @@ class PRCurve:
     raw_precision: Optional[np.ndarray] = None
 
 
-def coco_pr_curves(coco_eval, iou_thr: Optional[float] = 0.5, area: str = 'all',
+def coco_pr_curves(coco_eval,
+                   iou_thr: Optional[float] = 0.5,
+                   area: str = 'all',
                    max_dets: Optional[int] = None) -> List[PRCurve]:
     """The curves of an evaluated and accumulated ``COCOeval`` (``evaluate(); accumulate()``).
 
@@ -121,7 +123,8 @@ def area_under(curve: PRCurve) -> float:
     return float(np.sum(steps * curve.precision[1:]))
 
 
-def plot_pr_curves(curves: Sequence[PRCurve], title: str = 'Precision-recall',
+def plot_pr_curves(curves: Sequence[PRCurve],
+                   title: str = 'Precision-recall',
                    columns: int = 4) -> Figure:
     """One panel a class (the envelope, the area under it shaded, its AP in the legend; VOC's
     raw curve dotted beneath), then a panel with the AP table and the mean.
@@ -140,13 +143,26 @@ def plot_pr_curves(curves: Sequence[PRCurve], title: str = 'Precision-recall',
     for i, (curve, colour) in enumerate(zip(curves, colours)):
         ax = figure.add_subplot(rows, columns, i + 1)
         if curve.raw_recall is not None and len(curve.raw_recall):
-            ax.plot(curve.raw_recall, curve.raw_precision, ':', color='gray', lw=1,
-                    label='after each detection')
-        ax.fill_between(curve.recall, curve.precision, step='pre' if curve.raw_recall
-                        is not None else None, alpha=0.25, color=colour)
-        ax.plot(curve.recall, curve.precision, color=colour, lw=2,
-                drawstyle='steps-pre' if curve.raw_recall is not None else 'default',
-                label=f'AP {curve.ap:.3f}')
+            ax.plot(
+                curve.raw_recall,
+                curve.raw_precision,
+                ':',
+                color='gray',
+                lw=1,
+                label='after each detection')
+        ax.fill_between(
+            curve.recall,
+            curve.precision,
+            step='pre' if curve.raw_recall is not None else None,
+            alpha=0.25,
+            color=colour)
+        ax.plot(
+            curve.recall,
+            curve.precision,
+            color=colour,
+            lw=2,
+            drawstyle='steps-pre' if curve.raw_recall is not None else 'default',
+            label=f'AP {curve.ap:.3f}')
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel('recall')
@@ -160,8 +176,12 @@ def plot_pr_curves(curves: Sequence[PRCurve], title: str = 'Precision-recall',
     aps = [c.ap for c in curves if not np.isnan(c.ap)]
     cells = [[c.name, 'n/a' if np.isnan(c.ap) else f'{c.ap:.3f}'] for c in curves]
     cells.append(['mean', f'{np.mean(aps):.3f}' if aps else 'n/a'])
-    table = ax.table(cellText=cells, colLabels=['class', 'AP'], loc='center',
-                     cellLoc='center', colColours=['#dddddd'] * 2)
+    table = ax.table(
+        cellText=cells,
+        colLabels=['class', 'AP'],
+        loc='center',
+        cellLoc='center',
+        colColours=['#dddddd'] * 2)
     table.scale(1, 1.4)
     figure.tight_layout()
     return figure

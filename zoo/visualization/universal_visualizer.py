@@ -9,7 +9,8 @@ from zoo.registry import VISUALIZERS
 from zoo.structures import ClsDataSample
 
 
-def get_adaptive_scale(img_shape: Sequence[int], min_scale: float = 0.3,
+def get_adaptive_scale(img_shape: Sequence[int],
+                       min_scale: float = 0.3,
                        max_scale: float = 3.0) -> float:
     """Text scale from the image's short edge: 1.0 at 224 px, linear, clipped (mmpretrain's)."""
     return min(max(min(img_shape[:2]) / 224., min_scale), max_scale)
@@ -107,8 +108,7 @@ class UniversalVisualizer(Visualizer):
             texts.append(self._field_text('Ground truth: ', labels))
         if draw_pred and 'pred_label' in data_sample:
             score = data_sample.get('pred_score') if draw_score else None
-            labels = [self._label_text(i, classes, score)
-                      for i in data_sample.pred_label.tolist()]
+            labels = [self._label_text(i, classes, score) for i in data_sample.pred_label.tolist()]
             texts.append(self._field_text('Prediction: ', labels))
 
         self.set_image(image)

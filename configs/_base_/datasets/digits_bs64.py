@@ -24,17 +24,14 @@ train_dataloader = dict(
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type, data_root=data_root, data_prefix='train',
-        pipeline=train_pipeline),
+        type=dataset_type, data_root=data_root, data_prefix='train', pipeline=train_pipeline),
 )
 
 val_dataloader = dict(
     batch_size=128,
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type, data_root=data_root, data_prefix='val',
-        pipeline=test_pipeline),
+    dataset=dict(type=dataset_type, data_root=data_root, data_prefix='val', pipeline=test_pipeline),
 )
 val_evaluator = [
     dict(type='Accuracy', topk=(1, )),

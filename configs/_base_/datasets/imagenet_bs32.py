@@ -29,8 +29,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type, data_root=data_root, data_prefix='train',
-        pipeline=train_pipeline),
+        type=dataset_type, data_root=data_root, data_prefix='train', pipeline=train_pipeline),
 )
 
 val_dataloader = dict(
@@ -38,9 +37,7 @@ val_dataloader = dict(
     num_workers=5,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type, data_root=data_root, data_prefix='val',
-        pipeline=test_pipeline),
+    dataset=dict(type=dataset_type, data_root=data_root, data_prefix='val', pipeline=test_pipeline),
 )
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
 

@@ -3,6 +3,8 @@
 _base_ = ['./resnet50.py']
 model = dict(
     backbone=dict(plugins=[
-        dict(cfg=dict(type='CBAM', ratio=16, kernel_size=7), position='after_conv3',
-             stages=(True, True, True, True))
+        dict(
+            cfg=dict(type='CBAM', ratio=16, kernel_size=7),
+            position='after_conv3',
+            stages=(True, True, True, True))
     ]))

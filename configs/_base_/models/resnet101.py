@@ -1,8 +1,7 @@
 # torchvision's ResNet-101 (v1.5, stride on the 3x3 conv), layer for layer.
 model = dict(
     type='ImageClassifier',
-    backbone=dict(
-        type='ResNet', depth=101, num_stages=4, out_indices=(3, ), style='pytorch'),
+    backbone=dict(type='ResNet', depth=101, num_stages=4, out_indices=(3, ), style='pytorch'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

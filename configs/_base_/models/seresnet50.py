@@ -3,6 +3,8 @@
 _base_ = ['./resnet50.py']
 model = dict(
     backbone=dict(plugins=[
-        dict(cfg=dict(type='SELayer', ratio=16), position='after_conv3',
-             stages=(True, True, True, True))
+        dict(
+            cfg=dict(type='SELayer', ratio=16),
+            position='after_conv3',
+            stages=(True, True, True, True))
     ]))

@@ -1,8 +1,7 @@
 # ViT-B/16 at 224 px: torchvision's vit_b_16 layer for layer.
 model = dict(
     type='ImageClassifier',
-    backbone=dict(
-        type='VisionTransformer', arch='b', img_size=224, patch_size=16, drop_rate=0.1),
+    backbone=dict(type='VisionTransformer', arch='b', img_size=224, patch_size=16, drop_rate=0.1),
     neck=None,
     head=dict(
         type='VisionTransformerClsHead',

@@ -8,8 +8,7 @@ param_scheduler = [
     # lr rises linearly from 0.25 x 0.8 to 0.8 over iterations 0..2499
     dict(type='LinearLR', start_factor=0.25, by_epoch=False, begin=0, end=2500),
     # epoch-based and active from the start: during the warm-up both factors multiply
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=100, milestones=[30, 60, 90],
-         gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=100, milestones=[30, 60, 90], gamma=0.1),
 ]
 
 train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)

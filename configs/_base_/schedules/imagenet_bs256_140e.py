@@ -1,6 +1,5 @@
 # mmpretrain's SE-ResNet recipe: 256 images a step, SGD 0.1, steps at 40/80/120, 140 epochs.
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0001))
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0001))
 
 param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[40, 80, 120], gamma=0.1)
 

@@ -1,7 +1,6 @@
 # mmpretrain's MobileNetV2 recipe: 256 images a step, SGD 0.045, wd 4e-5, the learning rate
 # times 0.98 every epoch, 300 epochs.
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.045, momentum=0.9, weight_decay=0.00004))
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.045, momentum=0.9, weight_decay=0.00004))
 
 param_scheduler = dict(type='StepLR', by_epoch=True, step_size=1, gamma=0.98)
 

@@ -12,8 +12,13 @@ optim_wrapper = dict(
 )
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=30,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-4,
+        by_epoch=True,
+        begin=0,
+        end=30,
+        convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=270, by_epoch=True, begin=30, end=300),
 ]
 

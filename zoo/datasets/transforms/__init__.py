@@ -1,11 +1,9 @@
-from mmcv.transforms import (CenterCrop, Normalize, RandomFlip, RandomGrayscale, RandomResize,
-                             Resize)
+from mmcv.transforms import CenterCrop, Normalize, RandomFlip, RandomGrayscale, RandomResize, Resize
 
 from zoo.registry import TRANSFORMS
-from .auto_augment import (AutoAugment, AutoContrast, BaseAugTransform, Brightness,
-                           ColorTransform, Contrast, Cutout, Equalize, GaussianBlur, Invert,
-                           Posterize, RandAugment, Rotate, Sharpness, Shear, Solarize,
-                           SolarizeAdd, Translate)
+from .auto_augment import (AutoAugment, AutoContrast, BaseAugTransform, Brightness, ColorTransform,
+                           Contrast, Cutout, Equalize, GaussianBlur, Invert, Posterize, RandAugment,
+                           Rotate, Sharpness, Shear, Solarize, SolarizeAdd, Translate)
 from .formatting import PackClsInputs, PackInputs
 from .lens_distortion import LensDistortion, LensUndistort, RandomLensDistortion
 from .loading import ImageDecodeError, LoadImageFromFile
@@ -27,6 +25,5 @@ __all__ = [
 __all__ += [
     'PackInputs', 'RandomErasing', 'AutoAugment', 'RandAugment', 'BaseAugTransform', 'Shear',
     'Translate', 'Rotate', 'AutoContrast', 'Invert', 'Equalize', 'Solarize', 'SolarizeAdd',
-    'Posterize', 'Contrast', 'ColorTransform', 'Brightness', 'Sharpness', 'Cutout',
-    'GaussianBlur'
+    'Posterize', 'Contrast', 'ColorTransform', 'Brightness', 'Sharpness', 'Cutout', 'GaussianBlur'
 ]

@@ -53,9 +53,10 @@ class BaseAugTransform(BaseTransform):
         name = type(self).__name__
         if not 0 <= prob <= 1:
             raise ValueError(f'{name}: prob must be in [0, 1], got {prob!r}')
-        if magnitude_range is not None and not (
-                isinstance(magnitude_range, Sequence) and len(magnitude_range) == 2
-                and all(isinstance(v, Number) for v in magnitude_range)):
+        if magnitude_range is not None and not (isinstance(magnitude_range, Sequence)
+                                                and len(magnitude_range) == 2 and all(
+                                                    isinstance(v, Number)
+                                                    for v in magnitude_range)):
             raise ValueError(f'{name}: magnitude_range must be two numbers, '
                              f'got {magnitude_range!r}')
         if isinstance(magnitude_std, str) and magnitude_std != 'inf':
@@ -84,8 +85,8 @@ class BaseAugTransform(BaseTransform):
         if self.magnitude_std == 'inf':
             magnitude = np.random.uniform(0, magnitude)
         elif self.magnitude_std > 0:
-            magnitude = np.clip(np.random.normal(magnitude, self.magnitude_std), 0,
-                                self.total_level)
+            magnitude = np.clip(
+                np.random.normal(magnitude, self.magnitude_std), 0, self.total_level)
         low, high = self.magnitude_range
         return (magnitude / self.total_level) * (high - low) + low
 
@@ -145,9 +146,12 @@ class Shear(BaseAugTransform):
         self.interpolation = interpolation
 
     def apply(self, img):
-        return mmcv.imshear(img, self.strength(self.magnitude, signed=True),
-                            direction=self.direction, border_value=self.pad_val,
-                            interpolation=self.interpolation)
+        return mmcv.imshear(
+            img,
+            self.strength(self.magnitude, signed=True),
+            direction=self.direction,
+            border_value=self.pad_val,
+            interpolation=self.interpolation)
 
 
 @TRANSFORMS.register_module()
@@ -174,8 +178,12 @@ class Translate(BaseAugTransform):
         magnitude = self.strength(self.magnitude, signed=True)
         height, width = img.shape[:2]
         offset = magnitude * (width if self.direction == 'horizontal' else height)
-        return mmcv.imtranslate(img, offset, direction=self.direction,
-                                border_value=self.pad_val, interpolation=self.interpolation)
+        return mmcv.imtranslate(
+            img,
+            offset,
+            direction=self.direction,
+            border_value=self.pad_val,
+            interpolation=self.interpolation)
 
 
 @TRANSFORMS.register_module()
@@ -201,9 +209,13 @@ class Rotate(BaseAugTransform):
         self.interpolation = interpolation
 
     def apply(self, img):
-        return mmcv.imrotate(img, self.strength(self.angle, signed=True), center=self.center,
-                             scale=self.scale, border_value=self.pad_val,
-                             interpolation=self.interpolation)
+        return mmcv.imrotate(
+            img,
+            self.strength(self.angle, signed=True),
+            center=self.center,
+            scale=self.scale,
+            border_value=self.pad_val,
+            interpolation=self.interpolation)
 
 
 @TRANSFORMS.register_module()
@@ -465,8 +477,8 @@ class RandAugment(BaseTransform):
         self.magnitude_std = magnitude_std
         self.total_level = total_level
         self.hparams = hparams
-        level = dict(magnitude_level=magnitude_level, total_level=total_level,
-                     magnitude_std=magnitude_std)
+        level = dict(
+            magnitude_level=magnitude_level, total_level=total_level, magnitude_std=magnitude_std)
         self.policies = []
         for policy in policies:
             policy = merge_hparams(policy, hparams)
@@ -487,10 +499,9 @@ class RandAugment(BaseTransform):
         return Compose([self.transforms[i] for i in self.random_policy_indices()])(results)
 
     def __repr__(self) -> str:
-        policies = ''.join(
-            f'\n    {p["type"]}' +
-            (f' {tuple(p["magnitude_range"])}' if 'magnitude_range' in p else '')
-            for p in self.policies)
+        policies = ''.join(f'\n    {p["type"]}' +
+                           (f' {tuple(p["magnitude_range"])}' if 'magnitude_range' in p else '')
+                           for p in self.policies)
         return (f'{type(self).__name__}(num_policies={self.num_policies}, '
                 f'magnitude_level={self.magnitude_level}, total_level={self.total_level}, '
                 f'policies:{policies}\n)')

@@ -75,8 +75,9 @@ class LensModel:
                  distorted_matrix: Optional[np.ndarray] = None) -> None:
         self.dist_coeffs = check_dist_coeffs(dist_coeffs)
         self.ideal_matrix = check_camera_matrix(ideal_matrix)
-        self.distorted_matrix = (self.ideal_matrix if distorted_matrix is None else
-                                 check_camera_matrix(distorted_matrix, 'distorted_matrix'))
+        self.distorted_matrix = (
+            self.ideal_matrix if distorted_matrix is None else check_camera_matrix(
+                distorted_matrix, 'distorted_matrix'))
 
     def distort_points(self, points: np.ndarray) -> np.ndarray:
         """Pixel positions ``(N, 2)`` in the ideal image -> in the distorted image."""
@@ -95,11 +96,17 @@ class LensModel:
         points = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
         if len(points) == 0:
             return points.reshape(0, 2)
-        ideal = cv2.undistortPoints(points, self.distorted_matrix, self.dist_coeffs,
-                                    P=self.ideal_matrix, criteria=_UNDISTORT_CRITERIA)
+        ideal = cv2.undistortPoints(
+            points,
+            self.distorted_matrix,
+            self.dist_coeffs,
+            P=self.ideal_matrix,
+            criteria=_UNDISTORT_CRITERIA)
         return ideal.reshape(-1, 2)
 
-    def distortion_maps(self, height: int, width: int,
+    def distortion_maps(self,
+                        height: int,
+                        width: int,
                         step: int = 8) -> Tuple[np.ndarray, np.ndarray]:
         """``cv2.remap`` maps that render the distorted image (``height x width``) from the ideal
         one: each distorted pixel samples the ideal image where the lens brings it from.
@@ -122,8 +129,9 @@ class LensModel:
         centres_y = (np.arange(rows) - 1) * step + (step - 1) / 2
         grid = np.stack(np.meshgrid(centres_x, centres_y), axis=-1)
         source = self.undistort_points(grid.reshape(-1, 2)).reshape(rows, cols, 2)
-        dense = cv2.resize(source.astype(np.float32), (cols * step, rows * step),
-                           interpolation=cv2.INTER_LINEAR)[step:step + height, step:step + width]
+        dense = cv2.resize(
+            source.astype(np.float32), (cols * step, rows * step),
+            interpolation=cv2.INTER_LINEAR)[step:step + height, step:step + width]
         return dense[..., 0].copy(), dense[..., 1].copy()
 
     def undistortion_maps(self, height: int, width: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -160,9 +168,10 @@ class LensModel:
             # the border value, also through the interpolated maps of distortion_maps (whose
             # error at the corners of a strong barrel stays under a pixel).
             margin = 1.0
-            return bool(np.all(np.isfinite(source)) and np.all(source >= margin)
-                        and np.all(source[:, 0] <= width - 1 - margin)
-                        and np.all(source[:, 1] <= height - 1 - margin))
+            return bool(
+                np.all(np.isfinite(source)) and np.all(source >= margin)
+                and np.all(source[:, 0] <= width - 1 - margin)
+                and np.all(source[:, 1] <= height - 1 - margin))
 
         if valid(1.0):
             return self

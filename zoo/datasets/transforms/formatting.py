@@ -32,8 +32,8 @@ class PackInputs(BaseTransform):
         meta_keys: The keys of ``results`` copied to the data sample's metainfo when present.
     """
 
-    DEFAULT_META_KEYS = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
-                         'flip', 'flip_direction')
+    DEFAULT_META_KEYS = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
+                         'flip_direction')
 
     def __init__(self,
                  input_key: str = 'img',

@@ -56,7 +56,9 @@ class _LensTransform(BaseTransform):
 
     distort = True
 
-    def __init__(self, interpolation: str = 'bilinear', border_value: float = 0,
+    def __init__(self,
+                 interpolation: str = 'bilinear',
+                 border_value: float = 0,
                  min_bbox_size: float = 1.0) -> None:
         if interpolation not in _INTERPOLATIONS:
             raise ValueError(f'{type(self).__name__}: interpolation must be one of '
@@ -77,8 +79,9 @@ class _LensTransform(BaseTransform):
         key = (height, width)
         if cacheable and key in self._maps_cache:
             return self._maps_cache[key]
-        maps = (lens.distortion_maps(height, width) if self.distort else
-                lens.undistortion_maps(height, width))
+        maps = (
+            lens.distortion_maps(height, width) if self.distort else lens.undistortion_maps(
+                height, width))
         if cacheable:
             self._maps_cache[key] = maps
         return maps
@@ -116,8 +119,13 @@ class _LensTransform(BaseTransform):
     def _remap(img: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, interpolation: int,
                border_value: float) -> np.ndarray:
         source = img.view(np.uint8) if img.dtype == bool else img  # remap takes no bool
-        out = cv2.remap(source, map_x, map_y, interpolation, borderMode=cv2.BORDER_CONSTANT,
-                        borderValue=border_value)
+        out = cv2.remap(
+            source,
+            map_x,
+            map_y,
+            interpolation,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=border_value)
         out = out.reshape(out.shape[:2] + img.shape[2:])  # remap drops a trailing 1-channel
         return out.view(bool) if img.dtype == bool else out
 
@@ -130,7 +138,8 @@ class _LensTransform(BaseTransform):
             return type(masks)(array, height, width)
         if kind == 'PolygonMasks':
             polygons = [[
-                self._move_points(lens, np.asarray(p, np.float64).reshape(-1, 2)).reshape(-1)
+                self._move_points(lens,
+                                  np.asarray(p, np.float64).reshape(-1, 2)).reshape(-1)
                 for p in instance
             ] for instance in masks.masks]
             return type(masks)(polygons, height, width)
@@ -145,8 +154,9 @@ class _LensTransform(BaseTransform):
             raise ValueError(f'{type(self).__name__}: gt_bboxes must be (N, 4) x1, y1, x2, y2 '
                              f'boxes, got shape {array.shape}')
         if len(array):
-            points = self._move_points(lens, _border_points(array.astype(np.float64)).reshape(
-                -1, 2)).reshape(len(array), -1, 2)
+            points = self._move_points(lens,
+                                       _border_points(array.astype(np.float64)).reshape(
+                                           -1, 2)).reshape(len(array), -1, 2)
             moved = np.concatenate([points.min(axis=1), points.max(axis=1)], axis=1)
             moved[:, 0::2] = moved[:, 0::2].clip(0, width)
             moved[:, 1::2] = moved[:, 1::2].clip(0, height)
@@ -199,20 +209,24 @@ class LensDistortion(_LensTransform):
         True
     """
 
-    def __init__(self, dist_coeffs: Sequence[float], camera_matrix: Optional[Sequence] = None,
+    def __init__(self,
+                 dist_coeffs: Sequence[float],
+                 camera_matrix: Optional[Sequence] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.dist_coeffs = check_dist_coeffs(dist_coeffs)
         self.camera_matrix = None if camera_matrix is None else check_camera_matrix(camera_matrix)
 
     def lens_for(self, height: int, width: int) -> LensModel:
-        matrix = (default_camera_matrix(height, width)
-                  if self.camera_matrix is None else self.camera_matrix)
+        matrix = (
+            default_camera_matrix(height, width)
+            if self.camera_matrix is None else self.camera_matrix)
         return LensModel(self.dist_coeffs, matrix)
 
     def __repr__(self) -> str:
-        return (super().__repr__()[:-1] + f', dist_coeffs={self.dist_coeffs.tolist()}, '
-                f'camera_matrix={None if self.camera_matrix is None else self.camera_matrix.tolist()})')
+        return (
+            super().__repr__()[:-1] + f', dist_coeffs={self.dist_coeffs.tolist()}, '
+            f'camera_matrix={None if self.camera_matrix is None else self.camera_matrix.tolist()})')
 
 
 @TRANSFORMS.register_module()
@@ -285,8 +299,9 @@ class RandomLensDistortion(_LensTransform):
         coeffs = self._draw()
         if coeffs is None:
             return None
-        matrix = (default_camera_matrix(height, width)
-                  if self.camera_matrix is None else self.camera_matrix)
+        matrix = (
+            default_camera_matrix(height, width)
+            if self.camera_matrix is None else self.camera_matrix)
         lens = LensModel(coeffs, matrix)
         return lens.zoomed_to_valid(height, width) if self.crop_to_valid else lens
 

@@ -43,8 +43,7 @@ class LoadImageFromFile(MMCVLoadImageFromFile):
                 raise FileNotFoundError(f'image file not found: {filename}') from error
             raise
         try:
-            img = mmcv.imfrombytes(img_bytes, flag=self.color_type,
-                                   backend=self.imdecode_backend)
+            img = mmcv.imfrombytes(img_bytes, flag=self.color_type, backend=self.imdecode_backend)
         except Exception as error:
             img, cause = None, error
         else:

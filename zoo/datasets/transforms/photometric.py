@@ -12,7 +12,10 @@ from zoo.registry import TRANSFORMS
 FactorType = Union[float, Sequence[float]]
 
 
-def _factor_range(name: str, value: FactorType, center: float, bound: Tuple[float, float],
+def _factor_range(name: str,
+                  value: FactorType,
+                  center: float,
+                  bound: Tuple[float, float],
                   clip_low: bool = True) -> Optional[Tuple[float, float]]:
     """torchvision's reading of a jitter strength: ``x`` means ``[center - x, center + x]``.
 
@@ -80,12 +83,15 @@ class ColorJitter(BaseTransform):
         self.hue = _factor_range('hue', hue, 0., (-0.5, 0.5), clip_low=False)
 
     @cache_randomness
-    def _rand_params(self) -> Tuple[np.ndarray, Optional[float], Optional[float],
-                                    Optional[float], Optional[float]]:
+    def _rand_params(
+        self
+    ) -> Tuple[np.ndarray, Optional[float], Optional[float], Optional[float], Optional[float]]:
         """Draw the order of the four adjustments and their factors (``None``: skipped)."""
         order = np.random.permutation(4)
-        factors = [None if r is None else float(np.random.uniform(*r))
-                   for r in (self.brightness, self.contrast, self.saturation, self.hue)]
+        factors = [
+            None if r is None else float(np.random.uniform(*r))
+            for r in (self.brightness, self.contrast, self.saturation, self.hue)
+        ]
         return (order, *factors)
 
     def transform(self, results: dict) -> dict:

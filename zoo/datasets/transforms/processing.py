@@ -107,8 +107,8 @@ class RandomResizedCrop(BaseTransform):
         img = results['img']
         top, left, height, width = self.rand_crop_params(img)
         img = mmcv.imcrop(img, np.array([left, top, left + width - 1, top + height - 1]))
-        img = mmcv.imresize(img, self.scale[::-1], interpolation=self.interpolation,
-                            backend=self.backend)
+        img = mmcv.imresize(
+            img, self.scale[::-1], interpolation=self.interpolation, backend=self.backend)
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         return results
@@ -157,8 +157,9 @@ class ResizeEdge(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         h, w = results['img'].shape[:2]
-        resize_width = (self.edge == 'width' or (self.edge == 'short' and w < h)
-                        or (self.edge == 'long' and w > h))
+        resize_width = (
+            self.edge == 'width' or (self.edge == 'short' and w < h)
+            or (self.edge == 'long' and w > h))
         if resize_width:
             width, height = self.scale, max(1, int(self.scale * h / w))
         else:
@@ -213,10 +214,9 @@ class RandomCrop(BaseTransform):
                 and all(isinstance(s, int) and s > 0 for s in crop_size)):
             raise ValueError(f'crop_size must be a positive int or (height, width), '
                              f'got {crop_size!r}')
-        if padding is not None and not (
-                (isinstance(padding, int) and padding >= 0) or
-                (isinstance(padding, Sequence) and len(padding) in (2, 4)
-                 and all(isinstance(p, int) and p >= 0 for p in padding))):
+        if padding is not None and not ((isinstance(padding, int) and padding >= 0) or
+                                        (isinstance(padding, Sequence) and len(padding) in (2, 4)
+                                         and all(isinstance(p, int) and p >= 0 for p in padding))):
             raise ValueError(f'padding must be an int >= 0 or 2 or 4 of them, got {padding!r}')
         if padding_mode not in self.PADDING_MODES:
             raise ValueError(f'padding_mode must be one of {self.PADDING_MODES}, '
@@ -235,8 +235,8 @@ class RandomCrop(BaseTransform):
         return np.random.randint(0, h - crop_h + 1), np.random.randint(0, w - crop_w + 1)
 
     def _pad(self, img: np.ndarray, padding) -> np.ndarray:
-        return mmcv.impad(img, padding=padding, pad_val=self.pad_val,
-                          padding_mode=self.padding_mode)
+        return mmcv.impad(
+            img, padding=padding, pad_val=self.pad_val, padding_mode=self.padding_mode)
 
     def transform(self, results: dict) -> dict:
         img = results['img']

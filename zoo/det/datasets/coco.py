@@ -48,8 +48,12 @@ class CocoDataset(MMDetCocoDataset):
         []
     """
 
-    def __init__(self, *args, on_error: str = 'raise', check_images: bool = True,
-                 pipeline=(), **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 on_error: str = 'raise',
+                 check_images: bool = True,
+                 pipeline=(),
+                 **kwargs) -> None:
         self.on_error = check_on_error(on_error)
         self.check_images = check_images
         self.skipped: List[str] = []

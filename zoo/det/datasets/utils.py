@@ -15,7 +15,7 @@ def build_det_transforms(pipeline: Sequence[Union[dict, Callable]]) -> List[Call
     transforms = []
     for transform in pipeline:
         if isinstance(transform, dict):
-            transform = MMDET_TRANSFORMS.build(dict(transform, _scope_=transform.get('_scope_',
-                                                                                     'mmdet')))
+            transform = MMDET_TRANSFORMS.build(
+                dict(transform, _scope_=transform.get('_scope_', 'mmdet')))
         transforms.append(transform)
     return transforms

@@ -54,8 +54,11 @@ class VOCDataset(MMDetVOCDataset):
     def parse_data_info(self, img_info: dict) -> Optional[dict]:
         """One image's sample, or ``None`` if it was skipped."""
         record = read_voc_annotation(
-            img_info['xml_path'], osp.join(self.sub_data_root, self.img_subdir),
-            img_info['img_id'], self._metainfo['classes'], self._checker,
+            img_info['xml_path'],
+            osp.join(self.sub_data_root, self.img_subdir),
+            img_info['img_id'],
+            self._metainfo['classes'],
+            self._checker,
             skip_unknown_classes=True)
         if record is None:
             return None
@@ -66,8 +69,12 @@ class VOCDataset(MMDetVOCDataset):
             if min_size is not None:
                 assert not self.test_mode, 'filter_cfg bbox_min_size is for training only'
                 ignore |= bool(box[2] - box[0] < min_size or box[3] - box[1] < min_size)
-            instances.append(dict(ignore_flag=int(ignore), bbox=[float(v) for v in box],
-                                  bbox_label=int(label)))
-        return dict(img_path=record.img_path, img_id=img_info['img_id'],
-                    xml_path=img_info['xml_path'], height=record.height, width=record.width,
-                    instances=instances)
+            instances.append(
+                dict(ignore_flag=int(ignore), bbox=[float(v) for v in box], bbox_label=int(label)))
+        return dict(
+            img_path=record.img_path,
+            img_id=img_info['img_id'],
+            xml_path=img_info['xml_path'],
+            height=record.height,
+            width=record.width,
+            instances=instances)

@@ -133,17 +133,21 @@ class YOLODataset(BaseDetDataset):
         num_classes = len(self.metainfo['classes'])
         data_list = []
         for img_id, (where, img_path) in enumerate(entries, start=1):
-            record = read_yolo_image(where, img_path, osp.basename(img_path), num_classes,
-                                     checker)
+            record = read_yolo_image(where, img_path, osp.basename(img_path), num_classes, checker)
             if record is None:
                 continue
             instances = [
                 dict(bbox=[float(v) for v in box], bbox_label=int(label), ignore_flag=0)
                 for box, label in zip(record.bboxes, record.labels)
             ]
-            data_list.append(dict(img_path=img_path, img_id=img_id, seg_map_path=None,
-                                  height=record.height, width=record.width,
-                                  instances=instances))
+            data_list.append(
+                dict(
+                    img_path=img_path,
+                    img_id=img_id,
+                    seg_map_path=None,
+                    height=record.height,
+                    width=record.width,
+                    instances=instances))
         self.skipped = checker.skipped
         checker.log_summary()
         if not data_list:
@@ -158,7 +162,6 @@ class YOLODataset(BaseDetDataset):
         filter_empty_gt = self.filter_cfg.get('filter_empty_gt', False)
         min_size = self.filter_cfg.get('min_size', 0)
         return [
-            info for info in self.data_list
-            if not (filter_empty_gt and not info['instances'])
+            info for info in self.data_list if not (filter_empty_gt and not info['instances'])
             and min(info['width'], info['height']) >= min_size
         ]

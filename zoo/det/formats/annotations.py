@@ -70,8 +70,11 @@ class AnnotationChecker:
         if len(self.skipped) <= MAX_LOGGED_SKIPS:
             print_log(f'skipped: {message}', logger='current', level=logging.WARNING)
         elif len(self.skipped) == MAX_LOGGED_SKIPS + 1:
-            print_log(f'more than {MAX_LOGGED_SKIPS} annotations skipped in {self.source}; '
-                      'the rest are only counted', logger='current', level=logging.WARNING)
+            print_log(
+                f'more than {MAX_LOGGED_SKIPS} annotations skipped in {self.source}; '
+                'the rest are only counted',
+                logger='current',
+                level=logging.WARNING)
 
     def summary(self) -> Optional[str]:
         """One line counting the skips, or ``None`` when nothing was skipped."""

@@ -35,7 +35,7 @@ def coco_image_path(root: str, split: str, file_name: str) -> str:
 
 
 def find_coco_splits(root: str) -> List[str]:
-    """The splits of a COCO root: the ``<split>`` of every ``annotations/instances_<split>.json``."""
+    """The splits of a COCO root: ``<split>`` of each ``annotations/instances_<split>.json``."""
     folder = osp.join(root, 'annotations')
     if not osp.isdir(folder):
         return []
@@ -63,8 +63,9 @@ def checked_coco_box(bbox, width: int, height: int) -> Tuple[float, float, float
     return checked_box(x, y, x + w, y + h, width, height)
 
 
-def read_coco(ann_file: str, img_dir: str, checker: Optional[AnnotationChecker] = None
-              ) -> DetectionSplit:
+def read_coco(ann_file: str,
+              img_dir: str,
+              checker: Optional[AnnotationChecker] = None) -> DetectionSplit:
     """Read a COCO annotation file; the images are ``<img_dir>/<file_name>``.
 
     Classes are the categories ordered by id. Annotations with ``iscrowd`` become ignored
@@ -113,7 +114,9 @@ def read_coco(ann_file: str, img_dir: str, checker: Optional[AnnotationChecker] 
             checker.skip(where, f'image file {img_path} not found')
             continue
         records[info['id']] = ImageRecord(
-            file_name=info['file_name'], width=int(info['width']), height=int(info['height']),
+            file_name=info['file_name'],
+            width=int(info['width']),
+            height=int(info['height']),
             img_path=img_path)
 
     boxes: Dict[int, list] = {image_id: [] for image_id in records}
@@ -126,8 +129,9 @@ def read_coco(ann_file: str, img_dir: str, checker: Optional[AnnotationChecker] 
         if image_id not in records:
             continue  # its image was skipped, and reported, above
         if ann.get('category_id') not in label_of:
-            checker.skip(where, f'category_id {ann.get("category_id")} is not in "categories" '
-                         f'(ids: {sorted(label_of)})')
+            checker.skip(
+                where, f'category_id {ann.get("category_id")} is not in "categories" '
+                f'(ids: {sorted(label_of)})')
             continue
         record = records[image_id]
         try:
@@ -151,17 +155,30 @@ def coco_dict(data: DetectionSplit, description: str = '') -> dict:
     order, category ids ``1..C`` in class order."""
     images, annotations = [], []
     for image_id, record in enumerate(data.images, start=1):
-        images.append(dict(id=image_id, file_name=record.file_name, width=int(record.width),
-                           height=int(record.height)))
+        images.append(
+            dict(
+                id=image_id,
+                file_name=record.file_name,
+                width=int(record.width),
+                height=int(record.height)))
         for box, label, ignore in zip(record.bboxes, record.labels, record.ignore_flags):
             x1, y1, x2, y2 = (clean_number(v) for v in box)
             w, h = clean_number(x2 - x1), clean_number(y2 - y1)
             annotations.append(
-                dict(id=len(annotations) + 1, image_id=image_id, category_id=int(label) + 1,
-                     bbox=[x1, y1, w, h], area=clean_number(w * h), iscrowd=int(ignore)))
+                dict(
+                    id=len(annotations) + 1,
+                    image_id=image_id,
+                    category_id=int(label) + 1,
+                    bbox=[x1, y1, w, h],
+                    area=clean_number(w * h),
+                    iscrowd=int(ignore)))
     categories = [dict(id=label + 1, name=name) for label, name in enumerate(data.classes)]
-    return dict(info=dict(description=description), licenses=[], images=images,
-                annotations=annotations, categories=categories)
+    return dict(
+        info=dict(description=description),
+        licenses=[],
+        images=images,
+        annotations=annotations,
+        categories=categories)
 
 
 def write_coco(data: DetectionSplit, ann_file: str, description: str = '') -> None:

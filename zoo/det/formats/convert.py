@@ -23,7 +23,10 @@ def find_splits(root: str, fmt: str) -> List[str]:
     return finder[_check_format(fmt)](root)
 
 
-def read_split(root: str, fmt: str, split: str, checker: Optional[AnnotationChecker] = None,
+def read_split(root: str,
+               fmt: str,
+               split: str,
+               checker: Optional[AnnotationChecker] = None,
                classes: Optional[Sequence[str]] = None) -> DetectionSplit:
     """Read one split of a data set root in format ``fmt``.
 
@@ -53,7 +56,10 @@ def image_destination(root: str, fmt: str, split: str, file_name: str) -> str:
     return yolo_image_path(root, split, file_name)
 
 
-def write_split(data: DetectionSplit, root: str, fmt: str, split: str,
+def write_split(data: DetectionSplit,
+                root: str,
+                fmt: str,
+                split: str,
                 checker: Optional[AnnotationChecker] = None,
                 placed: Optional[Dict[str, str]] = None) -> Dict[str, int]:
     """Write one split in format ``fmt``: its annotation files and its images.
@@ -131,7 +137,8 @@ def convert_dataset(src: str,
         Per split: the counts of :func:`write_split` plus ``skipped``.
 
     Example:
-        >>> convert_dataset('data/shapes/coco', 'data/shapes_yolo', 'coco', 'yolo')  # doctest: +SKIP
+        >>> convert_dataset(  # doctest: +SKIP
+        ...     'data/shapes/coco', 'data/shapes_yolo', 'coco', 'yolo')
         {'train': {'images': 200, 'boxes': 604, 'rounded': 0, 'dropped': 0, 'skipped': 0}, ...}
     """
     _check_format(src_format)

@@ -144,11 +144,19 @@ def read_voc_annotation(xml_path: str,
         boxes.append(box)
         labels.append(label_of[name])
         ignore_flags.append(int(float(obj.findtext('difficult') or 0)) != 0)
-    return ImageRecord(file_name=file_name, width=width, height=height, bboxes=boxes,
-                       labels=labels, ignore_flags=ignore_flags, img_path=img_path)
+    return ImageRecord(
+        file_name=file_name,
+        width=width,
+        height=height,
+        bboxes=boxes,
+        labels=labels,
+        ignore_flags=ignore_flags,
+        img_path=img_path)
 
 
-def read_voc(root: str, split: str, checker: Optional[AnnotationChecker] = None,
+def read_voc(root: str,
+             split: str,
+             checker: Optional[AnnotationChecker] = None,
              classes: Optional[Sequence[str]] = None) -> DetectionSplit:
     """Read the split ``split`` of a VOC root.
 
@@ -194,13 +202,14 @@ def voc_xml(record: ImageRecord, classes: Sequence[str], where: str,
     ET.SubElement(size, 'depth').text = '3'
     ET.SubElement(annotation, 'segmented').text = '0'
     num_rounded = 0
-    for index, (box, label, ignore) in enumerate(
-            zip(record.bboxes, record.labels, record.ignore_flags)):
+    for index, (box, label,
+                ignore) in enumerate(zip(record.bboxes, record.labels, record.ignore_flags)):
         (xmin, ymin, xmax, ymax), rounded = voc_from_box(box)
         if xmax <= xmin or ymax <= ymin:
-            checker.skip(f'{where}, box {index}',
-                         f'box {list(np.round(box, 3))} is under half a pixel wide or high: '
-                         'VOC stores whole pixels')
+            checker.skip(
+                f'{where}, box {index}',
+                f'box {list(np.round(box, 3))} is under half a pixel wide or high: '
+                'VOC stores whole pixels')
             continue
         num_rounded += rounded
         obj = ET.SubElement(annotation, 'object')
@@ -216,7 +225,9 @@ def voc_xml(record: ImageRecord, classes: Sequence[str], where: str,
     return tree, num_rounded
 
 
-def write_voc(data: DetectionSplit, root: str, split: str,
+def write_voc(data: DetectionSplit,
+              root: str,
+              split: str,
               checker: Optional[AnnotationChecker] = None) -> int:
     """Write the XML files, ``ImageSets/Main/<split>.txt`` and ``classes.txt`` of ``data``.
 

@@ -69,8 +69,8 @@ def find_yolo_splits(root: str) -> List[str]:
         splits.update(name[:-4] for name in os.listdir(root)
                       if name.endswith('.txt') and name != 'classes.txt')
     if osp.isdir(osp.join(root, 'images')):
-        splits.update(entry.name for entry in os.scandir(osp.join(root, 'images'))
-                      if entry.is_dir())
+        splits.update(
+            entry.name for entry in os.scandir(osp.join(root, 'images')) if entry.is_dir())
     return sorted(splits)
 
 
@@ -82,16 +82,14 @@ def box_from_yolo(cx: float, cy: float, w: float, h: float, width: int,
         >>> box_from_yolo(0.25, 0.5, 0.5, 0.2, width=64, height=50)
         (0.0, 20.0, 32.0, 30.0)
     """
-    box = ((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width,
-           (cy + h / 2) * height)
+    box = ((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height)
     return tuple(round(v, PIXEL_DECIMALS) + 0.0 for v in box)
 
 
 def yolo_from_box(box: Sequence[float], width: int, height: int) -> Tuple[float, ...]:
     """Normalised ``(cx, cy, w, h)`` of a continuous pixel box."""
     x1, y1, x2, y2 = (float(v) for v in box)
-    return ((x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (x2 - x1) / width,
-            (y2 - y1) / height)
+    return ((x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (x2 - x1) / width, (y2 - y1) / height)
 
 
 def format_yolo_number(value: float) -> str:
@@ -177,13 +175,13 @@ def scan_images(folder: str) -> List[str]:
     found = []
     for root, dirs, names in os.walk(folder, followlinks=True):
         dirs[:] = [d for d in dirs if not d.startswith('.')]
-        found.extend(osp.join(root, n) for n in names
-                     if not n.startswith('.') and n.lower().endswith(IMG_EXTENSIONS))
+        found.extend(
+            osp.join(root, n) for n in names
+            if not n.startswith('.') and n.lower().endswith(IMG_EXTENSIONS))
     return sorted(found)
 
 
-def read_yolo(root: str, split: str, checker: Optional[AnnotationChecker] = None
-              ) -> DetectionSplit:
+def read_yolo(root: str, split: str, checker: Optional[AnnotationChecker] = None) -> DetectionSplit:
     """Read the split ``split`` of a YOLO root; ``file_name`` is relative to ``images/<split>``."""
     checker = checker or AnnotationChecker('raise', source=root)
     classes = read_class_names(yolo_classes_file(root))
@@ -211,10 +209,15 @@ def read_yolo_image(where: str, img_path: str, file_name: str, num_classes: int,
     except OSError as error:
         checker.skip(where, f'cannot read the image {img_path}: {error}')
         return None
-    bboxes, labels = read_yolo_labels(yolo_label_path(img_path), width, height, num_classes,
-                                      checker)
-    return ImageRecord(file_name=file_name, width=width, height=height, bboxes=bboxes,
-                       labels=labels, img_path=img_path)
+    bboxes, labels = read_yolo_labels(
+        yolo_label_path(img_path), width, height, num_classes, checker)
+    return ImageRecord(
+        file_name=file_name,
+        width=width,
+        height=height,
+        bboxes=bboxes,
+        labels=labels,
+        img_path=img_path)
 
 
 def write_yolo(data: DetectionSplit, root: str, split: str) -> int:

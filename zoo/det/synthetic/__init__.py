@@ -3,6 +3,6 @@ from .shapes import (SHAPE_CLASSES, ShapesSample, draw_shapes_sample, generate_s
                      make_shapes_dataset, read_manifest)
 
 __all__ = [
-    'SHAPE_CLASSES', 'ShapesSample', 'draw_shapes_sample', 'generate_shapes',
-    'make_shapes_dataset', 'read_manifest'
+    'SHAPE_CLASSES', 'ShapesSample', 'draw_shapes_sample', 'generate_shapes', 'make_shapes_dataset',
+    'read_manifest'
 ]

@@ -29,8 +29,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from ..formats import (DetectionSplit, ImageRecord, atomic_output_dir, list_files,
-                           write_split)
+from ..formats import DetectionSplit, ImageRecord, atomic_output_dir, list_files, write_split
 
 SHAPE_CLASSES = ('rectangle', 'ellipse', 'triangle')
 BACKGROUNDS = ('noise', 'gradient', 'stripes')
@@ -132,7 +131,9 @@ def _colour(rng: np.random.Generator, covered: np.ndarray) -> np.ndarray:
     best, best_distance = None, -1.0
     mean = covered.reshape(-1, 3).mean(axis=0)
     for _ in range(20):
-        hsv = np.array([[[rng.integers(0, 180), rng.integers(130, 256), rng.integers(110, 256)]]],
+        hsv = np.array([[[rng.integers(0, 180),
+                          rng.integers(130, 256),
+                          rng.integers(110, 256)]]],
                        dtype=np.uint8)
         colour = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float32)
         distance = float(np.linalg.norm(colour - mean))
@@ -259,8 +260,8 @@ def generate_shapes(split: str,
         yield image_name(split, index), draw_shapes_sample(rng, width, height, **kwargs)
 
 
-def _parameters(num_train: int, num_val: int, img_size, seed: int, num_objects,
-                size_range, max_iou: float) -> dict:
+def _parameters(num_train: int, num_val: int, img_size, seed: int, num_objects, size_range,
+                max_iou: float) -> dict:
     width, height = _as_size(img_size)
     _check_draw_args(num_objects, size_range, max_iou)
     for name, value in (('num_train', num_train), ('num_val', num_val)):
@@ -268,10 +269,17 @@ def _parameters(num_train: int, num_val: int, img_size, seed: int, num_objects,
             raise ValueError(f'{name} must be an int >= 0, got {value!r}')
     if num_train + num_val == 0:
         raise ValueError('num_train + num_val must be at least 1')
-    return dict(generator_version=GENERATOR_VERSION, num_train=num_train, num_val=num_val,
-                width=width, height=height, seed=int(seed), num_objects=list(num_objects),
-                size_range=[float(v) for v in size_range], max_iou=float(max_iou),
-                classes=list(SHAPE_CLASSES))
+    return dict(
+        generator_version=GENERATOR_VERSION,
+        num_train=num_train,
+        num_val=num_val,
+        width=width,
+        height=height,
+        seed=int(seed),
+        num_objects=list(num_objects),
+        size_range=[float(v) for v in size_range],
+        max_iou=float(max_iou),
+        classes=list(SHAPE_CLASSES))
 
 
 def read_manifest(out: str) -> Optional[dict]:
@@ -318,7 +326,8 @@ def make_shapes_dataset(out: str,
         FileExistsError: if ``out`` exists but is not this complete set and ``force`` is off.
 
     Example:
-        >>> make_shapes_dataset('data/shapes', num_train=16, num_val=8, img_size=96)  # doctest: +SKIP
+        >>> make_shapes_dataset(  # doctest: +SKIP
+        ...     'data/shapes', num_train=16, num_val=8, img_size=96)
         {'status': 'written', 'out': 'data/shapes', 'splits': {'train': {...}, 'val': {...}}}
     """
     params = _parameters(num_train, num_val, img_size, seed, num_objects, size_range, max_iou)
@@ -332,8 +341,8 @@ def make_shapes_dataset(out: str,
                               '(--force)')
 
     width, height = params['width'], params['height']
-    draw_kwargs = dict(num_objects=tuple(num_objects), size_range=tuple(size_range),
-                       max_iou=max_iou)
+    draw_kwargs = dict(
+        num_objects=tuple(num_objects), size_range=tuple(size_range), max_iou=max_iou)
     counts = {}
     with atomic_output_dir(out) as tmp:
         placed: Dict[str, str] = {}
@@ -346,11 +355,17 @@ def make_shapes_dataset(out: str,
             for name, sample in generate_shapes(split, num_images, (width, height), seed,
                                                 **draw_kwargs):
                 img_path = osp.join(img_dir, f'{name}.jpg')
-                if not cv2.imwrite(img_path, sample.image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
+                if not cv2.imwrite(img_path, sample.image,
+                                   [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
                     raise OSError(f'could not write {img_path}')
-                data.images.append(ImageRecord(
-                    file_name=f'{name}.jpg', width=width, height=height, bboxes=sample.bboxes,
-                    labels=sample.labels, img_path=img_path))
+                data.images.append(
+                    ImageRecord(
+                        file_name=f'{name}.jpg',
+                        width=width,
+                        height=height,
+                        bboxes=sample.bboxes,
+                        labels=sample.labels,
+                        img_path=img_path))
             for fmt in ('coco', 'voc', 'yolo'):
                 write_split(data, osp.join(tmp, fmt), fmt, split, placed=placed)
             counts[split] = dict(images=len(data.images), boxes=data.num_boxes)

@@ -4,4 +4,6 @@ from .precise_bn_hook import PreciseBNHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .visualization_hook import VisualizationHook
 
-__all__ = ['SafeCheckpointHook', 'FreezeHook', 'ClassCheckHook', 'VisualizationHook', 'PreciseBNHook']
+__all__ = [
+    'SafeCheckpointHook', 'FreezeHook', 'ClassCheckHook', 'VisualizationHook', 'PreciseBNHook'
+]

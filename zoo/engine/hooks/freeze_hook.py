@@ -130,10 +130,11 @@ class FreezeHook(Hook):
         """Find the parameters and norm layers to freeze; every pattern must select some."""
         named = list(model.named_parameters())
         for pattern in self.patterns:
-            if not any(pattern.fullmatch(prefix) for name, _ in named
-                       for prefix in _prefixes(name)):
-                shallow = [name for name, _ in model.named_modules()
-                           if name and name.count('.') <= 1]
+            if not any(
+                    pattern.fullmatch(prefix) for name, _ in named for prefix in _prefixes(name)):
+                shallow = [
+                    name for name, _ in model.named_modules() if name and name.count('.') <= 1
+                ]
                 hint = ', '.join(shallow[:30]) + (', ...' if len(shallow) > 30 else '')
                 raise ValueError(
                     f'FreezeHook: pattern {pattern.pattern!r} matches no parameter of '
@@ -141,8 +142,10 @@ class FreezeHook(Hook):
                     f'e.g. "backbone" or "backbone\\.layer[1-3]"). Its modules include: {hint}')
         self._params = [(param, param.requires_grad) for name, param in named
                         if self._matches(name)]
-        self._norm_names = [name for name, module in model.named_modules()
-                            if name and isinstance(module, _BatchNorm) and self._matches(name)]
+        self._norm_names = [
+            name for name, module in model.named_modules()
+            if name and isinstance(module, _BatchNorm) and self._matches(name)
+        ]
 
     def _set_frozen(self, runner, frozen: bool) -> None:
         for param, requires_grad in self._params:
@@ -174,8 +177,7 @@ class FreezeHook(Hook):
             raise TypeError(f'FreezeHook: {type(runner.model).__name__} is not supported; '
                             'freezing needs an unwrapped model or a DistributedDataParallel '
                             'wrapper, which the hook rebuilds when it freezes or unfreezes')
-        runner.model = runner.wrap_model(runner.cfg.get('model_wrapper_cfg'),
-                                         runner.model.module)
+        runner.model = runner.wrap_model(runner.cfg.get('model_wrapper_cfg'), runner.model.module)
 
 
 def _prefixes(name: str) -> List[str]:

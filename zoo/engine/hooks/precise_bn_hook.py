@@ -15,7 +15,9 @@ from zoo.registry import HOOKS
 
 
 @torch.no_grad()
-def update_bn_stats(model: nn.Module, loader: DataLoader, num_samples: int = 8192,
+def update_bn_stats(model: nn.Module,
+                    loader: DataLoader,
+                    num_samples: int = 8192,
                     logger=None) -> None:
     """Replace the running statistics of every training-mode BN layer by their average over
     ``num_samples`` training images (at most one pass of ``loader``), as mmpretrain's.
@@ -29,8 +31,10 @@ def update_bn_stats(model: nn.Module, loader: DataLoader, num_samples: int = 819
     num_iter = min(num_samples // (loader.batch_size * world_size), len(loader))
     bn_layers = [m for m in model.modules() if m.training and isinstance(m, _BatchNorm)]
     if not bn_layers or num_iter == 0:
-        print_log(f'PreciseBN: nothing to update ({len(bn_layers)} BN layers in training mode, '
-                  f'{num_iter} iterations)', logger=logger)
+        print_log(
+            f'PreciseBN: nothing to update ({len(bn_layers)} BN layers in training mode, '
+            f'{num_iter} iterations)',
+            logger=logger)
         return
     means: List[torch.Tensor] = [torch.zeros_like(bn.running_mean) for bn in bn_layers]
     variances: List[torch.Tensor] = [torch.zeros_like(bn.running_var) for bn in bn_layers]
@@ -49,8 +53,8 @@ def update_bn_stats(model: nn.Module, loader: DataLoader, num_samples: int = 819
         bn.running_mean = means[i]
         bn.running_var = variances[i]
         bn.momentum = momentums[i]
-    print_log(f'PreciseBN: updated {len(bn_layers)} BN layers over {num_iter} iterations',
-              logger=logger)
+    print_log(
+        f'PreciseBN: updated {len(bn_layers)} BN layers over {num_iter} iterations', logger=logger)
 
 
 @HOOKS.register_module()
@@ -72,15 +76,17 @@ class PreciseBNHook(Hook):
         self.num_samples = num_samples
 
     def _update(self, runner) -> None:
-        update_bn_stats(runner.model, runner.train_loop.dataloader, self.num_samples,
-                        logger=runner.logger)
+        update_bn_stats(
+            runner.model, runner.train_loop.dataloader, self.num_samples, logger=runner.logger)
 
     def after_train_epoch(self, runner) -> None:
         if isinstance(runner.train_loop, EpochBasedTrainLoop) and self.every_n_epochs(
                 runner, self.interval):
             self._update(runner)
 
-    def after_train_iter(self, runner, batch_idx: int,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
                          data_batch: Optional[Sequence[dict]] = None,
                          outputs: Optional[dict] = None) -> None:
         if isinstance(runner.train_loop, IterBasedTrainLoop) and self.every_n_train_iters(

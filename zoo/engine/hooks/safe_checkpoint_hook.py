@@ -6,8 +6,7 @@ from mmengine.model import is_model_wrapper
 
 from zoo.registry import HOOKS
 from zoo.utils.atomic_local_backend import AtomicLocalBackend  # noqa: F401 (registers it)
-from zoo.utils.checkpoint import (check_checkpoint_fits, from_plain_checkpoint,
-                                  to_plain_checkpoint)
+from zoo.utils.checkpoint import check_checkpoint_fits, from_plain_checkpoint, to_plain_checkpoint
 from zoo.utils.last_checkpoint import write_last_checkpoint
 from zoo.utils.rng import get_rng_state, set_rng_state
 
@@ -67,8 +66,7 @@ class SafeCheckpointHook(CheckpointHook):
     def _save_checkpoint_with_step(self, runner, step, meta):
         """MMEngine's order reversed: save, point ``last_checkpoint`` at it, then delete."""
         outdated = []
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
-                                            and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 outdated.append(self.keep_ckpt_ids.popleft())
             self.keep_ckpt_ids.append(step)
@@ -91,8 +89,8 @@ class SafeCheckpointHook(CheckpointHook):
             return
         write_last_checkpoint(runner.work_dir, self.last_ckpt)
         for old_step in outdated:
-            self._remove(self.file_backend.join_path(self.out_dir,
-                                                     self.filename_tmpl.format(old_step)))
+            self._remove(
+                self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(old_step)))
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """MMEngine's, with the previous best deleted only after the new one is saved."""
@@ -122,8 +120,11 @@ class SafeCheckpointHook(CheckpointHook):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         resuming = bool(getattr(runner, '_resume', False))
         check_checkpoint_fits(
-            model, checkpoint, source=runner.cfg.get('load_from') or 'the checkpoint',
-            strict=resuming or runner.cfg.get('load_from_strict', True), resuming=resuming)
+            model,
+            checkpoint,
+            source=runner.cfg.get('load_from') or 'the checkpoint',
+            strict=resuming or runner.cfg.get('load_from_strict', True),
+            resuming=resuming)
         meta = checkpoint.get('meta') or {}
         if resuming and _RNG_KEY in meta:
             self._resumed_rng = (meta.get('iter'), meta[_RNG_KEY])
@@ -148,4 +149,3 @@ class SafeCheckpointHook(CheckpointHook):
             set_rng_state(self._rng_before_val)
             self._rng_before_val = None
         super().after_val_epoch(runner, metrics)
-

@@ -55,8 +55,11 @@ class VisualizationHook(Hook):
         self.out_dir = out_dir
         self.draw_args = {**kwargs, 'show': show}
 
-    def _draw_samples(self, batch_idx: int, data_batch: dict,
-                      data_samples: Sequence[ClsDataSample], step: int = 0) -> None:
+    def _draw_samples(self,
+                      batch_idx: int,
+                      data_batch: dict,
+                      data_samples: Sequence[ClsDataSample],
+                      step: int = 0) -> None:
         """Draw the samples of this batch whose index in the data set is a multiple of
         ``interval``."""
         if not self.enable:
@@ -74,8 +77,13 @@ class VisualizationHook(Hook):
                 else str(sample_id)
             out_file = join_path(self.out_dir, f'{name}_{step}.png') \
                 if self.out_dir is not None else None
-            self._visualizer.visualize_cls(image=image, data_sample=data_sample, step=step,
-                                           name=name, out_file=out_file, **self.draw_args)
+            self._visualizer.visualize_cls(
+                image=image,
+                data_sample=data_sample,
+                step=step,
+                name=name,
+                out_file=out_file,
+                **self.draw_args)
 
     def after_val_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
                        outputs: Sequence[ClsDataSample]) -> None:

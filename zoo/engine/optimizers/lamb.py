@@ -45,9 +45,16 @@ class Lamb(Optimizer):
                              f'lr={lr}, eps={eps}, weight_decay={weight_decay}, betas={betas}')
         super().__init__(
             params,
-            dict(lr=lr, bias_correction=bias_correction, betas=betas, eps=eps,
-                 weight_decay=weight_decay, grad_averaging=grad_averaging,
-                 max_grad_norm=max_grad_norm, trust_clip=trust_clip, always_adapt=always_adapt))
+            dict(
+                lr=lr,
+                bias_correction=bias_correction,
+                betas=betas,
+                eps=eps,
+                weight_decay=weight_decay,
+                grad_averaging=grad_averaging,
+                max_grad_norm=max_grad_norm,
+                trust_clip=trust_clip,
+                always_adapt=always_adapt))
 
     @torch.no_grad()
     def step(self, closure: Optional[Callable] = None):
@@ -55,16 +62,17 @@ class Lamb(Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        grads = [p.grad for group in self.param_groups for p in group['params']
-                 if p.grad is not None]
+        grads = [
+            p.grad for group in self.param_groups for p in group['params'] if p.grad is not None
+        ]
         if any(g.is_sparse for g in grads):
             raise RuntimeError('Lamb does not support sparse gradients')
         if not grads:
             return loss
         device = grads[0].device
         one = torch.tensor(1.0, device=device)
-        global_norm = torch.sqrt(sum((g.pow(2).sum() for g in grads),
-                                     torch.zeros(1, device=device)))
+        global_norm = torch.sqrt(
+            sum((g.pow(2).sum() for g in grads), torch.zeros(1, device=device)))
         max_norm = torch.tensor(self.defaults['max_grad_norm'], device=device)
         clip = torch.where(global_norm > max_norm, global_norm / max_norm, one)
 

@@ -65,8 +65,8 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         paramwise_cfg: The options above.
     """
 
-    PARAMWISE_KEYS = ('layer_decay_rate', 'norm_decay_mult', 'bias_decay_mult',
-                      'flat_decay_mult', 'custom_keys')
+    PARAMWISE_KEYS = ('layer_decay_rate', 'norm_decay_mult', 'bias_decay_mult', 'flat_decay_mult',
+                      'custom_keys')
     CUSTOM_KEY_OPTIONS = ('lr_mult', 'decay_mult')
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None):
@@ -98,10 +98,14 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                              'the head from which the layers\' rates decay')
         weight_decay = optimizer_cfg.get('weight_decay')
         if weight_decay is None:
-            needs_decay = [k for k in ('norm_decay_mult', 'bias_decay_mult', 'flat_decay_mult')
-                           if k in paramwise_cfg]
-            needs_decay += [f'custom_keys[{k!r}].decay_mult' for k, options in
-                            custom_keys.items() if 'decay_mult' in options]
+            needs_decay = [
+                k for k in ('norm_decay_mult', 'bias_decay_mult', 'flat_decay_mult')
+                if k in paramwise_cfg
+            ]
+            needs_decay += [
+                f'custom_keys[{k!r}].decay_mult' for k, options in custom_keys.items()
+                if 'decay_mult' in options
+            ]
             if needs_decay:
                 raise ValueError(f'{name}: {", ".join(needs_decay)} multiply the optimizer\'s '
                                  'weight_decay, which the optimizer config does not set')
@@ -143,8 +147,12 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                     decay_mult = self.paramwise_cfg.get('flat_decay_mult', 1.)
                 group_key = (depth, lr_scale, decay_mult)
                 if group_key not in groups:
-                    group = dict(params=[], lr=self.base_lr * lr_scale, lr_scale=lr_scale,
-                                 layer_depth=depth, param_names=[])
+                    group = dict(
+                        params=[],
+                        lr=self.base_lr * lr_scale,
+                        lr_scale=lr_scale,
+                        layer_depth=depth,
+                        param_names=[])
                     if self.base_wd is not None:
                         group['weight_decay'] = self.base_wd * decay_mult
                     groups[group_key] = group
@@ -190,9 +198,10 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
         def depth_of(param_name: str) -> Tuple[int, int]:
             result = raw(param_name)
-            valid = (isinstance(result, tuple) and len(result) == 2
-                     and all(isinstance(v, int) and not isinstance(v, bool) for v in result)
-                     and 0 <= result[0] <= result[1])
+            valid = (
+                isinstance(result, tuple) and len(result) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in result)
+                and 0 <= result[0] <= result[1])
             if not valid:
                 raise ValueError(f'{name}: {owner}.get_layer_depth({param_name!r}) returned '
                                  f'{result!r}; it must return (depth, max_depth) with '
@@ -202,8 +211,10 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         return depth_of
 
     def _log_groups(self, groups: List[dict], max_depth: int) -> None:
-        lines = [f'{type(self).__name__}: layer_decay_rate {self.layer_decay_rate}, '
-                 f'max depth {max_depth}, {len(groups)} parameter groups']
+        lines = [
+            f'{type(self).__name__}: layer_decay_rate {self.layer_decay_rate}, '
+            f'max depth {max_depth}, {len(groups)} parameter groups'
+        ]
         for group in groups:
             decay = f', weight_decay {group["weight_decay"]:.3g}' if 'weight_decay' in group \
                 else ''

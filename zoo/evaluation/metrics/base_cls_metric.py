@@ -38,15 +38,17 @@ class BaseClsMetric(BaseMetric):
             if sample.get('pred_score') is not None:
                 result['pred_score'] = torch.as_tensor(sample['pred_score']).detach().cpu()
             elif sample.get('pred_label') is not None:
-                result['pred_label'] = torch.as_tensor(
-                    sample['pred_label']).detach().cpu().view(-1)
+                result['pred_label'] = torch.as_tensor(sample['pred_label']).detach().cpu().view(-1)
             else:
                 raise KeyError(f'{self.__class__.__name__} needs "pred_score" or "pred_label" '
                                f'in every sample; got the keys {sorted(sample.keys())}')
             self.results.append(result)
 
-    def gather(self, results: List[dict], need_num_classes: bool = True
-               ) -> Tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor, int]:
+    def gather(
+        self,
+        results: List[dict],
+        need_num_classes: bool = True
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor, int]:
         """Stack the collected results.
 
         Args:

@@ -36,8 +36,8 @@ class ConfusionMatrix(BaseClsMetric):
         if pred_label.shape != gt_label.shape:
             raise ValueError(f'pred_label and gt_label differ in length: '
                              f'{pred_label.numel()} != {gt_label.numel()}')
-        counts = torch.bincount(gt_label * num_classes + pred_label,
-                                minlength=num_classes * num_classes)
+        counts = torch.bincount(
+            gt_label * num_classes + pred_label, minlength=num_classes * num_classes)
         return counts.view(num_classes, num_classes)
 
     @staticmethod
@@ -47,8 +47,9 @@ class ConfusionMatrix(BaseClsMetric):
         names = [str(c) for c in (classes if classes is not None else range(len(matrix)))]
         if len(names) != len(matrix):
             raise ValueError(f'{len(names)} class names for a {len(matrix)}-class matrix')
-        width = max(max(len(n) for n in names), len(str(int(matrix.max()))) if matrix.numel()
-                    else 1)
+        width = max(
+            max(len(n) for n in names),
+            len(str(int(matrix.max()))) if matrix.numel() else 1)
         header = ' ' * width + ' | ' + ' '.join(n.rjust(width) for n in names)
         lines = ['rows: ground truth, columns: prediction', header, '-' * len(header)]
         for name, row in zip(names, matrix.tolist()):

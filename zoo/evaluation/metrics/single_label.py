@@ -35,8 +35,7 @@ class Accuracy(BaseClsMetric):
         self.topk = tuple(topk)
 
     def compute_metrics(self, results: List[dict]) -> dict:
-        gt_label, pred_score, pred_label, num_classes = self.gather(
-            results, need_num_classes=False)
+        gt_label, pred_score, pred_label, num_classes = self.gather(results, need_num_classes=False)
         metrics = {}
         for k in self.topk:
             if k == 1:
@@ -111,8 +110,12 @@ class SingleLabelMetric(BaseClsMetric):
             precision = _safe_divide(true_positive, predicted) * 100
             recall = _safe_divide(true_positive, support) * 100
             f1_score = _safe_divide(2 * precision * recall, precision + recall)
-        values = {'precision': precision, 'recall': recall, 'f1-score': f1_score,
-                  'support': support}
+        values = {
+            'precision': precision,
+            'recall': recall,
+            'f1-score': f1_score,
+            'support': support
+        }
         metrics = {}
         for item in self.items:
             value = values[item]

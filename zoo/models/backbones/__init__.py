@@ -13,6 +13,9 @@ from .swin_transformer import SwinTransformer
 from .vgg import VGG
 from .vision_transformer import VisionTransformer
 
-__all__ = ['BaseBackbone', 'count_parameters', 'LeNet5', 'AlexNet', 'VGG', 'ResNet', 'ResNet_CIFAR', 'ResNetV1c', 'ResNetV1d', 'ResNeXt', 'SEResNet', 'SEResNeXt', 'SSDVGG']
+__all__ = [
+    'BaseBackbone', 'count_parameters', 'LeNet5', 'AlexNet', 'VGG', 'ResNet', 'ResNet_CIFAR',
+    'ResNetV1c', 'ResNetV1d', 'ResNeXt', 'SEResNet', 'SEResNeXt', 'SSDVGG'
+]
 __all__ += ['GoogLeNet', 'GoogLeNet_CIFAR', 'MobileNetV1', 'MobileNetV2', 'MobileNetV3']
 __all__ += ['VisionTransformer', 'SwinTransformer']

@@ -73,8 +73,15 @@ class AlexNet(BaseBackbone):
         self.num_classes = num_classes
         stage_layers, stage_channels = [], []
         for channels, kernel, stride, padding, with_pool in self.stage_settings:
-            layers = conv_norm_act(in_channels, channels, kernel, conv_cfg, norm_cfg, act_cfg,
-                                   stride=stride, padding=padding)
+            layers = conv_norm_act(
+                in_channels,
+                channels,
+                kernel,
+                conv_cfg,
+                norm_cfg,
+                act_cfg,
+                stride=stride,
+                padding=padding)
             if with_pool:
                 layers.append(nn.MaxPool2d(kernel_size=3, stride=2))
             stage_layers.append(layers)

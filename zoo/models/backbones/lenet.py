@@ -8,14 +8,16 @@ from .base_backbone import BaseBackbone
 from .flat_features import classifier_view, flat_stages
 
 
-def conv_norm_act(in_channels: int, out_channels: int, kernel_size: int,
-                  conv_cfg: Optional[dict], norm_cfg: Optional[dict], act_cfg: Optional[dict],
+def conv_norm_act(in_channels: int, out_channels: int, kernel_size: int, conv_cfg: Optional[dict],
+                  norm_cfg: Optional[dict], act_cfg: Optional[dict],
                   **conv_kwargs) -> List[nn.Module]:
     """A convolution, its optional norm and its activation as separate layers, the way the flat
     ``features`` of LeNet-5 and AlexNet hold them (the conv has a bias when there is no
     norm)."""
-    layers = [build_conv_layer(conv_cfg, in_channels, out_channels, kernel_size,
-                               bias=norm_cfg is None, **conv_kwargs)]
+    layers = [
+        build_conv_layer(
+            conv_cfg, in_channels, out_channels, kernel_size, bias=norm_cfg is None, **conv_kwargs)
+    ]
     if norm_cfg is not None:
         layers.append(build_norm_layer(norm_cfg, out_channels)[1])
     if act_cfg is not None:

@@ -89,8 +89,8 @@ class MobileNetV1(BaseBackbone):
             layers = []
             for out_channels, stride in blocks:
                 out_channels = make_divisible(out_channels * widen_factor)
-                layers.append(DepthwiseSeparableConv(channels, out_channels, stride=stride,
-                                                     **common))
+                layers.append(
+                    DepthwiseSeparableConv(channels, out_channels, stride=stride, **common))
                 channels = out_channels
             stages[f'layer{i + 1}'] = nn.Sequential(*layers)
             stage_channels.append(channels)

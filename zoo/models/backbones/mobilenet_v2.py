@@ -90,17 +90,22 @@ class MobileNetV2(BaseBackbone):
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
         channels = make_divisible(self.stem_channels * widen_factor)
-        stem = dict(conv1=ConvModule(in_channels, channels, 3, stride=stem_stride, padding=1,
-                                     **common))
+        stem = dict(
+            conv1=ConvModule(in_channels, channels, 3, stride=stem_stride, padding=1, **common))
         stages, stage_channels = {}, []
         for i, (expand_ratio, width, num_blocks, stride) in enumerate(self.stage_settings):
             out_channels = make_divisible(width * widen_factor)
             blocks = []
             for j in range(num_blocks):
                 blocks.append(
-                    InvertedResidual(channels, out_channels, int(round(channels * expand_ratio)),
-                                     stride=stride if j == 0 else 1, with_cp=with_cp,
-                                     sequential=True, **common))
+                    InvertedResidual(
+                        channels,
+                        out_channels,
+                        int(round(channels * expand_ratio)),
+                        stride=stride if j == 0 else 1,
+                        with_cp=with_cp,
+                        sequential=True,
+                        **common))
                 channels = out_channels
             stages[f'layer{i + 1}'] = nn.Sequential(*blocks)
             stage_channels.append(channels)

@@ -129,8 +129,12 @@ class MobileNetV3(BaseBackbone):
                  in_channels: int = 3,
                  stem_stride: int = 2,
                  plugins: Optional[List[dict]] = None):
-        super().__init__(-1 if out_indices is None else out_indices, frozen_stages, norm_eval,
-                         init_cfg, plugins=plugins)
+        super().__init__(
+            -1 if out_indices is None else out_indices,
+            frozen_stages,
+            norm_eval,
+            init_cfg,
+            plugins=plugins)
         rows = self.parse_arch(arch)
         check_width_and_stem(type(self).__name__, widen_factor, stem_stride)
         self.arch = arch
@@ -143,21 +147,28 @@ class MobileNetV3(BaseBackbone):
             return make_divisible(channels * widen_factor)
 
         channels = width(self.stem_channels)
-        stages = dict(layer0=ConvModule(in_channels, channels, 3, stride=stem_stride, padding=1,
-                                        act_cfg=hswish, **common))
+        stages = dict(
+            layer0=ConvModule(
+                in_channels, channels, 3, stride=stem_stride, padding=1, act_cfg=hswish, **common))
         stage_channels = [channels]
         for i, (kernel, mid_channels, out_channels, with_se, act, stride) in enumerate(rows):
             stages[f'layer{i + 1}'] = InvertedResidual(
-                channels, width(out_channels), width(mid_channels), kernel_size=kernel,
-                stride=stride, se_cfg=se_cfg if with_se else None, act_cfg=dict(type=act),
-                with_cp=with_cp, **common)
+                channels,
+                width(out_channels),
+                width(mid_channels),
+                kernel_size=kernel,
+                stride=stride,
+                se_cfg=se_cfg if with_se else None,
+                act_cfg=dict(type=act),
+                with_cp=with_cp,
+                **common)
             channels = width(out_channels)
             stage_channels.append(channels)
         # torchvision: six times the last block's width (576 / 960 at widen_factor 1, and
         # mmpretrain's last expansion width in every row).
         last_channels = 6 * channels
-        stages[f'layer{len(rows) + 1}'] = ConvModule(channels, last_channels, 1, act_cfg=hswish,
-                                                     **common)
+        stages[f'layer{len(rows) + 1}'] = ConvModule(
+            channels, last_channels, 1, act_cfg=hswish, **common)
         stage_channels.append(last_channels)
         self._set_stages(stages, stage_channels)
 

@@ -144,8 +144,15 @@ class BasicBlock(ResBlock):
             raise ValueError(f'BasicBlock (ResNet-18/34): dcn is supported in Bottleneck blocks '
                              f'(depth 50, 101, 152) only, as in mmdet; got dcn={dcn!r}')
         self.with_cp = with_cp
-        self.conv1 = build_conv_layer(conv_cfg, in_channels, planes, 3, stride=stride,
-                                      padding=dilation, dilation=dilation, bias=False)
+        self.conv1 = build_conv_layer(
+            conv_cfg,
+            in_channels,
+            planes,
+            3,
+            stride=stride,
+            padding=dilation,
+            dilation=dilation,
+            bias=False)
         self.add_norm(1, norm_cfg, planes)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = build_conv_layer(conv_cfg, planes, planes, 3, padding=1, bias=False)
@@ -223,12 +230,12 @@ class Bottleneck(ResBlock):
             width = math.floor(planes * (width_per_group or base_channels) / base_channels) * groups
         conv1_stride, conv2_stride = (1, stride) if style == 'pytorch' else (stride, 1)
         self.with_cp = with_cp
-        self.conv1 = build_conv_layer(conv_cfg, in_channels, width, 1, stride=conv1_stride,
-                                      bias=False)
+        self.conv1 = build_conv_layer(
+            conv_cfg, in_channels, width, 1, stride=conv1_stride, bias=False)
         self.add_norm(1, norm_cfg, width)
         conv2_args = (width, width, 3)
-        conv2_kwargs = dict(stride=conv2_stride, padding=dilation, dilation=dilation,
-                            groups=groups, bias=False)
+        conv2_kwargs = dict(
+            stride=conv2_stride, padding=dilation, dilation=dilation, groups=groups, bias=False)
         dcn = dict(dcn) if dcn is not None else None
         if dcn is not None and not dcn.pop('fallback_on_stride', False):
             if conv_cfg is not None:
@@ -246,8 +253,10 @@ class Bottleneck(ResBlock):
 
     @property
     def plugin_points(self) -> Dict[str, int]:
-        return dict(after_conv1=self.conv1.out_channels, after_conv2=self.conv2.out_channels,
-                    after_conv3=self.conv3.out_channels)
+        return dict(
+            after_conv1=self.conv1.out_channels,
+            after_conv2=self.conv2.out_channels,
+            after_conv3=self.conv3.out_channels)
 
     def residual(self, x: Tensor) -> Tensor:
         out = self.relu(self.norm(1)(self.conv1(x)))
@@ -305,11 +314,11 @@ class ResLayer(nn.Sequential):
             if avg_down and (stride != 1 or pool_at_stride_1):
                 conv_stride = 1
                 layers.append(
-                    nn.AvgPool2d(kernel_size=stride, stride=stride, ceil_mode=True,
-                                 count_include_pad=False))
+                    nn.AvgPool2d(
+                        kernel_size=stride, stride=stride, ceil_mode=True, count_include_pad=False))
             layers += [
-                build_conv_layer(conv_cfg, in_channels, out_channels, 1, stride=conv_stride,
-                                 bias=False),
+                build_conv_layer(
+                    conv_cfg, in_channels, out_channels, 1, stride=conv_stride, bias=False),
                 build_norm_layer(norm_cfg, out_channels)[1]
             ]
             downsample = nn.Sequential(*layers)
@@ -550,11 +559,14 @@ class ResNet(BaseBackbone):
             norm_name, norm = build_norm_layer(norm_cfg, stem_channels, postfix=1)
             return {
                 'conv1':
-                build_conv_layer(conv_cfg, in_channels, stem_channels, 7, stride=2, padding=3,
-                                 bias=False),
-                norm_name: norm,
-                'relu': nn.ReLU(inplace=True),
-                'maxpool': maxpool
+                build_conv_layer(
+                    conv_cfg, in_channels, stem_channels, 7, stride=2, padding=3, bias=False),
+                norm_name:
+                norm,
+                'relu':
+                nn.ReLU(inplace=True),
+                'maxpool':
+                maxpool
             }
         widths = (in_channels, stem_channels // 2, stem_channels // 2, stem_channels)
         layers: List[nn.Module] = []
@@ -562,8 +574,8 @@ class ResNet(BaseBackbone):
             conv_args = (widths[i], widths[i + 1], 3)
             conv_kwargs = dict(stride=2 if i == 0 else 1, padding=1, conv_cfg=conv_cfg)
             if self.peer == 'mmpretrain':  # ConvModule's conv / bn / activate
-                layers.append(ConvModule(*conv_args, norm_cfg=norm_cfg, inplace=True,
-                                         **conv_kwargs))
+                layers.append(
+                    ConvModule(*conv_args, norm_cfg=norm_cfg, inplace=True, **conv_kwargs))
             else:  # mmdet's flat conv, norm, ReLU
                 conv_cfg_ = conv_kwargs.pop('conv_cfg')
                 layers += [
@@ -578,8 +590,10 @@ class ResNet(BaseBackbone):
         mmpretrain leave in training mode), then the first stages."""
         if self.frozen_stages < 0:
             return []
-        stem = [m for name, m in self.named_children() if name in self.stem_names
-                and name not in ('relu', 'maxpool')]
+        stem = [
+            m for name, m in self.named_children()
+            if name in self.stem_names and name not in ('relu', 'maxpool')
+        ]
         return stem + [getattr(self, name) for name in self.stage_names[:self.frozen_stages]]
 
     def _freeze_stages(self) -> None:
@@ -622,10 +636,12 @@ class ResNet_CIFAR(ResNet):
         norm_name, norm = build_norm_layer(norm_cfg, stem_channels, postfix=1)
         return {
             'conv1':
-            build_conv_layer(conv_cfg, in_channels, stem_channels, 3, stride=1, padding=1,
-                             bias=False),
-            norm_name: norm,
-            'relu': nn.ReLU(inplace=True)
+            build_conv_layer(
+                conv_cfg, in_channels, stem_channels, 3, stride=1, padding=1, bias=False),
+            norm_name:
+            norm,
+            'relu':
+            nn.ReLU(inplace=True)
         }
 
 

@@ -61,8 +61,12 @@ class ResNeXt(ResNet):
                              f'base_width={base_width} (mmdet\'s name for it) disagree; give one')
         width = next((w for w in (width_per_group, base_width) if w is not None), 4)
         groups = PEER_GROUPS[peer] if groups is None else groups
-        super().__init__(depth, groups=groups, width_per_group=None if groups == 1 else width,
-                         peer=peer, **kwargs)
+        super().__init__(
+            depth,
+            groups=groups,
+            width_per_group=None if groups == 1 else width,
+            peer=peer,
+            **kwargs)
 
 
 __all__ = ['ResNeXt']

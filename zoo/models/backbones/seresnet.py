@@ -36,7 +36,10 @@ class SEResNet(ResNet):
         for depth, setting in ResNet.arch_settings.items() if setting[0] is Bottleneck
     }
 
-    def __init__(self, depth: int, se_ratio: int = 16, plugins: Optional[List[dict]] = None,
+    def __init__(self,
+                 depth: int,
+                 se_ratio: int = 16,
+                 plugins: Optional[List[dict]] = None,
                  **kwargs):
         super().__init__(depth, plugins=se_plugins(se_ratio, plugins), **kwargs)
 
@@ -59,7 +62,10 @@ class SEResNeXt(ResNeXt):
         (1, 2048, 2, 2)
     """
 
-    def __init__(self, depth: int, se_ratio: int = 16, plugins: Optional[List[dict]] = None,
+    def __init__(self,
+                 depth: int,
+                 se_ratio: int = 16,
+                 plugins: Optional[List[dict]] = None,
                  **kwargs):
         super().__init__(depth, plugins=se_plugins(se_ratio, plugins), **kwargs)
 

@@ -96,8 +96,8 @@ class SSDVGG(BaseBackbone):
         stages['layer6'] = nn.Sequential(
             OrderedDict(
                 pool=nn.MaxPool2d(kernel_size=3, stride=1, padding=1),
-                fc6=ConvNormAct(in_channels, self.fc_channels, 3, padding=6, dilation=6,
-                                bias=True, **cfgs),
+                fc6=ConvNormAct(
+                    in_channels, self.fc_channels, 3, padding=6, dilation=6, bias=True, **cfgs),
                 fc7=ConvNormAct(self.fc_channels, self.fc_channels, 1, bias=True, **cfgs)))
         self._set_stages(stages, self.widths + (self.fc_channels, ))
         self.register_load_state_dict_pre_hook(self._rename_mmdet_keys)
@@ -141,8 +141,7 @@ class SSDVGG(BaseBackbone):
             index += 1  # the stage's pool
         return mapping
 
-    def _rename_mmdet_keys(self, module: nn.Module, state_dict: dict, prefix: str,
-                           *args) -> None:
+    def _rename_mmdet_keys(self, module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
         """Load-time hook: accept mmdet's (and torchvision's) ``features.{i}`` names.
 
         They are renamed in place before the children read their keys, so that mmdet's SSD300

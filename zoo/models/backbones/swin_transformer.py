@@ -54,18 +54,26 @@ class SwinBlock(nn.Module):
         super().__init__()
         self.with_cp = with_cp
         self.norm1 = build_channel_last_norm(norm_cfg, embed_dims)
-        self.attn = ShiftWindowMSA(**{
-            **dict(embed_dims=embed_dims, num_heads=num_heads, window_size=window_size,
-                   shift_size=window_size // 2 if shift else 0,
-                   dropout_layer=dict(type='DropPath', drop_prob=drop_path),
-                   pad_small_map=pad_small_map),
-            **attn_cfgs
-        })
+        self.attn = ShiftWindowMSA(
+            **{
+                **dict(
+                    embed_dims=embed_dims,
+                    num_heads=num_heads,
+                    window_size=window_size,
+                    shift_size=window_size // 2 if shift else 0,
+                    dropout_layer=dict(type='DropPath', drop_prob=drop_path),
+                    pad_small_map=pad_small_map),
+                **attn_cfgs
+            })
         self.norm2 = build_channel_last_norm(norm_cfg, embed_dims)
         ffn_cfg = {
-            **dict(embed_dims=embed_dims, feedforward_channels=int(embed_dims * ffn_ratio),
-                   num_fcs=2, ffn_drop=0.0, act_cfg=dict(type='GELU'),
-                   dropout_layer=dict(type='DropPath', drop_prob=drop_path)),
+            **dict(
+                embed_dims=embed_dims,
+                feedforward_channels=int(embed_dims * ffn_ratio),
+                num_fcs=2,
+                ffn_drop=0.0,
+                act_cfg=dict(type='GELU'),
+                dropout_layer=dict(type='DropPath', drop_prob=drop_path)),
             **ffn_cfgs
         }
         if not ffn_cfg.pop('add_identity', True):
@@ -123,18 +131,25 @@ class SwinBlockSequence(nn.Module):
             block_cfgs = [deepcopy(block_cfgs) for _ in range(depth)]
         self.embed_dims = embed_dims
         self.blocks = nn.ModuleList([
-            SwinBlock(**{
-                **dict(embed_dims=embed_dims, num_heads=num_heads, window_size=window_size,
-                       shift=i % 2 == 1, drop_path=drop_paths[i], with_cp=with_cp,
-                       pad_small_map=pad_small_map),
-                **block_cfgs[i]
-            }) for i in range(depth)
+            SwinBlock(
+                **{
+                    **dict(
+                        embed_dims=embed_dims,
+                        num_heads=num_heads,
+                        window_size=window_size,
+                        shift=i % 2 == 1,
+                        drop_path=drop_paths[i],
+                        with_cp=with_cp,
+                        pad_small_map=pad_small_map),
+                    **block_cfgs[i]
+                }) for i in range(depth)
         ])
-        self.downsample = PatchMerging(**{
-            **dict(in_channels=embed_dims, out_channels=2 * embed_dims,
-                   norm_cfg=dict(type='LN')),
-            **downsample_cfg
-        }) if downsample else None
+        self.downsample = PatchMerging(
+            **{
+                **dict(
+                    in_channels=embed_dims, out_channels=2 * embed_dims, norm_cfg=dict(type='LN')),
+                **downsample_cfg
+            }) if downsample else None
 
     @property
     def out_channels(self) -> int:
@@ -247,8 +262,7 @@ class SwinTransformer(BaseBackbone):
                  patch_cfg: dict = dict(),
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.0),
-                     dict(type='Constant', layer=['LayerNorm', '_BatchNorm'], val=1.0,
-                          bias=0.0),
+                     dict(type='Constant', layer=['LayerNorm', '_BatchNorm'], val=1.0, bias=0.0),
                  ],
                  mlp_ratio: float = 4.0,
                  qkv_bias: bool = True,
@@ -266,12 +280,18 @@ class SwinTransformer(BaseBackbone):
         self.interpolate_mode = interpolate_mode
         embed_dims = self.arch['embed_dims']
 
-        self.patch_embed = PatchEmbed(**{
-            **dict(in_channels=in_channels, input_size=img_size, embed_dims=embed_dims,
-                   conv_type='Conv2d', kernel_size=patch_size, stride=patch_size,
-                   norm_cfg=dict(type='LN')),
-            **patch_cfg
-        })
+        self.patch_embed = PatchEmbed(
+            **{
+                **dict(
+                    in_channels=in_channels,
+                    input_size=img_size,
+                    embed_dims=embed_dims,
+                    conv_type='Conv2d',
+                    kernel_size=patch_size,
+                    stride=patch_size,
+                    norm_cfg=dict(type='LN')),
+                **patch_cfg
+            })
         self.patch_resolution = self.patch_embed.out_size(img_size)
         if use_abs_pos_embed:
             num_patches = self.patch_resolution[0] * self.patch_resolution[1]
@@ -281,28 +301,40 @@ class SwinTransformer(BaseBackbone):
 
         # Stochastic depth rises linearly over all the blocks of the network.
         rates = drop_path_rates(drop_path_rate, sum(depths))
-        block_defaults = dict(ffn_ratio=mlp_ratio,
-                              attn_cfgs=dict(qkv_bias=qkv_bias, attn_drop=attn_drop_rate))
+        block_defaults = dict(
+            ffn_ratio=mlp_ratio, attn_cfgs=dict(qkv_bias=qkv_bias, attn_drop=attn_drop_rate))
         self.stages = nn.ModuleList()
         channels = [embed_dims]
         for i, (depth, heads) in enumerate(zip(depths, num_heads)):
             stage_cfg = stage_cfgs[i] if isinstance(stage_cfgs, Sequence) \
                 else deepcopy(stage_cfgs)
-            stage = SwinBlockSequence(**{
-                **dict(embed_dims=channels[-1], depth=depth, num_heads=heads,
-                       window_size=window_size, downsample=i < len(depths) - 1,
-                       drop_paths=rates[:depth], with_cp=with_cp, pad_small_map=pad_small_map,
-                       block_cfgs=block_defaults),
-                **stage_cfg
-            })
+            stage = SwinBlockSequence(
+                **{
+                    **dict(
+                        embed_dims=channels[-1],
+                        depth=depth,
+                        num_heads=heads,
+                        window_size=window_size,
+                        downsample=i < len(depths) - 1,
+                        drop_paths=rates[:depth],
+                        with_cp=with_cp,
+                        pad_small_map=pad_small_map,
+                        block_cfgs=block_defaults),
+                    **stage_cfg
+                })
             self.stages.append(stage)
             rates = rates[depth:]
             channels.append(stage.out_channels)
         self.num_features = channels[1:] if out_after_downsample else channels[:-1]
         # The backbone's stages are mmpretrain's: stage i's output is taken before the merging
         # it holds (after it, with out_after_downsample); see forward.
-        self._set_stages({f'stage{i + 1}': stage for i, stage in enumerate(self.stages)},
-                         self.num_features, dict(patch_embed=self.patch_embed), register=False)
+        self._set_stages({
+            f'stage{i + 1}': stage
+            for i, stage in enumerate(self.stages)
+        },
+                         self.num_features,
+                         dict(patch_embed=self.patch_embed),
+                         register=False)
         # One norm per returned stage, named after its index as in mmpretrain and mmdet.
         for i in self.out_indices:
             self.add_module(f'norm{i}', build_channel_last_norm(norm_cfg, self.num_features[i]))
@@ -319,9 +351,9 @@ class SwinTransformer(BaseBackbone):
 
     def init_weights(self) -> None:
         super().init_weights()
-        loads = any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
-                    for cfg in (self.init_cfg if isinstance(self.init_cfg, list)
-                                else [self.init_cfg]))
+        loads = any(
+            isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
+            for cfg in (self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]))
         if self.use_abs_pos_embed and not loads:
             nn.init.trunc_normal_(self.absolute_pos_embed, std=0.02)
 
@@ -344,15 +376,15 @@ class SwinTransformer(BaseBackbone):
             MMLogger.get_current_instance().info(
                 f'Resize {key} from a {side}x{side} to a {self.patch_resolution[0]}x'
                 f'{self.patch_resolution[1]} patch grid')
-            state_dict[key] = resize_pos_embed(state_dict[key], (side, side),
-                                               self.patch_resolution, self.interpolate_mode, 0)
+            state_dict[key] = resize_pos_embed(state_dict[key], (side, side), self.patch_resolution,
+                                               self.interpolate_mode, 0)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         x = self.patch_embed(x)  # B, H, W, C
         if self.use_abs_pos_embed:
             batch, height, width, channels = x.shape
-            pos = resize_pos_embed(self.absolute_pos_embed, self.patch_resolution,
-                                   (height, width), self.interpolate_mode, 0)
+            pos = resize_pos_embed(self.absolute_pos_embed, self.patch_resolution, (height, width),
+                                   self.interpolate_mode, 0)
             x = x + pos.view(1, height, width, channels)
         x = self.drop_after_pos(x)
         outs = []

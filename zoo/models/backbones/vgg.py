@@ -27,9 +27,16 @@ def vgg_convs(in_channels: int,
     with warnings.catch_warnings():  # mmcv warns of that bias; it is the published network's
         warnings.filterwarnings('ignore', 'Unnecessary conv bias before batch/instance norm')
         return [
-            layer(in_channels if i == 0 else out_channels, out_channels, 3, padding=dilation,
-                  dilation=dilation, bias=True, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
-                  act_cfg=act_cfg) for i in range(num_convs)
+            layer(
+                in_channels if i == 0 else out_channels,
+                out_channels,
+                3,
+                padding=dilation,
+                dilation=dilation,
+                bias=True,
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg) for i in range(num_convs)
         ]
 
 
@@ -128,8 +135,15 @@ class VGG(BaseBackbone):
         self.num_classes = num_classes
         stage_layers, names = [], []
         for i, (num_convs, channels) in enumerate(zip(stage_convs[:num_stages], self.widths)):
-            layers = vgg_convs(in_channels, channels, num_convs, conv_cfg, norm_cfg, act_cfg,
-                               dilations[i], layer=ConvModule)
+            layers = vgg_convs(
+                in_channels,
+                channels,
+                num_convs,
+                conv_cfg,
+                norm_cfg,
+                act_cfg,
+                dilations[i],
+                layer=ConvModule)
             if with_last_pool or i < num_stages - 1:
                 layers.append(nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode))
             stage_layers.append(layers)

@@ -51,12 +51,21 @@ class TransformerEncoderLayer(nn.Module):
             raise ValueError(f"TransformerEncoderLayer: ffn_type {ffn_type!r} is not supported; "
                              f"zoo has 'origin' only")
         self.ln1 = build_channel_last_norm(norm_cfg, embed_dims)
-        self.attn = MultiheadAttention(embed_dims, num_heads, qkv_bias=qkv_bias,
-                                       attn_drop=attn_drop_rate, proj_drop=drop_rate,
-                                       layer_scale_init_value=layer_scale_init_value)
+        self.attn = MultiheadAttention(
+            embed_dims,
+            num_heads,
+            qkv_bias=qkv_bias,
+            attn_drop=attn_drop_rate,
+            proj_drop=drop_rate,
+            layer_scale_init_value=layer_scale_init_value)
         self.ln2 = build_channel_last_norm(norm_cfg, embed_dims)
-        self.ffn = FFN(embed_dims, feedforward_channels, act_cfg=act_cfg, drop=drop_rate,
-                       num_fcs=num_fcs, layer_scale_init_value=layer_scale_init_value)
+        self.ffn = FFN(
+            embed_dims,
+            feedforward_channels,
+            act_cfg=act_cfg,
+            drop=drop_rate,
+            num_fcs=num_fcs,
+            layer_scale_init_value=layer_scale_init_value)
         self.drop_path = DropPath(drop_path_rate)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -173,10 +182,8 @@ class VisionTransformer(BaseBackbone):
                  pre_norm: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.0),
-                     dict(type='Kaiming', layer='Conv2d', mode='fan_in',
-                          nonlinearity='linear'),
-                     dict(type='Constant', layer=['LayerNorm', '_BatchNorm'], val=1.0,
-                          bias=0.0),
+                     dict(type='Kaiming', layer='Conv2d', mode='fan_in', nonlinearity='linear'),
+                     dict(type='Constant', layer=['LayerNorm', '_BatchNorm'], val=1.0, bias=0.0),
                  ],
                  attn_drop_rate: float = 0.0,
                  norm_eval: bool = False):
@@ -202,12 +209,18 @@ class VisionTransformer(BaseBackbone):
         self.in_channels = in_channels
         self.interpolate_mode = interpolate_mode
 
-        self.patch_embed = patch_embed = PatchEmbed(**{
-            **dict(in_channels=in_channels, input_size=img_size, embed_dims=embed_dims,
-                   conv_type='Conv2d', kernel_size=patch_size, stride=patch_size,
-                   bias=not pre_norm),
-            **patch_cfg
-        })
+        self.patch_embed = patch_embed = PatchEmbed(
+            **{
+                **dict(
+                    in_channels=in_channels,
+                    input_size=img_size,
+                    embed_dims=embed_dims,
+                    conv_type='Conv2d',
+                    kernel_size=patch_size,
+                    stride=patch_size,
+                    bias=not pre_norm),
+                **patch_cfg
+            })
         # The patch grid the position embedding is made for.
         self.patch_resolution = patch_embed.out_size(img_size)
         num_patches = self.patch_resolution[0] * self.patch_resolution[1]
@@ -226,14 +239,20 @@ class VisionTransformer(BaseBackbone):
                              f'for {num_layers} layers')
         rates = drop_path_rates(drop_path_rate, num_layers)
         self.layers = nn.ModuleList([
-            TransformerEncoderLayer(**{
-                **dict(embed_dims=embed_dims, num_heads=self.arch['num_heads'],
-                       feedforward_channels=self.arch['feedforward_channels'],
-                       layer_scale_init_value=layer_scale_init_value, drop_rate=drop_rate,
-                       attn_drop_rate=attn_drop_rate, drop_path_rate=rates[i],
-                       qkv_bias=qkv_bias, norm_cfg=norm_cfg),
-                **layer_cfgs[i]
-            }) for i in range(num_layers)
+            TransformerEncoderLayer(
+                **{
+                    **dict(
+                        embed_dims=embed_dims,
+                        num_heads=self.arch['num_heads'],
+                        feedforward_channels=self.arch['feedforward_channels'],
+                        layer_scale_init_value=layer_scale_init_value,
+                        drop_rate=drop_rate,
+                        attn_drop_rate=attn_drop_rate,
+                        drop_path_rate=rates[i],
+                        qkv_bias=qkv_bias,
+                        norm_cfg=norm_cfg),
+                    **layer_cfgs[i]
+                }) for i in range(num_layers)
         ])
         self.pre_norm = build_channel_last_norm(norm_cfg, embed_dims) if pre_norm \
             else nn.Identity()
@@ -242,8 +261,11 @@ class VisionTransformer(BaseBackbone):
             self.ln1 = build_channel_last_norm(norm_cfg, embed_dims)
         if out_type == 'avg_featmap':
             self.ln2 = build_channel_last_norm(norm_cfg, embed_dims)
-        self._set_stages({f'layer{i + 1}': layer for i, layer in enumerate(self.layers)},
-                         [embed_dims] * num_layers, stem=dict(patch_embed=patch_embed),
+        self._set_stages({
+            f'layer{i + 1}': layer
+            for i, layer in enumerate(self.layers)
+        }, [embed_dims] * num_layers,
+                         stem=dict(patch_embed=patch_embed),
                          register=False)
 
     def frozen_modules(self) -> List[nn.Module]:
@@ -299,8 +321,8 @@ class VisionTransformer(BaseBackbone):
         x = x.flatten(1, 2)
         if self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(batch, -1, -1), x], dim=1)
-        x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, (height, width),
-                                 self.interpolate_mode, self.num_extra_tokens)
+        x = x + resize_pos_embed(self.pos_embed, self.patch_resolution,
+                                 (height, width), self.interpolate_mode, self.num_extra_tokens)
         x = self.pre_norm(self.drop_after_pos(x))
 
         outs = []

@@ -52,8 +52,8 @@ class ImageClassifier(BaseModel):
         if pretrained is not None:
             init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         if not isinstance(data_preprocessor, nn.Module):
-            data_preprocessor = dict(dict(type='zoo.ClsDataPreprocessor'),
-                                     **(data_preprocessor or {}))
+            data_preprocessor = dict(
+                dict(type='zoo.ClsDataPreprocessor'), **(data_preprocessor or {}))
             if train_cfg is not None:
                 data_preprocessor.setdefault('batch_augments', train_cfg)
             data_preprocessor = MODELS.build(data_preprocessor)

@@ -71,10 +71,10 @@ class ClsHead(BaseModule):
                 losses[f'accuracy_top-{k}'] = correct[:, :k].any(dim=1).float().mean() * 100
         return losses
 
-    def predict(self,
-                feats: Tuple[Tensor, ...],
-                data_samples: Optional[List[Optional[ClsDataSample]]] = None
-                ) -> List[ClsDataSample]:
+    def predict(
+            self,
+            feats: Tuple[Tensor, ...],
+            data_samples: Optional[List[Optional[ClsDataSample]]] = None) -> List[ClsDataSample]:
         scores = F.softmax(self(feats), dim=1)
         labels = scores.argmax(dim=1)
         if data_samples is None:

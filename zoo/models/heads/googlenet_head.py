@@ -95,8 +95,7 @@ class GoogLeNetClsHead(ClsHead):
         if num_classes <= 0:
             raise ValueError(f'GoogLeNetClsHead: num_classes must be positive, got '
                              f'{num_classes}')
-        for name, rate in (('dropout_rate', dropout_rate),
-                           ('aux_dropout_rate', aux_dropout_rate)):
+        for name, rate in (('dropout_rate', dropout_rate), ('aux_dropout_rate', aux_dropout_rate)):
             if not 0.0 <= rate < 1.0:
                 raise ValueError(f'GoogLeNetClsHead: {name} must be in [0, 1), got {rate}')
         self.num_classes = num_classes
@@ -123,8 +122,7 @@ class GoogLeNetClsHead(ClsHead):
         losses = super().loss(feats, data_samples)
         target = torch.cat([sample.gt_label for sample in data_samples])
         for i, (aux, feat) in enumerate(zip(self.aux, feats)):
-            losses[f'loss_aux{i + 1}'] = self.aux_loss_weight * self.loss_module(aux(feat),
-                                                                                 target)
+            losses[f'loss_aux{i + 1}'] = self.aux_loss_weight * self.loss_module(aux(feat), target)
         return losses
 
 

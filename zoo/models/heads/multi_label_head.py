@@ -60,10 +60,10 @@ class MultiLabelClsHead(BaseModule):
                 row[label.to(logits.device)] = 1
         return dict(loss=self.loss_module(logits, target, avg_factor=logits.shape[0]))
 
-    def predict(self,
-                feats: Tuple[Tensor, ...],
-                data_samples: Optional[List[Optional[ClsDataSample]]] = None
-                ) -> List[ClsDataSample]:
+    def predict(
+            self,
+            feats: Tuple[Tensor, ...],
+            data_samples: Optional[List[Optional[ClsDataSample]]] = None) -> List[ClsDataSample]:
         scores = torch.sigmoid(self(feats))
         if data_samples is None:
             data_samples = [None] * scores.shape[0]

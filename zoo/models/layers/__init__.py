@@ -25,6 +25,5 @@ __all__ += [
 __all__ += [
     'DropPath', 'drop_path_rates', 'MultiheadAttention', 'FFN', 'PatchEmbed', 'PatchMerging',
     'WindowMSA', 'ShiftWindowMSA', 'torchvision_merge_order', 'resize_pos_embed',
-    'ChannelLastBatchNorm',
-    'build_channel_last_norm'
+    'ChannelLastBatchNorm', 'build_channel_last_norm'
 ]

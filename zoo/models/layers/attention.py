@@ -97,7 +97,11 @@ class MultiheadAttention(nn.Module):
             if attn_mask.dtype != torch.bool:
                 attn_mask = attn_mask.to(q.dtype)  # under autocast q may be bf16/fp16
         out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, dropout_p=self.attn_drop if self.training else 0.0,
+            q,
+            k,
+            v,
+            attn_mask=attn_mask,
+            dropout_p=self.attn_drop if self.training else 0.0,
             scale=self.scale)
         out = out.view(batch, groups, self.num_heads, length, self.head_dims).transpose(2, 3)
         out = self.gamma1(self.proj_drop(self.proj(out.reshape(*x.shape[:-1], -1))))
@@ -125,7 +129,7 @@ def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
 
 # MMEngine's FlopAnalyzer (behind get_model_complexity_info) copies this table when it is
 # created: adding the fused operator here makes every analysis count it.
-complexity_analysis._DEFAULT_SUPPORTED_FLOP_OPS.setdefault(
-    'aten::scaled_dot_product_attention', sdpa_flop_jit)
+complexity_analysis._DEFAULT_SUPPORTED_FLOP_OPS.setdefault('aten::scaled_dot_product_attention',
+                                                           sdpa_flop_jit)
 
 __all__ = ['MultiheadAttention', 'sdpa_flop_jit']

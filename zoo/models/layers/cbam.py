@@ -16,7 +16,9 @@ class ChannelAttention(nn.Module):
         act_cfg: Activation of the MLP's hidden layer.
     """
 
-    def __init__(self, in_channels: int, squeeze_channels: int,
+    def __init__(self,
+                 in_channels: int,
+                 squeeze_channels: int,
                  act_cfg: dict = dict(type='ReLU', inplace=True)):
         super().__init__()
         self.fc1 = nn.Conv2d(in_channels, squeeze_channels, 1)

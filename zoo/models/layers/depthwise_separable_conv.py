@@ -39,16 +39,24 @@ class DepthwiseSeparableConv(PluggableBlock):
                  norm_cfg: Optional[dict] = dict(type='BN'),
                  act_cfg: Optional[dict] = dict(type='ReLU', inplace=True)):
         super().__init__()
-        self.depthwise_conv = ConvNormAct(in_channels, in_channels, kernel_size, stride=stride,
-                                          dilation=dilation, groups=in_channels,
-                                          conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
-        self.pointwise_conv = ConvNormAct(in_channels, out_channels, 1, conv_cfg=conv_cfg,
-                                          norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.depthwise_conv = ConvNormAct(
+            in_channels,
+            in_channels,
+            kernel_size,
+            stride=stride,
+            dilation=dilation,
+            groups=in_channels,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+        self.pointwise_conv = ConvNormAct(
+            in_channels, out_channels, 1, conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
     @property
     def plugin_points(self) -> Dict[str, int]:
-        return dict(after_depthwise=self.depthwise_conv[0].out_channels,
-                    after_pointwise=self.pointwise_conv[0].out_channels)
+        return dict(
+            after_depthwise=self.depthwise_conv[0].out_channels,
+            after_pointwise=self.pointwise_conv[0].out_channels)
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.forward_plugins('after_depthwise', self.depthwise_conv(x))

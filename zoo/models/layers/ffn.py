@@ -51,8 +51,10 @@ class FFN(nn.Module):
             raise ValueError(f'FFN: num_fcs must be at least 2, got {num_fcs}')
         layers, in_channels = [], embed_dims
         for _ in range(num_fcs - 1):
-            layers.append(nn.Sequential(nn.Linear(in_channels, feedforward_channels),
-                                        build_activation_layer(act_cfg), nn.Dropout(drop)))
+            layers.append(
+                nn.Sequential(
+                    nn.Linear(in_channels, feedforward_channels), build_activation_layer(act_cfg),
+                    nn.Dropout(drop)))
             in_channels = feedforward_channels
         layers += [nn.Linear(feedforward_channels, out_dims or embed_dims), nn.Dropout(drop)]
         self.layers = nn.Sequential(*layers)

@@ -72,19 +72,28 @@ class InvertedResidual(PluggableBlock):
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg)
         layers = {}
         if mid_channels != in_channels:
-            layers['expand_conv'] = ConvModule(in_channels, mid_channels, 1, act_cfg=act_cfg,
-                                               **common)
-        layers['depthwise_conv'] = ConvModule(mid_channels, mid_channels, kernel_size,
-                                              stride=stride, padding=kernel_size // 2,
-                                              groups=mid_channels, act_cfg=act_cfg, **common)
+            layers['expand_conv'] = ConvModule(
+                in_channels, mid_channels, 1, act_cfg=act_cfg, **common)
+        layers['depthwise_conv'] = ConvModule(
+            mid_channels,
+            mid_channels,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2,
+            groups=mid_channels,
+            act_cfg=act_cfg,
+            **common)
         if se_cfg:
             layers['se'] = MODELS.build(dict(se_cfg, in_channels=mid_channels))
         layers['linear_conv'] = ConvModule(mid_channels, out_channels, 1, act_cfg=None, **common)
         # The plugin point after each layer (SE shares the depthwise convolution's).
-        self._points = dict(expand_conv='after_expand', depthwise_conv=None if se_cfg else
-                            'after_depthwise', se='after_depthwise', linear_conv='after_project')
-        self._channels = dict(after_expand=mid_channels, after_depthwise=mid_channels,
-                              after_project=out_channels)
+        self._points = dict(
+            expand_conv='after_expand',
+            depthwise_conv=None if se_cfg else 'after_depthwise',
+            se='after_depthwise',
+            linear_conv='after_project')
+        self._channels = dict(
+            after_expand=mid_channels, after_depthwise=mid_channels, after_project=out_channels)
         if sequential:
             self.conv = nn.Sequential(*layers.values())
         else:

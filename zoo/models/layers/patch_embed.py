@@ -98,8 +98,14 @@ class PatchEmbed(nn.Module):
         self.adaptive_padding = padding if isinstance(padding, str) else None
         conv_cfg = dict(type=conv_type) if isinstance(conv_type, str) else conv_type
         self.projection = build_conv_layer(
-            conv_cfg, in_channels, embed_dims, kernel_size, stride=stride,
-            padding=0 if isinstance(padding, str) else padding, dilation=dilation, bias=bias)
+            conv_cfg,
+            in_channels,
+            embed_dims,
+            kernel_size,
+            stride=stride,
+            padding=0 if isinstance(padding, str) else padding,
+            dilation=dilation,
+            bias=bias)
         self.norm = build_channel_last_norm(norm_cfg, embed_dims) if norm_cfg else None
         self.init_input_size = None if input_size is None else _pair(input_size)
 
@@ -116,8 +122,7 @@ class PatchEmbed(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``(B, in_channels, H, W)`` -> ``(B, H', W', embed_dims)``."""
         if self.adaptive_padding:
-            x = pad_to_cover(x, self.adaptive_padding, self.kernel_size, self.stride,
-                             self.dilation)
+            x = pad_to_cover(x, self.adaptive_padding, self.kernel_size, self.stride, self.dilation)
         elif min(self.out_size(x.shape[-2:])) < 1:
             raise ValueError(f'PatchEmbed: input {tuple(x.shape)} is smaller than one '
                              f'{self.patch_size}x{self.patch_size} patch')

@@ -66,8 +66,7 @@ class PatchMerging(nn.Module):
         """``(B, H, W, C)`` -> ``(B, H', W', out_channels)`` (``ceil(H / 2)`` by default)."""
         x = x.permute(0, 3, 1, 2)
         if self.adaptive_padding:
-            x = pad_to_cover(x, self.adaptive_padding, self.kernel_size, self.stride,
-                             self.dilation)
+            x = pad_to_cover(x, self.adaptive_padding, self.kernel_size, self.stride, self.dilation)
         height, width = ((side + 2 * p - d * (k - 1) - 1) // s + 1 for side, p, d, k, s in zip(
             x.shape[-2:], self.padding, self.dilation, self.kernel_size, self.stride))
         x = F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
@@ -81,8 +80,10 @@ def torchvision_merge_order(in_channels: int) -> Tensor:
     columns of ``reduction.weight``."""
     # our offset i * 2 + j (row i, column j) -> its block in torchvision's concatenation
     block_of_offset = (0, 2, 1, 3)
-    return torch.tensor([block_of_offset[offset] * in_channels + channel
-                         for channel in range(in_channels) for offset in range(4)])
+    return torch.tensor([
+        block_of_offset[offset] * in_channels + channel for channel in range(in_channels)
+        for offset in range(4)
+    ])
 
 
 __all__ = ['PatchMerging', 'torchvision_merge_order']

@@ -135,8 +135,7 @@ def build_plugin(cfg: dict, channels: int) -> nn.Module:
     return cls(**args, **{key: channels})
 
 
-def insert_plugins(owner: str, stages: Mapping[str, nn.Module],
-                   plugins: Sequence[dict]) -> None:
+def insert_plugins(owner: str, stages: Mapping[str, nn.Module], plugins: Sequence[dict]) -> None:
     """Build each plugin spec into every pluggable block of the stages it selects.
 
     Args:
@@ -185,8 +184,7 @@ def insert_plugins(owner: str, stages: Mapping[str, nn.Module],
                 if position not in points:
                     raise ValueError(f'{where}: its {type(block).__name__} blocks offer the '
                                      f'positions {tuple(points)}, not {position!r}')
-                block.add_plugin(position, build_plugin(cfg, points[position]),
-                                 plugin_name(cfg))
+                block.add_plugin(position, build_plugin(cfg, points[position]), plugin_name(cfg))
 
 
 __all__ = [

@@ -74,14 +74,14 @@ class SELayer(nn.Module):
                              f'{squeeze_channels}')
         self.return_weight = return_weight
         self.global_avgpool = nn.AdaptiveAvgPool2d(1)
-        self.conv1 = ConvModule(in_channels, squeeze_channels, 1, bias=bias, conv_cfg=conv_cfg,
-                                act_cfg=None)
+        self.conv1 = ConvModule(
+            in_channels, squeeze_channels, 1, bias=bias, conv_cfg=conv_cfg, act_cfg=None)
         self.conv1.activate = MODELS.build(act_cfg)
         self.conv1.with_activation = True
         # zoo's registry (not mmcv's builder, which looks in MMEngine's root only) also finds
         # the activations zoo registers, such as Hardsigmoid.
-        self.conv2 = ConvModule(squeeze_channels, in_channels, 1, bias=bias, conv_cfg=conv_cfg,
-                                act_cfg=None)
+        self.conv2 = ConvModule(
+            squeeze_channels, in_channels, 1, bias=bias, conv_cfg=conv_cfg, act_cfg=None)
         self.conv2.activate = MODELS.build(gate_cfg)
         self.conv2.with_activation = True
 

@@ -33,14 +33,11 @@ class SRM(nn.Module):
         (2, 64, 7, 7)
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 norm_cfg: dict = dict(type='BN1d'),
-                 eps: float = 1e-5):
+    def __init__(self, in_channels: int, norm_cfg: dict = dict(type='BN1d'), eps: float = 1e-5):
         super().__init__()
         self.eps = eps
-        self.cfc = nn.Conv1d(in_channels, in_channels, kernel_size=2, groups=in_channels,
-                             bias=False)
+        self.cfc = nn.Conv1d(
+            in_channels, in_channels, kernel_size=2, groups=in_channels, bias=False)
         self.norm = build_norm_layer(norm_cfg, in_channels)[1]
 
     def forward(self, x: Tensor) -> Tensor:

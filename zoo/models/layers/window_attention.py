@@ -15,8 +15,9 @@ _MASKED_LOGIT = -100.0
 def _relative_position_index(window_size: int) -> Tensor:
     """``(N, N)`` indices into the ``(2w - 1)^2`` relative offsets of the ``N = w * w``
     tokens of a window (the original Swin's, mmpretrain's and torchvision's values)."""
-    coords = torch.stack(torch.meshgrid(torch.arange(window_size), torch.arange(window_size),
-                                        indexing='ij')).flatten(1)  # 2, N
+    coords = torch.stack(
+        torch.meshgrid(torch.arange(window_size), torch.arange(window_size),
+                       indexing='ij')).flatten(1)  # 2, N
     relative = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + window_size - 1
     return relative[..., 0] * (2 * window_size - 1) + relative[..., 1]
 
@@ -54,8 +55,7 @@ class WindowMSA(MultiheadAttention):
                  qk_scale: Optional[float] = None,
                  attn_drop: float = 0.0,
                  proj_drop: float = 0.0):
-        super().__init__(embed_dims, num_heads, qkv_bias, attn_drop, proj_drop,
-                         qk_scale=qk_scale)
+        super().__init__(embed_dims, num_heads, qkv_bias, attn_drop, proj_drop, qk_scale=qk_scale)
         if not isinstance(window_size, int):
             if len(set(window_size)) != 1:
                 raise ValueError(f'WindowMSA: window_size {tuple(window_size)} is not square; '
@@ -144,17 +144,24 @@ class ShiftWindowMSA(nn.Module):
         self.window_size = window_size
         self.shift_size = shift_size
         self.pad_small_map = pad_small_map
-        self.w_msa = WindowMSA(embed_dims, window_size, num_heads, qkv_bias=qkv_bias,
-                               qk_scale=qk_scale, attn_drop=attn_drop, proj_drop=proj_drop)
+        self.w_msa = WindowMSA(
+            embed_dims,
+            window_size,
+            num_heads,
+            qkv_bias=qkv_bias,
+            qk_scale=qk_scale,
+            attn_drop=attn_drop,
+            proj_drop=proj_drop)
         self.drop = build_dropout(dropout_layer) if dropout_layer else nn.Identity()
 
     def shift_mask(self, height: int, width: int, shift: int, device: torch.device) -> Tensor:
         """``(num_windows, N, N)``: 0 between tokens of the same region, -100 otherwise."""
         ws = self.window_size
-        regions = (_region_ids(height, ws, shift, device)[:, None] * 3 +
-                   _region_ids(width, ws, shift, device)[None, :])
-        regions = regions.view(height // ws, ws, width // ws, ws).transpose(1, 2).reshape(
-            -1, ws * ws)
+        regions = (
+            _region_ids(height, ws, shift, device)[:, None] * 3 +
+            _region_ids(width, ws, shift, device)[None, :])
+        regions = regions.view(height // ws, ws, width // ws, ws).transpose(1,
+                                                                            2).reshape(-1, ws * ws)
         different = regions[:, :, None] != regions[:, None, :]
         return different.float() * _MASKED_LOGIT
 
@@ -170,13 +177,13 @@ class ShiftWindowMSA(nn.Module):
             x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
 
         rows, cols = padded_h // ws, padded_w // ws
-        windows = x.view(batch, rows, ws, cols, ws, channels).transpose(2, 3).reshape(
-            batch, rows * cols, ws * ws, channels)
+        windows = x.view(batch, rows, ws, cols, ws,
+                         channels).transpose(2, 3).reshape(batch, rows * cols, ws * ws, channels)
         mask = self.shift_mask(padded_h, padded_w, shift, x.device) if shift else None
         windows = self.w_msa(windows, mask)
 
-        x = windows.view(batch, rows, cols, ws, ws, channels).transpose(2, 3).reshape(
-            batch, padded_h, padded_w, channels)
+        x = windows.view(batch, rows, cols, ws, ws,
+                         channels).transpose(2, 3).reshape(batch, padded_h, padded_w, channels)
         if shift:
             x = torch.roll(x, shifts=(shift, shift), dims=(1, 2))
         if pad_h or pad_w:

@@ -81,8 +81,10 @@ class CrossEntropyLoss(BaseLoss):
                  peer: Optional[str] = None):
         super().__init__(reduction=reduction, loss_weight=loss_weight)
         self.peer = resolve_peer('CrossEntropyLoss', peer)
-        forms = [name for name, on in (('use_sigmoid', use_sigmoid), ('use_soft', use_soft),
-                                       ('use_mask', use_mask)) if on]
+        forms = [
+            name for name, on in (('use_sigmoid', use_sigmoid), ('use_soft', use_soft),
+                                  ('use_mask', use_mask)) if on
+        ]
         if len(forms) > 1:
             raise ValueError(f'CrossEntropyLoss: {" and ".join(forms)} exclude each other')
         if not 0.0 <= label_smoothing < 1.0:
@@ -129,12 +131,11 @@ class CrossEntropyLoss(BaseLoss):
             if valid is not None:
                 loss_shape = pred.shape if self.use_sigmoid else target.shape
                 avg_factor = torch.broadcast_to(valid, loss_shape).sum().item()
-        return super().forward(pred, target, weight, avg_factor, reduction_override,
-                               ignore_index=ignore_index)
+        return super().forward(
+            pred, target, weight, avg_factor, reduction_override, ignore_index=ignore_index)
 
-    def mask_loss(self, pred: Tensor, target: Tensor, label: Tensor,
-                  avg_factor: Optional[float], reduction_override: Optional[str],
-                  ignore_index: Optional[int]) -> Tensor:
+    def mask_loss(self, pred: Tensor, target: Tensor, label: Tensor, avg_factor: Optional[float],
+                  reduction_override: Optional[str], ignore_index: Optional[int]) -> Tensor:
         """mmdet's ``mask_cross_entropy``: the channel of each mask's class against the mask."""
         if label is None:
             raise ValueError('CrossEntropyLoss(use_mask=True) needs the class of each mask as '
@@ -179,13 +180,17 @@ class CrossEntropyLoss(BaseLoss):
         if self.peer == 'mmdet' and pos_weight is None:
             pos_weight, class_weight = class_weight, None  # mmdet's meaning of class_weight
         loss = F.binary_cross_entropy_with_logits(
-            pred, target.type_as(pred), weight=class_weight, pos_weight=pos_weight,
+            pred,
+            target.type_as(pred),
+            weight=class_weight,
+            pos_weight=pos_weight,
             reduction='none')
         return loss * valid
 
     def extra_repr(self) -> str:
-        form = next((name for name in ('use_sigmoid', 'use_soft', 'use_mask')
-                     if getattr(self, name)), 'softmax')
+        form = next(
+            (name for name in ('use_sigmoid', 'use_soft', 'use_mask') if getattr(self, name)),
+            'softmax')
         return (f'{form}, peer={self.peer!r}, label_smoothing={self.label_smoothing}, '
                 f'ignore_index={self.ignore_index}, avg_non_ignore={self.avg_non_ignore}, ' +
                 super().extra_repr())

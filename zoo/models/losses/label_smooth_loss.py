@@ -95,7 +95,10 @@ class LabelSmoothLoss(BaseLoss):
         target = self.smooth_label(pred, target)
         if self.use_sigmoid:
             return F.binary_cross_entropy_with_logits(
-                pred, target, weight=self.class_weight, pos_weight=self.pos_weight,
+                pred,
+                target,
+                weight=self.class_weight,
+                pos_weight=self.pos_weight,
                 reduction='none')
         loss = -target * F.log_softmax(pred, dim=-1)
         if self.class_weight is not None:

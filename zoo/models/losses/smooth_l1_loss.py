@@ -71,8 +71,7 @@ class SmoothL1Loss(BaseLoss):
     def elementwise_loss(self, pred: Tensor, target: Tensor) -> Tensor:
         self.check_same_shape(pred, target)
         diff = (pred - target).abs()
-        return torch.where(diff < self.beta, 0.5 * diff * diff / self.beta,
-                           diff - 0.5 * self.beta)
+        return torch.where(diff < self.beta, 0.5 * diff * diff / self.beta, diff - 0.5 * self.beta)
 
     def extra_repr(self) -> str:
         return f'beta={self.beta}, ' + super().extra_repr()
@@ -88,8 +87,8 @@ def with_mmdet_base(cls: type) -> type:
         from mmdet.models.losses import SmoothL1Loss as MMDetSmoothL1Loss
     except ImportError:
         return cls
-    return type(cls.__name__, (cls, MMDetSmoothL1Loss), dict(__module__=cls.__module__,
-                                                             __doc__=cls.__doc__))
+    return type(cls.__name__, (cls, MMDetSmoothL1Loss),
+                dict(__module__=cls.__module__, __doc__=cls.__doc__))
 
 
 __all__ = ['L1Loss', 'SmoothL1Loss']

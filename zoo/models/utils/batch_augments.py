@@ -76,8 +76,8 @@ class CutMix(Mixup):
                  cutmix_minmax: Optional[Sequence[float]] = None,
                  correct_lam: bool = True):
         super().__init__(alpha=alpha)
-        if cutmix_minmax is not None and not (
-                len(cutmix_minmax) == 2 and 0 <= cutmix_minmax[0] < cutmix_minmax[1] <= 1):
+        if cutmix_minmax is not None and not (len(cutmix_minmax) == 2
+                                              and 0 <= cutmix_minmax[0] < cutmix_minmax[1] <= 1):
             raise ValueError(f'CutMix: cutmix_minmax must be (min, max) with 0 <= min < max <= '
                              f'1, got {cutmix_minmax!r}')
         self.cutmix_minmax = cutmix_minmax
@@ -169,7 +169,9 @@ class ResizeMix(CutMix):
         # so its 'nearest' raises)
         align_corners = False if self.interpolation in ('bilinear', 'bicubic') else None
         batch_inputs[:, :, y1:y2, x1:x2] = F.interpolate(
-            batch_inputs[index], size=(int(y2 - y1), int(x2 - x1)), mode=self.interpolation,
+            batch_inputs[index],
+            size=(int(y2 - y1), int(x2 - x1)),
+            mode=self.interpolation,
             align_corners=align_corners)
         mixed_scores = lam * batch_scores + (1 - lam) * batch_scores[index, :]
         return batch_inputs, mixed_scores

@@ -69,8 +69,7 @@ class LoadReport:
             ('not in the checkpoint: keeps its initialisation', self.missing),
             ('head: replaced by the new one', replaced),
             ("checkpoint's head: dropped", [k for k in self.dropped if k not in replaced]),
-            ('new head: keeps its initialisation',
-             [k for k in self.new_head if k not in replaced]),
+            ('new head: keeps its initialisation', [k for k in self.new_head if k not in replaced]),
         )
         rows = []
         for status, keys in groups:
@@ -83,8 +82,10 @@ class LoadReport:
             return ''
         header = ('key', 'checkpoint', 'model', 'status')
         widths = [max(len(row[i]) for row in rows + [header]) for i in range(4)]
-        lines = ['| ' + ' | '.join(cell.ljust(w) for cell, w in zip(row, widths)) + ' |'
-                 for row in [header] + rows]
+        lines = [
+            '| ' + ' | '.join(cell.ljust(w) for cell, w in zip(row, widths)) + ' |'
+            for row in [header] + rows
+        ]
         lines.insert(1, '|' + '|'.join('-' * (w + 2) for w in widths) + '|')
         return '\n'.join(lines)
 
@@ -180,10 +181,15 @@ def load_pretrained(model: nn.Module,
     state = dict(state)
     apply_load_pre_hooks(model, state)
     target = model.state_dict()
-    report = LoadReport(shapes={
-        key: (tuple(state[key].shape) if key in state else None,
-              tuple(target[key].shape) if key in target else None)
-        for key in {**state, **target}})
+    report = LoadReport(
+        shapes={
+            key: (tuple(state[key].shape) if key in state else None,
+                  tuple(target[key].shape) if key in target else None)
+            for key in {
+                **state,
+                **target
+            }
+        })
     handles_head = mode in ('replace_head', 'drop_head')
     if handles_head:
         report.dropped = [k for k in state if k.startswith(head_prefix)]
@@ -227,15 +233,17 @@ def load_pretrained(model: nn.Module,
                          f'{type(model).__name__} outside the head {head_prefix!r}. Use '
                          f'mode="match_shapes" to skip them.\n{table}')
     model.load_state_dict(to_load, strict=False)
-    print_log(description + (f':\n{table}' if table else ''), logger='current',
-              level=logging.INFO if report.complete else logging.WARNING)
+    print_log(
+        description + (f':\n{table}' if table else ''),
+        logger='current',
+        level=logging.INFO if report.complete else logging.WARNING)
     return report
 
 
 def _key_sample(keys, count: int = 5) -> str:
     keys = list(keys)
-    return ', '.join(keys[:count]) + (f' (and {len(keys) - count} more)' if len(keys) > count
-                                      else '')
+    return ', '.join(
+        keys[:count]) + (f' (and {len(keys) - count} more)' if len(keys) > count else '')
 
 
 @WEIGHT_INITIALIZERS.register_module(name='Pretrained')
@@ -287,9 +295,14 @@ class PretrainedInit(MMEnginePretrainedInit):
         self.revise_keys = [tuple(pair) for pair in revise_keys]
 
     def __call__(self, module: nn.Module) -> None:
-        load_pretrained(module, self.checkpoint, mode=self.mode, prefix=self.prefix,
-                        head_prefix=self.head_prefix, revise_keys=self.revise_keys,
-                        map_location=self.map_location)
+        load_pretrained(
+            module,
+            self.checkpoint,
+            mode=self.mode,
+            prefix=self.prefix,
+            head_prefix=self.head_prefix,
+            revise_keys=self.revise_keys,
+            map_location=self.map_location)
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
 

@@ -120,8 +120,8 @@ class YOLOV1Head(BaseDenseHead):
                      type='Normal', layer=['Conv2d', 'Linear'], std=0.01)):
         super().__init__(init_cfg=init_cfg)
         for name, value in (('num_classes', num_classes), ('in_channels', in_channels),
-                            ('grid_size', grid_size), ('num_boxes', num_boxes),
-                            ('feat_channels', feat_channels)):
+                            ('grid_size', grid_size), ('num_boxes', num_boxes), ('feat_channels',
+                                                                                 feat_channels)):
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f'YOLOV1Head: {name} must be a positive int, got {value!r}')
         if num_convs < 0:
@@ -143,8 +143,8 @@ class YOLOV1Head(BaseDenseHead):
 
         convs, channels = [], in_channels
         for _ in range(num_convs):
-            convs.append(ConvNormAct(channels, feat_channels, 3, norm_cfg=norm_cfg,
-                                     act_cfg=act_cfg))
+            convs.append(
+                ConvNormAct(channels, feat_channels, 3, norm_cfg=norm_cfg, act_cfg=act_cfg))
             channels = feat_channels
         self.convs = nn.Sequential(*convs)
         self.pool = nn.AdaptiveAvgPool2d(grid_size)
@@ -159,8 +159,8 @@ class YOLOV1Head(BaseDenseHead):
     @staticmethod
     def _check_test_cfg(test_cfg: Optional[dict]) -> ConfigDict:
         if test_cfg is None:
-            test_cfg = dict(score_thr=0.005, nms=dict(type='nms', iou_threshold=0.5),
-                            max_per_img=100)
+            test_cfg = dict(
+                score_thr=0.005, nms=dict(type='nms', iou_threshold=0.5), max_per_img=100)
         missing = [key for key in TEST_CFG_KEYS if key not in test_cfg]
         if missing:
             raise KeyError(f'YOLOV1Head: test_cfg lacks {missing} (needs {TEST_CFG_KEYS})')
@@ -246,8 +246,8 @@ class YOLOV1Head(BaseDenseHead):
             keep = order[first]
             r, c = row[keep], col[keep]
             obj_cells[i, r, c] = True
-            box_targets[i, r, c] = torch.stack(
-                (cx * s - col, cy * s - row, w.sqrt(), h.sqrt()), dim=-1)[keep]
+            box_targets[i, r, c] = torch.stack((cx * s - col, cy * s - row, w.sqrt(), h.sqrt()),
+                                               dim=-1)[keep]
             gt_xyxy[i, r, c] = norm[keep]
             labels[i, r, c] = gt.labels[keep].to(device)
 
@@ -265,15 +265,20 @@ class YOLOV1Head(BaseDenseHead):
             score = torch.where(ious.amax(-1, keepdim=True) > 0, ious, -distance)
             best = score.argmax(-1)
             responsible = F.one_hot(best, self.num_boxes).bool() & obj_cells.unsqueeze(-1)
-        return dict(obj_cells=obj_cells, responsible=responsible, box_targets=box_targets,
-                    labels=labels, ious=ious)
+        return dict(
+            obj_cells=obj_cells,
+            responsible=responsible,
+            box_targets=box_targets,
+            labels=labels,
+            ious=ious)
 
-    def loss_by_feat(self,
-                     pred: Tensor,
-                     batch_gt_instances: Sequence[InstanceData],
-                     batch_img_metas: Sequence[dict],
-                     batch_gt_instances_ignore: Optional[Sequence[InstanceData]] = None
-                     ) -> Dict[str, Tensor]:
+    def loss_by_feat(
+            self,
+            pred: Tensor,
+            batch_gt_instances: Sequence[InstanceData],
+            batch_img_metas: Sequence[dict],
+            batch_gt_instances_ignore: Optional[Sequence[InstanceData]] = None
+    ) -> Dict[str, Tensor]:
         """The sum-squared YOLOv1 loss (formula in the class docstring), averaged over images.
 
         Ignored instances (e.g. VOC's "difficult" boxes) are not learned as objects; YOLOv1 has
@@ -348,8 +353,8 @@ class YOLOV1Head(BaseDenseHead):
                 dict(bboxes=bboxes))
             results = InstanceData(bboxes=filtered['bboxes'], scores=kept_scores, labels=labels)
             results_list.append(
-                self._bbox_post_process(results, cfg, rescale=rescale, with_nms=with_nms,
-                                        img_meta=meta))
+                self._bbox_post_process(
+                    results, cfg, rescale=rescale, with_nms=with_nms, img_meta=meta))
         return results_list
 
 
