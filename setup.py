@@ -2,8 +2,8 @@
 
 The pinned stack (torch, mmcv-lite, mmdet) is installed by tools/setup_env.sh;
 ``pip install -e .`` installs zoo itself and states the ranges it needs. Besides the ``zoo``
-package it installs two start-up hooks (see ``PTH_FILES``): ``_zoo_mmcv_ext``, so that
-``import mmcv._ext`` finds zoo.mmcv_ext where mmcv has no compiled one, and ``_zoo_config_scope``,
+package it installs two start-up hooks (see ``PTH_FILES``): ``zoo_mmcv_ext_hook``, so that
+``import mmcv._ext`` finds zoo.mmcv_ext where mmcv has no compiled one, and ``zoo_config_scope``,
 so that ``zoo::`` config paths resolve; and the configs, in ``zoo/.mim``.
 """
 import os.path as osp
@@ -54,7 +54,9 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['zoo', 'zoo.*']),
-    py_modules=['_zoo_mmcv_ext', '_zoo_config_scope'],
+    # Named zoo_*: 'zoo' must come first in the sorted top_level.txt, where MMEngine's
+    # get_installed_path looks for an editable install's package (and `zoo::` configs).
+    py_modules=['zoo_mmcv_ext_hook', 'zoo_config_scope'],
     # zoo/.mim links to configs/, tools/ and model-index.yml (as mmpretrain's and mmdet's .mim):
     # the wheel holds copies, so get_model and `_base_ = 'zoo::...'` work outside the checkout.
     package_data={'zoo': ['.mim/model-index.yml', '.mim/configs/**/*.py',

@@ -4,7 +4,7 @@ from importlib.metadata import version as installed_version
 
 from mmengine.utils import digit_version
 
-import _zoo_mmcv_ext
+import zoo_mmcv_ext_hook
 from .version import __version__
 
 MMENGINE = ('0.10.7', '1.0.0')  # lowest version allowed, first version not allowed
@@ -54,10 +54,10 @@ def _check_dependencies() -> None:
 _check_dependencies()
 # mmdet's ops on mmcv-lite: `import mmcv._ext` finds zoo.mmcv_ext where no compiled one exists
 # (the zoo-mmcv-ext.pth file does the same at start-up, for code that imports mmdet first).
-_zoo_mmcv_ext.install()
+zoo_mmcv_ext_hook.install()
 
 # `_base_ = 'zoo::resnet/resnet50_8xb32_in1k.py'`: MMEngine resolves `pkg::` paths only for the
-# packages in this table (an installed zoo also adds itself at start-up: _zoo_config_scope.py).
+# packages in this table (an installed zoo also adds itself at start-up: zoo_config_scope.py).
 from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
 
 # Creating the child registries is what makes `type='zoo.X'` resolvable from any scope

@@ -16,8 +16,8 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT
 
 SOURCES = [
-    'setup.py', 'README.md', 'model-index.yml', '_zoo_config_scope.py', 'zoo-config-scope.pth',
-    'zoo', 'configs', 'tools'
+    'setup.py', 'README.md', 'model-index.yml', 'zoo_config_scope.py', 'zoo-config-scope.pth',
+    'zoo_mmcv_ext_hook.py', 'zoo-mmcv-ext.pth', 'zoo', 'configs', 'tools'
 ]
 
 CHECK = """
@@ -62,7 +62,7 @@ def test_an_installed_zoo_builds_models_and_resolves_zoo_configs(tmp_path):
                      'zoo/.mim/configs/resnet/resnet50_8xb32_in1k.py',
                      'zoo/.mim/configs/_base_/models/resnet50.py',
                      'zoo/.mim/tools/model_converters/torchvision_to_zoo.py',
-                     'zoo-config-scope.pth', '_zoo_config_scope.py'):
+                     'zoo-config-scope.pth', 'zoo_config_scope.py'):
         assert packaged in names, packaged
 
     venv = tmp_path / 'venv'

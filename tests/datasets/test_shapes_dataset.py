@@ -136,7 +136,7 @@ def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         make_shapes_dataset(str(out), **TINY)
     monkeypatch.undo()
-    assert not out.exists() and osp.isdir(f'{out}.incomplete')
+    assert not out.exists() and not osp.exists(f'{out}.incomplete')  # nothing half-written
     assert make_shapes_dataset(str(out), **TINY)['status'] == 'written'
     assert not osp.exists(f'{out}.incomplete')
 

@@ -60,14 +60,18 @@ def test_unfreeze_at_an_iteration_inside_an_epoch(tmp_path, data_root):
         work_dir,
         data_root,
         max_epochs=2,
-        custom_hooks=[dict(type='FreezeHook', modules=r'backbone\.layer[12]', unfreeze_iter=4)],
+        custom_hooks=[
+            dict(type='FreezeHook', modules=r'backbone\.features\.[03]', unfreeze_iter=4)
+        ],
         default_hooks=dict(checkpoint=dict(interval=1, by_epoch=False, max_keep_ckpts=-1)))
     init = initial_checkpoint(cfg, tmp_path / 'init.pth')
     cfg.load_from = str(tmp_path / 'init.pth')
     train(cfg)
 
-    frozen = [k for k in init if k.startswith(('backbone.layer1.', 'backbone.layer2.'))]
-    trained = [k for k in backbone_keys(init) if k.startswith('backbone.layer3.')]
+    # LeNet-5's stages are views of mmpretrain's flat `features`: conv 0, 3 and 6 are its
+    # layer1, layer2 and layer3
+    frozen = [k for k in init if k.startswith(('backbone.features.0.', 'backbone.features.3.'))]
+    trained = [k for k in backbone_keys(init) if k.startswith('backbone.features.6.')]
     after_4, after_5 = state_dict(work_dir / 'iter_4.pth'), state_dict(work_dir / 'iter_5.pth')
     assert_same(after_4, init, frozen)  # iterations 0-3 ran with layer1 and layer2 frozen
     assert changed(after_4, init, trained) == trained
@@ -152,7 +156,7 @@ def test_pattern_matching_no_parameter_is_named(tmp_path, data_root):
     with pytest.raises(ValueError, match=r"pattern 'backbone.layer9' matches no parameter") \
             as error:
         train(cfg)
-    assert 'backbone.layer1' in str(error.value)  # the model's real names, as a hint
+    assert 'backbone.features' in str(error.value)  # the model's real names, as a hint
 
 
 def test_pattern_matching_only_parameterless_modules_is_refused(tmp_path, data_root):

@@ -91,4 +91,4 @@ def test_a_subclass_may_set_the_stages_after_its_parents_init():
 
 def test_a_family_keeps_its_signature():
     assert list(inspect.signature(Table).parameters) == ['arch']
-    assert inspect.signature(VisionTransformer).parameters['arch'].default == 'b'
+    assert inspect.signature(VisionTransformer).parameters['arch'].default == 'base'

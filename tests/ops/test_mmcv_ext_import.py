@@ -16,7 +16,7 @@ import mmcv
 import pytest
 import torch
 
-import _zoo_mmcv_ext
+import zoo_mmcv_ext_hook
 from tests.conftest import REPO_ROOT
 from zoo.mmcv_ext import ext
 
@@ -90,8 +90,8 @@ def test_import_zoo_installs_the_finder_and_mmengine_agrees():
 def test_a_compiled_ext_on_mmcvs_path_is_used_not_shadowed(tmp_path):
     (tmp_path / '_ext.py').write_text('COMPILED_STAND_IN = True\n')
     result = python(f"""
-        import _zoo_mmcv_ext, mmcv
-        _zoo_mmcv_ext.install()
+        import zoo_mmcv_ext_hook, mmcv
+        zoo_mmcv_ext_hook.install()
         mmcv.__path__.insert(0, {str(tmp_path)!r})  # a module the path finders find first
         import mmcv._ext
         print(mmcv._ext.__file__)
@@ -105,8 +105,8 @@ def test_a_broken_compiled_ext_is_reported_not_replaced(tmp_path):
     broken = tmp_path / f'_ext{importlib.machinery.EXTENSION_SUFFIXES[0]}'
     broken.write_bytes(b'not an ELF file')
     result = python(f"""
-        import _zoo_mmcv_ext, mmcv
-        _zoo_mmcv_ext.install()
+        import zoo_mmcv_ext_hook, mmcv
+        zoo_mmcv_ext_hook.install()
         mmcv.__path__.insert(0, {str(tmp_path)!r})
         import mmcv._ext
     """)
@@ -124,7 +124,7 @@ def test_compiled_mmcv_is_the_one_in_use_where_installed():
 
 
 def test_only_mmcv_2_1_0_is_served(monkeypatch):
-    finder = _zoo_mmcv_ext.MmcvExtFinder()
+    finder = zoo_mmcv_ext_hook.MmcvExtFinder()
     assert finder.find_spec('mmcv._ext').name == 'mmcv._ext'
     assert finder.find_spec('mmcv.ops') is None
     monkeypatch.setattr(mmcv, '__version__', '2.2.0')
@@ -132,8 +132,8 @@ def test_only_mmcv_2_1_0_is_served(monkeypatch):
 
 
 def test_install_is_idempotent():
-    _zoo_mmcv_ext.install()
-    _zoo_mmcv_ext.install()
+    zoo_mmcv_ext_hook.install()
+    zoo_mmcv_ext_hook.install()
     finders = [f for f in sys.meta_path if type(f).__name__ == 'MmcvExtFinder']
     assert len(finders) == 1
     assert sys.meta_path.index(finders[0]) > sys.meta_path.index(

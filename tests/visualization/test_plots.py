@@ -60,13 +60,13 @@ def test_vit_cam_reads_the_patch_tokens_of_the_last_block():
     model = tiny(VIT, 32, neck=False)
     inputs = torch.randn(1, 3, 32, 32)
     name, reshape = default_target_layer(model, inputs)
-    assert name == 'backbone.layer2.ln1'
+    assert name == 'backbone.layers.1.ln1'
     assert reshape(torch.zeros(1, 1 + 16, 32)).shape == (1, 32, 4, 4)
     cam, _ = grad_cam(model, inputs)
     assert cam.shape == (32, 32) and cam.std() > 0.05
     # After the final norm only the class token reaches the head: the patch tokens get no
     # gradient and the map is empty. This is why the default is the last block's ln1.
-    empty, _ = grad_cam(model, inputs, target_layers=['backbone.norm'])
+    empty, _ = grad_cam(model, inputs, target_layers=['backbone.ln1'])  # the final norm
     assert np.abs(empty).max() < 1e-6
 
 
@@ -86,7 +86,8 @@ def test_cnn_cam_skips_a_last_stage_of_1x1():
             type='ImageClassifier',
             backbone=dict(type='LeNet5'),
             head=dict(type='LinearClsHead', num_classes=3, in_channels=120)))
-    assert default_target_layer(model, torch.zeros(1, 1, 32, 32))[0] == 'backbone.layer2'
+    # the last layer of LeNet-5's layer2, a view of mmpretrain's flat features
+    assert default_target_layer(model, torch.zeros(1, 1, 32, 32))[0] == 'backbone.features.5'
 
 
 def test_unknown_target_layer_is_named():

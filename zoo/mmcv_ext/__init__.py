@@ -1,5 +1,5 @@
 """A torchvision-backed ``mmcv._ext``: mmdet's detectors on mmcv-lite, without compiling mmcv.
 
-``_zoo_mmcv_ext`` (installed by ``zoo-mmcv-ext.pth`` and by ``import zoo``) serves
+``zoo_mmcv_ext_hook`` (installed by ``zoo-mmcv-ext.pth`` and by ``import zoo``) serves
 :mod:`zoo.mmcv_ext.ext` as ``mmcv._ext`` only where mmcv has no compiled ``_ext``.
 """

@@ -1,4 +1,4 @@
-"""The module served as ``mmcv._ext`` when mmcv has no compiled one (see ``_zoo_mmcv_ext``).
+"""The module served as ``mmcv._ext`` when mmcv has no compiled one (see ``zoo_mmcv_ext_hook``).
 
 It holds every name mmcv 2.1.0's ``mmcv.ops`` asks ``load_ext`` for. The ops mmdet's detectors
 call are implemented on torchvision and torch with mmcv's semantics (IMPLEMENTED); the rest

@@ -59,7 +59,7 @@ def default_target_layer(classifier: nn.Module,
     kind = type(backbone).__name__
     if kind == 'VisionTransformer':
         grid = (inputs.shape[2] // backbone.patch_size, inputs.shape[3] // backbone.patch_size)
-        return (f'backbone.{backbone.stage_names[-1]}.ln1',
+        return (f'backbone.layers.{len(backbone.layers) - 1}.ln1',
                 partial(vit_tokens_to_map, grid=grid, num_extra_tokens=backbone.num_extra_tokens))
     if kind == 'SwinTransformer':
         return f'backbone.norm{backbone.out_indices[-1]}', channel_last_to_map
@@ -89,7 +89,22 @@ def default_target_layer(classifier: nn.Module,
     if not maps:
         raise ValueError(f'{kind} has no stage with a feature map larger than 1x1 for a '
                          f'{tuple(inputs.shape[2:])} input: pass target_layers')
-    return f'backbone.{maps[-1]}', None
+    return f'backbone.{stage_module_path(backbone, maps[-1])}', None
+
+
+def stage_module_path(backbone: nn.Module, stage: str) -> str:
+    """The registered module that ends ``stage``: the stage itself, or where the stage is a
+    view of layers registered elsewhere (LeNet-5's and VGG's stages are views of mmpretrain's
+    flat ``features``), the last of them: its output is the stage's output."""
+    paths = {id(module): path for path, module in backbone.named_modules() if path}
+    module = getattr(backbone, stage)
+    while id(module) not in paths:
+        children = list(module.children())
+        if not children:
+            raise ValueError(f'{type(backbone).__name__}: stage {stage} holds no registered '
+                             'module to read')
+        module = children[-1]
+    return paths[id(module)]
 
 
 def grad_cam(classifier: nn.Module,
