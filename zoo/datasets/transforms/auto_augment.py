@@ -222,9 +222,6 @@ class Rotate(BaseAugTransform):
 class AutoContrast(BaseAugTransform):
     """Stretch each channel to the full range (:func:`mmcv.auto_contrast`)."""
 
-    def __init__(self, prob: float = 0.5, **kwargs):
-        super().__init__(prob=prob, **kwargs)
-
     def apply(self, img):
         return mmcv.auto_contrast(img)
 
@@ -233,9 +230,6 @@ class AutoContrast(BaseAugTransform):
 class Invert(BaseAugTransform):
     """``255 - img`` (:func:`mmcv.iminvert`)."""
 
-    def __init__(self, prob: float = 0.5, **kwargs):
-        super().__init__(prob=prob, **kwargs)
-
     def apply(self, img):
         return mmcv.iminvert(img)
 
@@ -243,9 +237,6 @@ class Invert(BaseAugTransform):
 @TRANSFORMS.register_module()
 class Equalize(BaseAugTransform):
     """Equalize each channel's histogram (:func:`mmcv.imequalize`)."""
-
-    def __init__(self, prob: float = 0.5, **kwargs):
-        super().__init__(prob=prob, **kwargs)
 
     def apply(self, img):
         return mmcv.imequalize(img)
