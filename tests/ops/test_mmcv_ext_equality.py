@@ -6,7 +6,6 @@ The fixture was recorded with ``--ext-dir``: mmcv 2.1.0's CPU kernels as this ma
 of its wheel compiled them (torch 2.14.1, -std=c++20, -O3), linked with the bindings of the
 recorded ops only. With the full wheel installed, ``python tools/mmcv_ext_reference.py --out
 tests/ops/data/mmcv_2.1.0_cpu_reference.pt`` records the same cases."""
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,9 @@ import torch
 import torchvision
 
 import zoo  # noqa: F401  (installs the mmcv._ext finder, as the .pth does once installed)
-from tests.conftest import REPO_ROOT
+from zoo.mmcv_ext import reference_cases as ref
 
 REFERENCE = Path(__file__).parent / 'data' / 'mmcv_2.1.0_cpu_reference.pt'
-_spec = importlib.util.spec_from_file_location('mmcv_ext_reference',
-                                               REPO_ROOT / 'tools' / 'mmcv_ext_reference.py')
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
 
 
 @pytest.fixture(scope='module')

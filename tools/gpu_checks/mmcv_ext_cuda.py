@@ -1,7 +1,7 @@
 """zoo.mmcv_ext on a CUDA GPU: mmdet's six detectors with mmcv-lite, CUDA against CPU.
 
 For each detector (mmdet's own config, seeded weights, the fixed image of
-tools/mmcv_ext_reference.py) it trains one SGD step and predicts on the CPU in float32 (the
+zoo.mmcv_ext.reference_cases) it trains one SGD step and predicts on the CPU in float32 (the
 reference), then on the device in float32 (TF32 off) and under bf16 autocast, and prints how
 far the device's losses, updated weights and detections are from the CPU's. It first checks
 that ``mmcv._ext`` is zoo's fallback and that the ops it serves run on CUDA tensors (nms,
@@ -20,7 +20,6 @@ and installed there with ``pip install --no-index --no-deps wheels/*.whl``; this
 PYTHONPATH (``import zoo`` installs the finder).
 """
 import argparse
-import importlib.util
 import math
 import os.path as osp
 import sys
@@ -30,12 +29,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import zoo  # noqa: E402,F401  (installs the mmcv._ext finder)
-
-_spec = importlib.util.spec_from_file_location(
-    'mmcv_ext_reference',
-    osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'mmcv_ext_reference.py'))
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
+from zoo.mmcv_ext import reference_cases as ref  # noqa: E402
 
 # Limits on |device - cpu| / max(|cpu|, 1e-6); float32 differs by the device's summation
 # order only, bf16 carries 8 bits of mantissa through a whole network and one SGD step

@@ -4,6 +4,7 @@ from torch import nn
 
 from zoo.registry import MODELS
 from ..layers import ConvModule, InvertedResidual, make_divisible
+from ..utils.init import TORCHVISION_INIT_CFG
 from .base_backbone import BaseBackbone
 from .mobilenet_utils import check_width_and_stem
 
@@ -79,10 +80,7 @@ class MobileNetV2(BaseBackbone):
                  act_cfg: dict = dict(type='ReLU6', inplace=True),
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = [
-                     dict(type='Kaiming', layer=['Conv2d']),
-                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-                 ],
+                 init_cfg: Optional[Union[dict, List[dict]]] = TORCHVISION_INIT_CFG,
                  plugins: Optional[List[dict]] = None):
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg, plugins=plugins)
         check_width_and_stem(type(self).__name__, widen_factor, stem_stride)

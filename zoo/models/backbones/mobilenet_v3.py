@@ -2,6 +2,7 @@ from typing import List, Optional, Sequence, Union
 
 from zoo.registry import MODELS
 from ..layers import ConvModule, InvertedResidual, make_divisible
+from ..utils.init import TORCHVISION_INIT_CFG
 from .base_backbone import BaseBackbone
 from .mobilenet_utils import check_width_and_stem
 
@@ -121,10 +122,7 @@ class MobileNetV3(BaseBackbone):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = [
-                     dict(type='Kaiming', layer=['Conv2d']),
-                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-                 ],
+                 init_cfg: Optional[Union[dict, List[dict]]] = TORCHVISION_INIT_CFG,
                  widen_factor: float = 1.0,
                  in_channels: int = 3,
                  stem_stride: int = 2,

@@ -1,6 +1,6 @@
 import math
 import warnings
-from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, List, Optional, Sequence, Type, Union
 
 import torch
 import torch.utils.checkpoint as cp
@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from zoo.registry import MODELS
 from ..layers import DropPath, PluggableBlock
+from ..utils.init import TORCHVISION_INIT_CFG, loads_checkpoint
 from ..utils.peer import resolve_peer
 from .base_backbone import BaseBackbone
 
@@ -22,11 +23,6 @@ PEER_DEFAULTS = {
     'mmdet': dict(out_indices=(0, 1, 2, 3), norm_eval=True),
     'mmpretrain': dict(out_indices=(3, ), norm_eval=False),
 }
-
-DEFAULT_INIT_CFG = [
-    dict(type='Kaiming', layer=['Conv2d']),
-    dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-]
 
 
 def build_dcn_conv(dcn: dict, *args, **kwargs) -> nn.Module:
@@ -461,7 +457,7 @@ class ResNet(BaseBackbone):
                  with_cp: bool = False,
                  zero_init_residual: bool = True,
                  pretrained: Optional[str] = None,
-                 init_cfg: Optional[Union[dict, List[dict]]] = DEFAULT_INIT_CFG,
+                 init_cfg: Optional[Union[dict, List[dict]]] = TORCHVISION_INIT_CFG,
                  drop_path_rate: float = 0.0,
                  groups: int = 1,
                  width_per_group: Optional[int] = None,
@@ -474,7 +470,7 @@ class ResNet(BaseBackbone):
         init_cfg, self.zero_init_residual = self._init_options(init_cfg, pretrained,
                                                                zero_init_residual)
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg, plugins=plugins)
-        block, stage_blocks = self.parse_depth(depth)
+        block, stage_blocks = self.parse_arch(depth, argument='depth')
         if not 1 <= num_stages <= 4:
             raise ValueError(f'{name}: num_stages must be in [1, 4], got {num_stages}')
         if len(strides) != num_stages or len(dilations) != num_stages:
@@ -522,19 +518,11 @@ class ResNet(BaseBackbone):
             stage_channels.append(channels)
         self._set_stages(stages, stage_channels, stem)
 
-    def parse_depth(self, depth: int) -> Tuple[type, Tuple[int, ...]]:
-        """The row of :attr:`arch_settings` for ``depth`` (the base's ``parse_arch`` check, with
-        integer row names)."""
-        if depth not in self.arch_settings:
-            raise ValueError(f'{type(self).__name__}: depth {depth!r} is not one of '
-                             f'{sorted(self.arch_settings)}')
-        return self.arch_settings[depth]
-
     def _init_options(self, init_cfg, pretrained, zero_init_residual) -> tuple:
         """``init_cfg`` with mmdet's deprecated ``pretrained`` folded in, and whether the blocks
         are zero-initialised (mmdet: only under its default init)."""
         name = type(self).__name__
-        given = init_cfg is not DEFAULT_INIT_CFG and init_cfg is not None
+        given = init_cfg is not TORCHVISION_INIT_CFG and init_cfg is not None
         if pretrained is not None:
             if not isinstance(pretrained, str):
                 raise TypeError(f'{name}: pretrained must be a str or None, got {pretrained!r}')
@@ -547,7 +535,7 @@ class ResNet(BaseBackbone):
         if self.peer == 'mmdet':
             # mmdet's default init_cfg is None, meaning this one; its blocks' zero init comes
             # with that default only
-            return (init_cfg if given else DEFAULT_INIT_CFG), zero_init_residual and not given
+            return (init_cfg if given else TORCHVISION_INIT_CFG), zero_init_residual and not given
         return init_cfg, zero_init_residual
 
     def build_stem(self, in_channels: int, stem_channels: int, conv_cfg: Optional[dict],
@@ -604,8 +592,7 @@ class ResNet(BaseBackbone):
 
     def init_weights(self) -> None:
         super().init_weights()
-        init_cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
-        if any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained' for cfg in init_cfgs):
+        if loads_checkpoint(self.init_cfg):
             return  # the checkpoint's norm weights must survive
         if self.zero_init_residual:
             for module in self.modules():

@@ -5,6 +5,7 @@ from torch import nn
 
 from zoo.registry import MODELS
 from ..layers import ConvNormAct
+from ..utils.init import TORCHVISION_INIT_CFG
 from .base_backbone import BaseBackbone
 from .vgg import VGG, vgg_convs
 
@@ -72,10 +73,7 @@ class SSDVGG(BaseBackbone):
                  norm_cfg: Optional[dict] = None,
                  act_cfg: dict = dict(type='ReLU', inplace=True),
                  norm_eval: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = [
-                     dict(type='Kaiming', layer=['Conv2d']),
-                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-                 ]):
+                 init_cfg: Optional[Union[dict, List[dict]]] = TORCHVISION_INIT_CFG):
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
         if depth not in self.arch_settings:
             raise ValueError(f'{type(self).__name__}: depth {depth!r} is not one of '

@@ -5,6 +5,7 @@ from torch import nn
 
 from zoo.registry import MODELS
 from ..layers import ConvModule, ConvNormAct
+from ..utils.init import TORCHVISION_INIT_CFG
 from .base_backbone import BaseBackbone
 from .flat_features import classifier_view, flat_stages, with_classifier_index
 
@@ -112,8 +113,7 @@ class VGG(BaseBackbone):
                  ceil_mode: bool = False,
                  with_last_pool: bool = True,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
-                     dict(type='Kaiming', layer=['Conv2d']),
-                     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm']),
+                     *TORCHVISION_INIT_CFG,
                      dict(type='Normal', std=0.01, layer=['Linear'])
                  ],
                  in_channels: int = 3,
