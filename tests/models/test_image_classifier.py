@@ -76,10 +76,31 @@ def test_stacked_head_structure_and_shape_check():
             in_channels=120,
             mid_channels=[84],
             act_cfg=dict(type='Tanh')))
-    assert [type(m).__name__ for m in head.layers] == ['Linear', 'Tanh', 'Linear']
+    assert [[type(m).__name__ for m in block.children()] for block in head.layers] == \
+        [['Linear', 'Tanh'], ['Linear']]
     assert head((torch.rand(2, 120, 1, 1), )).shape == (2, 10)  # flattens its input
     with pytest.raises(ValueError, match='in_channels is 120 but its input flattens to 96'):
         head((torch.rand(2, 96), ))
+
+
+@pytest.mark.parametrize('norm_cfg', [None, dict(type='BN1d')])
+def test_stacked_head_equals_mmpretrains(norm_cfg):
+    """Same keys, mmpretrain's weights load strictly, same logits in eval mode."""
+    from mmpretrain.models.heads import StackedLinearClsHead as Theirs
+    args = dict(
+        num_classes=7,
+        in_channels=32,
+        mid_channels=[24, 16],
+        dropout_rate=0.2,
+        norm_cfg=norm_cfg,
+        act_cfg=dict(type='HSwish'))
+    theirs = Theirs(**args).eval()
+    ours = MODELS.build(dict(type='StackedLinearClsHead', **args)).eval()
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    feats = (torch.rand(3, 32), )
+    torch.testing.assert_close(ours(feats), theirs(feats), rtol=0, atol=0)
+    torch.testing.assert_close(ours.pre_logits(feats), theirs.pre_logits(feats), rtol=0, atol=0)
+    assert ours.fc is ours.layers[-1]
 
 
 def test_gap_neck_output_grid():

@@ -61,8 +61,8 @@ def zoo_checkpoint(path: Path) -> Path:
                               torchvision.models.mobilenet_v3_small().state_dict())
     bias = torch.zeros(1000)
     bias[:3] = torch.tensor([300., 200., 100.])
-    state['head.layers.3.weight'].zero_()
-    state['head.layers.3.bias'] = bias
+    state['head.layers.1.fc.weight'].zero_()
+    state['head.layers.1.fc.bias'] = bias
     torch.save(dict(state_dict=state), path)
     return path
 

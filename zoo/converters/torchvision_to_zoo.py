@@ -86,9 +86,9 @@ CLASSIFIER_LINEARS = {'alexnet': (1, 4, 6), 'vgg': (0, 3, 6)}
 
 
 def classifier_rules(linear_indices: Tuple[int, ...]) -> List[Tuple[str, str]]:
-    """torchvision's ``classifier.<i>`` Linear layers -> ``StackedLinearClsHead``'s
-    ``head.layers.<0, 3, 6>`` (Linear, ReLU, Dropout per hidden layer)."""
-    return [(rf'^classifier\.{i}\.', f'head.layers.{3 * k}.') for k, i in enumerate(linear_indices)]
+    """torchvision's ``classifier.<i>`` Linear layers, in order -> ``StackedLinearClsHead``'s
+    ``head.layers.<k>.fc`` (one ``LinearBlock`` per Linear, as mmpretrain names them)."""
+    return [(rf'^classifier\.{i}\.', f'head.layers.{k}.fc.') for k, i in enumerate(linear_indices)]
 
 
 @converter('alexnet')
@@ -150,11 +150,11 @@ def convert_mobilenet_v3(name: str, state: StateDict) -> StateDict:
     """``features.<i>`` -> ``layer<i>`` (mmpretrain's: every layer a stage); in the blocks
     ``block.<k>`` -> the block's layers (expansion where it widens, depthwise, SE where it has
     one, projection), the SE's ``fc1``/``fc2`` -> ``se.conv1.conv``/``se.conv2.conv``;
-    ``classifier.<k>`` -> ``head.layers.<k>``. Every convolution with its norm is an mmcv
+    ``classifier.0``/``classifier.3`` (Linear, Hardswish, Dropout, Linear) ->
+    ``head.layers.0.fc``/``head.layers.1.fc``. Every convolution with its norm is an mmcv
     ``ConvModule`` (``conv``, ``bn``)."""
     rows = MobileNetV3.arch_settings[name.rsplit('_', 1)[-1]]
-    rules = [(r'^features\.(\d+)\.(0|1)\.', r'backbone.layer\1.\2.'),
-             (r'^classifier\.', 'head.layers.')]
+    rules = [(r'^features\.(\d+)\.(0|1)\.', r'backbone.layer\1.\2.'), *classifier_rules((0, 3))]
     in_channels = MobileNetV3.stem_channels
     for i, (_, mid, out, with_se, _, _) in enumerate(rows):
         layers = (['expand_conv'] if mid != in_channels else []) + ['depthwise_conv'] + \
