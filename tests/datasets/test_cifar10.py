@@ -37,7 +37,7 @@ def write_cifar(root, per_batch=4, protocol=2, seed=0):
 
 
 @pytest.mark.parametrize('protocol', [2, pickle.HIGHEST_PROTOCOL])
-def test_reads_batches_as_bgr_hwc(tmp_path, protocol):
+def test_reads_batches_as_rgb_hwc_as_mmpretrain(tmp_path, protocol):
     written = write_cifar(tmp_path, protocol=protocol)
     train = CIFAR10(data_root=str(tmp_path), split='train')
     test = CIFAR10(data_root=str(tmp_path), split='test')
@@ -48,15 +48,36 @@ def test_reads_batches_as_bgr_hwc(tmp_path, protocol):
     sample = train.get_data_info(4 + 1)  # second image of the second batch
     img = sample['img']
     assert img.shape == (32, 32, 3) and img.dtype == np.uint8 and img.flags.c_contiguous
+    # mmpretrain's order: the batch's planes red, green, blue become channels 0, 1, 2
     planar_rgb = data[1].reshape(3, 32, 32)
-    # Channel 0 is blue, 2 is red; pixel (y, x) of the row-major planes.
-    np.testing.assert_array_equal(img[..., 0], planar_rgb[2])
-    np.testing.assert_array_equal(img[..., 2], planar_rgb[0])
+    np.testing.assert_array_equal(img, planar_rgb.transpose(1, 2, 0))
     assert img[3, 7, 1] == data[1][1024 + 3 * 32 + 7]
     assert sample['gt_label'] == labels[1]
     all_train_labels = sum((written[f'data_batch_{i}'][1] for i in range(1, 6)), [])
     assert train.get_gt_labels().tolist() == all_train_labels
     assert test.get_gt_labels().tolist() == written['test_batch'][1]
+
+
+def test_bgr_channel_order_as_photos_load(tmp_path):
+    written = write_cifar(tmp_path)
+    bgr = CIFAR10(data_root=str(tmp_path), split='test', channel_order='bgr')
+    img = bgr.get_data_info(0)['img']
+    planar_rgb = written['test_batch'][0][0].reshape(3, 32, 32)
+    np.testing.assert_array_equal(img[..., 0], planar_rgb[2])  # blue first, as mmcv.imread
+    np.testing.assert_array_equal(img[..., 2], planar_rgb[0])
+    assert img.flags.c_contiguous
+    with pytest.raises(ValueError, match="CIFAR10: channel_order must be 'rgb' or 'bgr'"):
+        CIFAR10(data_root=str(tmp_path), channel_order='RGBA')
+
+
+def test_zoo_configs_normalise_the_order_their_data_set_gives():
+    """zoo's CIFAR configs flip BGR to RGB; mmpretrain's recipes read RGB and flip nothing."""
+    from mmengine.config import Config
+    from tests.conftest import REPO_ROOT
+    cfg = Config.fromfile(REPO_ROOT / 'configs' / 'resnet' / 'resnet18_8xb16_cifar10.py')
+    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+        assert loader.dataset.channel_order == 'bgr'
+    assert cfg.data_preprocessor.to_rgb is True
 
 
 def test_pipeline_without_loading(tmp_path):

@@ -88,10 +88,11 @@ class CIFAR10(BaseClsDataset):
 
     The images are kept in memory, each sample being ``dict(img=<uint8 array (32, 32, 3)>,
     gt_label=<int>)``, so the pipeline starts without ``LoadImageFromFile``. The channels are
-    stored in **BGR** order, as ``mmcv.imread`` gives the images of a folder data set: every
-    transform (colour jitter included) and data preprocessor then sees the same order, and a
-    config normalises with ``to_rgb=True`` and the mean/std in RGB order for both kinds of data.
-    (mmpretrain keeps CIFAR images in RGB and sets ``to_rgb=False``; zoo does not.)
+    in ``channel_order``: **RGB** by default, as mmpretrain's CIFAR10 gives them, so that
+    mmpretrain's CIFAR recipes (``to_rgb=False``, mean/std in RGB order) normalise the right
+    channels. zoo's own CIFAR configs ask for ``channel_order='bgr'``, the order in which
+    ``mmcv.imread`` gives the images of a folder data set: every transform, visualiser and
+    the inferencer's photos then see one order, normalised with ``to_rgb=True``.
 
     Args:
         data_root: The folder holding the extracted batches.
@@ -99,6 +100,8 @@ class CIFAR10(BaseClsDataset):
         metainfo: Meta information; ``metainfo['classes']`` renames the 10 classes.
         download: mmpretrain's option; zoo never downloads, so a missing file raises either way.
         data_prefix: mmpretrain's other name of the folder, used when ``data_root`` is empty.
+        channel_order: ``'rgb'`` (mmpretrain's order, the default) or ``'bgr'`` (mmcv's, as
+            ``LoadImageFromFile`` gives photos; zoo's configs).
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset` (``pipeline``, ``indices``,
             ``test_mode``, ``lazy_init``, ...).
     """
@@ -122,9 +125,14 @@ class CIFAR10(BaseClsDataset):
                  metainfo: Optional[dict] = None,
                  download: bool = True,
                  data_prefix: str = '',
+                 channel_order: str = 'rgb',
                  **kwargs) -> None:
         if split not in ('train', 'test'):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        if channel_order not in ('rgb', 'bgr'):
+            raise ValueError(f"{type(self).__name__}: channel_order must be 'rgb' or 'bgr', "
+                             f'got {channel_order!r}')
+        self.channel_order = channel_order
         if not isinstance(data_prefix, str):
             raise TypeError(f'{type(self).__name__}: data_prefix must be a folder (str), '
                             f'got {data_prefix!r}')
@@ -169,15 +177,17 @@ class CIFAR10(BaseClsDataset):
             labels = np.asarray(labels, dtype=np.int64)
             if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
                 raise ValueError(f'{path} holds labels outside 0..{num_classes - 1}')
-            # Rows are channel-planar RGB: (N, 3, 32, 32) -> HWC, then RGB -> BGR.
+            # Rows are channel-planar RGB: (N, 3, 32, 32) -> HWC (-> BGR)
             images = data.reshape(-1, 3, self.IMG_SIZE, self.IMG_SIZE).transpose(0, 2, 3, 1)
-            images = np.ascontiguousarray(images[..., ::-1])
+            if self.channel_order == 'bgr':
+                images = images[..., ::-1]
+            images = np.ascontiguousarray(images)
             data_list.extend(
                 dict(img=img, gt_label=int(label)) for img, label in zip(images, labels))
         return data_list
 
     def extra_repr(self) -> List[str]:
-        return [f'Split: \t{self.split}']
+        return [f'Split: \t{self.split}', f'Channel order: \t{self.channel_order}']
 
 
 @DATASETS.register_module()
@@ -185,7 +195,8 @@ class CIFAR100(CIFAR10):
     """CIFAR-100 (fine labels) from its python batches in a local folder, as :class:`CIFAR10`.
 
     ``data_root`` holds ``train``, ``test`` and ``meta`` of ``cifar-100-python.tar.gz``,
-    directly or in ``cifar-100-python/`` (mmpretrain's layout); images are kept in BGR order.
+    directly or in ``cifar-100-python/`` (mmpretrain's layout); the channels are in
+    ``channel_order``, as :class:`CIFAR10`'s.
     """
 
     METAINFO = dict(classes=CIFAR100_CATEGORIES)

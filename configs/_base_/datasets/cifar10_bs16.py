@@ -4,7 +4,8 @@ dataset_type = 'CIFAR10'
 data_root = 'data/cifar10'
 
 data_preprocessor = dict(
-    # RGB CIFAR-10 statistics; the dataset yields BGR images like every other zoo loader
+    # RGB CIFAR-10 statistics; the data set yields BGR images (channel_order='bgr'), as
+    # LoadImageFromFile gives photos, so that the inferencer and visualisers see one order
     mean=[125.307, 122.961, 113.8575],
     std=[51.5865, 50.847, 51.255],
     to_rgb=True,
@@ -21,14 +22,24 @@ train_dataloader = dict(
     batch_size=16,
     num_workers=2,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        channel_order='bgr',
+        pipeline=train_pipeline),
 )
 
 val_dataloader = dict(
     batch_size=16,
     num_workers=2,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        channel_order='bgr',
+        pipeline=test_pipeline),
 )
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 
