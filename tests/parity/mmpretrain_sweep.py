@@ -53,13 +53,6 @@ NEEDS_GPU = {
     'device',
 }
 
-#: What other branches of issue 9 deliver (visualizer / hook, backbone key parity): a row that
-#: fails only on these is expected to pass once they are merged.
-OTHER_BRANCHES = {
-    'UniversalVisualizer': 'visualization branch',
-    'VisualizationHook': 'visualization branch',
-}
-
 DATASET_ROOT_KEYS = {
     'ImageNet': 'data_root',
     'ImageNet21k': 'data_root',
@@ -219,8 +212,15 @@ def redirect(cfg, data_dir: str, work_dir: str) -> None:
 
     Changes: each data set's ``data_root`` / ``data_prefix`` (paths only), the loaders'
     ``batch_size`` (2), ``num_workers`` (0, so nothing forks on a shared 2-core machine) and
-    ``persistent_workers``, ``train_cfg.max_epochs`` (1) and ``work_dir``.
+    ``persistent_workers``, ``train_cfg.max_epochs`` (1) and ``work_dir``. A scheduler without
+    ``end`` gets the recipe's own ``max_epochs`` as its end, the value MMEngine would have given
+    it, so that the schedule stays the recipe's (Swin's cosine begins at epoch 20).
     """
+    recipe_epochs = cfg.train_cfg.get('max_epochs')
+    schedulers = cfg.get('param_scheduler') or []
+    for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+        if recipe_epochs and scheduler.get('by_epoch', True) and 'end' not in scheduler:
+            scheduler['end'] = recipe_epochs
     written = {}
     for key in _loaders(cfg):
         loader = cfg[key]
@@ -283,14 +283,17 @@ def build_zoo_model(model: dict):
         return MODELS.build(copy.deepcopy(model))
 
 
-def compare_models(cfg, result: dict) -> None:
-    """Keys and shapes, strict loading and logits of zoo's model against mmpretrain's."""
+def compare_models(cfg, result: dict, checkpoint: Optional[str] = None) -> None:
+    """Keys and shapes, strict loading and logits of zoo's model against mmpretrain's. With
+    ``checkpoint``, mmpretrain's model (seeded random weights) is saved there first."""
     import torch
     model = model_cfg(cfg)
     for init in _pretrained_inits(model):
         init['checkpoint'] = None  # no download: the weights are copied from mmpretrain's model
     torch.manual_seed(0)
     peer = build_mmpretrain_model(model).eval()
+    if checkpoint:
+        torch.save(dict(state_dict=peer.state_dict()), checkpoint)
     torch.manual_seed(0)
     ours = build_zoo_model(model).eval()
     peer_state, our_state = peer.state_dict(), ours.state_dict()
@@ -392,45 +395,33 @@ def missing_from_zoo(cfg) -> List[str]:
     return sorted(missing)
 
 
-def substitute_other_branches(cfg, missing: List[str]) -> List[str]:
-    """Replace what another branch of issue 9 delivers, where zoo lacks it on this branch:
-    ``UniversalVisualizer`` by MMEngine's ``Visualizer`` (same vis backends) and the disabled
-    ``VisualizationHook`` dropped. Returns the substitutions made."""
-    made = []
-    if 'UniversalVisualizer' in missing and cfg.get('visualizer') is not None:
-        cfg.visualizer['type'] = 'mmengine.Visualizer'
-        made.append('UniversalVisualizer -> mmengine.Visualizer')
-    hooks = cfg.get('default_hooks') or {}
-    if 'VisualizationHook' in missing and 'visualization' in hooks:
-        hooks.pop('visualization')
-        made.append('VisualizationHook dropped')
-    return made
-
-
-def run_recipe(path: str, substitute: bool = True, train: bool = True) -> dict:
+def run_recipe(path: str, train: bool = True) -> dict:
     """Train recipe ``path`` one epoch on zoo and compare its model with mmpretrain's.
 
     Returns a dict: ``name``, ``ran`` (the Runner built and trained one epoch), ``model_equal``,
-    ``missing`` (types zoo lacks), ``substituted`` (other branches' parts replaced, see
-    :func:`substitute_other_branches`), ``stage`` and ``error`` of the first failure.
+    ``missing`` (types zoo lacks), ``stage`` and ``error`` of the first failure.
     """
     from mmengine.config import Config
     from mmengine.runner import Runner
     name = config_name(path)
-    result = dict(name=name, ran=False, model_equal=False, substituted=[], stage=None, error=None)
+    result = dict(name=name, ran=False, model_equal=False, stage=None, error=None)
     start = time.time()
     cfg = Config.fromfile(path)
     cfg.default_scope = 'zoo'
     result['missing'] = missing_from_zoo(cfg)
-    try:
-        compare_models(cfg, result)
-    except Exception as error:  # noqa: BLE001 (a row of the sweep records any failure)
-        result['stage'] = 'model'
-        result['model_error'] = f'{type(error).__name__}: {error}'[:600]
-    if train and name not in NEEDS_GPU:
-        if substitute:
-            result['substituted'] = substitute_other_branches(cfg, result['missing'])
-        with tempfile.TemporaryDirectory(prefix=f'sweep-{name}-') as tmp:
+    with tempfile.TemporaryDirectory(prefix=f'sweep-{name}-') as tmp:
+        checkpoint = osp.join(tmp, 'mmpretrain_model.pth')
+        try:
+            compare_models(cfg, result, checkpoint)
+        except Exception as error:  # noqa: BLE001 (a row of the sweep records any failure)
+            result['stage'] = 'model'
+            result['model_error'] = f'{type(error).__name__}: {error}'[:600]
+        if train and name not in NEEDS_GPU:
+            # A recipe fine-tuning a published checkpoint (CUB, VOC) loads mmpretrain's model
+            # of the same config instead: nothing is downloaded; a path is the only change.
+            for init in _pretrained_inits(cfg.model):
+                if osp.exists(checkpoint) and '://' in str(init.get('checkpoint')):
+                    init['checkpoint'] = checkpoint
             try:
                 redirect(cfg, osp.join(tmp, 'data'), osp.join(tmp, 'work'))
                 runner = Runner.from_cfg(cfg)
@@ -442,49 +433,14 @@ def run_recipe(path: str, substitute: bool = True, train: bool = True) -> dict:
                 result['error'] = f'{type(error).__name__}: {error}'[:600]
                 result['traceback'] = traceback.format_exc()[-3000:]
             gc.collect()
-    elif name in NEEDS_GPU:
-        result['error'] = f'not trained on CPU: {NEEDS_GPU[name]}'
+        elif name in NEEDS_GPU:
+            result['error'] = f'not trained on CPU: {NEEDS_GPU[name]}'
     result['seconds'] = round(time.time() - start, 1)
     return result
 
 
 def row_passes(result: dict) -> bool:
     return result['ran'] and result['model_equal']
-
-
-#: Recipe parts of this branch's scope that zoo does not have yet (the VOC recipe's).
-NOT_YET_IN_ZOO = ('VOC', 'VOCMultiLabelMetric', 'VOCAveragePrecision')
-
-#: Failures that other branches of issue 9 fix (message fragment -> owner).
-OTHER_BRANCH_CAUSES = {
-    'use_soft': 'losses branch: CrossEntropyLoss(use_soft=...)',
-    'state dict differs': 'backbone branches: state-dict key parity',
-    'LeNet5.__init__() got an unexpected keyword argument': 'backbone branch: LeNet5(num_classes)',
-    'VGG.__init__() got an unexpected keyword argument': 'backbone branch: VGG(num_classes)',
-    "MobileNetV3: arch 'small_0": 'backbone branch: MobileNetV3 small_050/small_075',
-    'ResNetV1c': 'backbone branch: ResNetV1c',
-    'ResNetV1d': 'backbone branch: ResNetV1d',
-    'SEResNet': 'backbone branch: SEResNet/SEResNeXt',
-    'SEResNeXt': 'backbone branch: SEResNet/SEResNeXt',
-    'stem_channels': 'backbone branch: Wide-ResNet stem_channels/base_channels',
-    'SwinTransformer.__init__() got an unexpected': 'backbone branch: Swin arguments',
-    'VisionTransformer.__init__() got an unexpected': 'backbone branch: ViT arguments',
-    'ResNet.__init__() got an unexpected': 'backbone branch: ResNet arguments (drop_path_rate)',
-    'ResNeXt.__init__() got an unexpected': 'backbone branch: ResNeXt arguments',
-    'LoRAModel': 'nobody yet: zoo has no LoRAModel (mmpretrain.models.peft)',
-}
-
-
-def failure_owner(result: dict) -> Optional[str]:
-    """Which branch a failing row waits on, or ``None`` when it is this branch's to fix."""
-    if row_passes(result) or set(result.get('missing') or []) & set(NOT_YET_IN_ZOO):
-        return None
-    messages = ' '.join(str(result.get(k) or '') for k in ('error', 'model_error'))
-    messages += ' ' + ' '.join(result.get('missing') or [])
-    for fragment, owner in OTHER_BRANCH_CAUSES.items():
-        if fragment in messages:
-            return owner
-    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -501,9 +457,6 @@ def summarize(results: List[dict]) -> str:
     lines = []
     for r in results:
         status = 'PASS' if row_passes(r) else 'FAIL'
-        owner = failure_owner(r)
-        if owner:
-            status += f' [{owner}]'
         detail = r.get('error') or r.get('model_error') or ''
         keys = r.get('keys') or {}
         lines.append(f"{status} {r['name']:45s} ran={int(r['ran'])} "
@@ -532,15 +485,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         '--no-train',
         action='store_true',
         help="compare the models only (keys, strict loading, logits)")
-    parser.add_argument(
-        '--no-substitute',
-        action='store_true',
-        help="keep UniversalVisualizer/VisualizationHook even where zoo lacks "
-        'them (the strict run once the visualization branch is merged)')
     args = parser.parse_args(argv)
     if args.worker:  # run these configs in this process, one JSON line each as it finishes
         for path in args.worker:
-            result = run_recipe(path, substitute=not args.no_substitute, train=not args.no_train)
+            result = run_recipe(path, train=not args.no_train)
             with open(args.out, 'a') as f:
                 f.write(json.dumps(result) + '\n')
         return 0
@@ -548,7 +496,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         p for p in leaf_configs()
         if not args.patterns or any(s in config_name(p) for s in args.patterns)
     ]
-    extra = ['--no-train'] * args.no_train + ['--no-substitute'] * args.no_substitute
+    extra = ['--no-train'] * args.no_train
     results = sweep_configs(paths, jobs=args.jobs, extra=extra, verbose=True)
     print(summarize(results))
     if args.out:
