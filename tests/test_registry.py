@@ -22,6 +22,42 @@ def test_unknown_type_names_the_type_and_registry():
         MODELS.build(dict(type='ResNot'))
 
 
+@pytest.mark.parametrize(
+    'cfg, argument, supported',
+    [
+        (dict(type='ResNet', depth=18, with_cp=False, dcn_v3=True), 'dcn_v3', "'stage_with_dcn'"),
+        (dict(
+            type='StackedLinearClsHead',
+            num_classes=3,
+            in_channels=4,
+            mid_channels=[2],
+            use_sigmoid=True), 'use_sigmoid', "'topk'"),  # a **kwargs head: the parent refuses
+        (dict(type='IoULoss', lineer=True), 'lineer', "'linear'"),
+        (dict(type='FPN', in_channels=[8], out_channels=8, num_outs=1,
+              fusion='sum'), 'fusion', "'upsample_cfg'"),
+    ])
+def test_unknown_argument_names_component_argument_and_what_zoo_supports(cfg, argument, supported):
+    from zoo.registry import MODELS
+    name = cfg['type']
+    with pytest.raises(TypeError) as error:
+        MODELS.build(cfg)
+    message = str(error.value)
+    assert f"{name} (zoo) does not support the argument(s) ['{argument}']" in message
+    assert f"zoo's {name} takes [" in message and supported in message
+
+
+def test_unknown_argument_refused_when_mmdet_builds_zoo_part():
+    """mmdet's registry builds ``zoo.X`` with its own build function: the class checks."""
+    import mmdet.models  # noqa: F401
+    from mmdet.registry import MODELS
+    from mmengine.registry import DefaultScope
+
+    import zoo  # noqa: F401
+    with DefaultScope.overwrite_default_scope('mmdet'), pytest.raises(
+            TypeError, match=r"SmoothL1Loss \(zoo\) does not support the argument\(s\) \['bta'\]"):
+        MODELS.build(dict(type='zoo.SmoothL1Loss', bta=1.0))
+
+
 def test_mmdet_config_reaches_zoo_backbone_via_custom_imports(tmp_path):
     """A fresh interpreter with an mmdet-scoped config: only custom_imports brings zoo in."""
     config = tmp_path / 'retinanet_zoo-r18.py'

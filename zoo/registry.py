@@ -9,7 +9,15 @@ Every registry below is a child of the MMEngine root registry of the same kind, 
 
 ``locations`` make the registration lazy: a registry imports the package that defines its
 components the first time something is built or looked up through it.
+
+A zoo class registered here refuses an argument it does not take with a ``TypeError`` that
+names the class, the argument and every argument it does take, whichever registry builds it
+(mmdet's builds ``type='zoo.X'`` with its own build function, so the check is on the class).
 """
+import functools
+import inspect
+from typing import List
+
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
@@ -41,8 +49,59 @@ __all__ = [
 ]
 
 
+def accepted_arguments(cls: type) -> List[str]:
+    """The keyword arguments ``cls(...)`` takes: its ``__init__``'s, then those of the parents
+    its ``**kwargs`` are passed on to."""
+    names: List[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names += [
+            p.name for p in params
+            if p.name != 'self' and p.name not in names and p.kind not in (p.VAR_POSITIONAL,
+                                                                           p.VAR_KEYWORD)
+        ]
+        if all(p.kind != p.VAR_KEYWORD for p in params):
+            break
+    return names
+
+
+def _refuse_unknown_arguments(cls: type) -> None:
+    """Wrap ``cls.__init__`` (when it takes no ``**kwargs``) so that an argument it does not
+    take raises an error naming the class, the argument and what the class supports, instead
+    of Python's bare "unexpected keyword argument"."""
+    init = cls.__dict__.get('__init__')
+    if init is None or hasattr(init, '__wrapped__'):
+        return
+    parameters = inspect.signature(init).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
+        return  # the parent it passes them on to checks them
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        unknown = [key for key in kwargs if key not in parameters]
+        if unknown:
+            name = type(self).__name__
+            raise TypeError(f'{name} (zoo) does not support the argument(s) {unknown}; '
+                            f'zoo\'s {name} takes {accepted_arguments(type(self))}')
+        init(self, *args, **kwargs)
+
+    cls.__init__ = __init__
+
+
+class ZooRegistry(Registry):
+    """A registry whose zoo classes refuse unknown arguments by name (see the module doc)."""
+
+    def _register_module(self, module, module_name=None, force: bool = False) -> None:
+        super()._register_module(module, module_name, force)
+        if inspect.isclass(module) and module.__module__.split('.')[0] == 'zoo':
+            _refuse_unknown_arguments(module)
+
+
 def _child(name: str, parent: Registry, location: str = None) -> Registry:
-    return Registry(name, parent=parent, scope='zoo', locations=[location] if location else [])
+    return ZooRegistry(name, parent=parent, scope='zoo', locations=[location] if location else [])
 
 
 # Training loop
@@ -70,7 +129,7 @@ TASK_UTILS = _child('task util', MMENGINE_TASK_UTILS, 'zoo.models')
 FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, 'zoo.models')
 # Mixup, CutMix...: what a data preprocessor applies to a whole batch (mmpretrain's
 # BATCH_AUGMENTS; MMEngine has no such root registry).
-BATCH_AUGMENTS = Registry('batch augment', scope='zoo', locations=['zoo.models'])
+BATCH_AUGMENTS = ZooRegistry('batch augment', scope='zoo', locations=['zoo.models'])
 
 # Evaluation and visualisation
 METRICS = _child('metric', MMENGINE_METRICS, 'zoo.evaluation')

@@ -73,6 +73,7 @@ def test_bgr_channel_order_as_photos_load(tmp_path):
 def test_zoo_configs_normalise_the_order_their_data_set_gives():
     """zoo's CIFAR configs flip BGR to RGB; mmpretrain's recipes read RGB and flip nothing."""
     from mmengine.config import Config
+
     from tests.conftest import REPO_ROOT
     cfg = Config.fromfile(REPO_ROOT / 'configs' / 'resnet' / 'resnet18_8xb16_cifar10.py')
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):

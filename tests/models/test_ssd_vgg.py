@@ -23,42 +23,58 @@ def randomise(module: torch.nn.Module, seed: int = 0) -> None:
             param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
 
 
-def test_equals_mmdet_ssdvgg_given_converted_weights():
-    theirs = MMDetSSDVGG(
-        depth=16,
-        with_last_pool=False,
-        ceil_mode=True,
-        out_indices=(3, 4),
-        out_feature_indices=(22, 34))
-    theirs.eval()  # mmcv's VGG.train returns None
+@pytest.mark.parametrize(
+    'args',
+    [
+        dict(
+            depth=16,
+            with_last_pool=False,
+            ceil_mode=True,
+            out_indices=(3, 4),
+            out_feature_indices=(22, 34)),  # mmdet's SSD300 backbone, every argument
+        dict(depth=16, with_last_pool=True, out_feature_indices=(15, 22, 35)),
+        dict(depth=11, out_feature_indices=(14, 24)),
+    ])
+def test_equals_mmdet_ssdvgg_keys_weights_outputs(args):
+    theirs = MMDetSSDVGG(**args)
+    theirs.eval()  # (mmcv's VGG.train returns None)
     randomise(theirs)
-    ours = MODELS.build(dict(type='SSDVGG', depth=16)).eval()
+    ours = MODELS.build(dict(type='SSDVGG', **args)).eval()
 
-    assert count_parameters(ours) == count_parameters(theirs) == 20_483_904
-    ours.load_state_dict(theirs.state_dict(), strict=True)  # features.{i} keys, renamed on load
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # features.<i>, in order
+    assert count_parameters(ours) == count_parameters(theirs)
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    assert ours.out_feature_indices == args['out_feature_indices']
 
     # 67 px: every 2x2 pool meets an odd size, so ceil_mode matters (67, 34, 17, 9, 5)
     x = torch.randn(1, 3, 67, 67, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         expected, outs = theirs(x), ours(x)
-    assert [tuple(o.shape) for o in outs] == [(1, 512, 9, 9), (1, 1024, 5, 5)]
+    assert len(outs) == len(expected) == len(args['out_feature_indices'])
     for out, exp in zip(outs, expected):
-        assert out.shape == exp.shape
         torch.testing.assert_close(out, exp, atol=1e-6, rtol=1e-5)
 
 
-def test_key_mapping_points_at_mmdet_output_layers():
-    mapping = SSDVGG.mmdet_key_mapping(16)
-    # mmdet reads its outputs after the ReLUs at features.22 and .34, i.e. after these convs
-    assert mapping['features.21'] == 'layer4.2.0'  # conv4_3
-    assert mapping['features.33'] == 'layer6.fc7.0'
-    assert mapping['features.31'] == 'layer6.fc6.0'
-    with torch.device('meta'):  # the layers' names, without allocating their weights
-        for depth in SSDVGG.arch_settings:
-            ours, theirs = SSDVGG(depth=depth), MMDetSSDVGG(depth=depth)
-            mapping = SSDVGG.mmdet_key_mapping(depth)
-            assert set(mapping) == {k.rpartition('.')[0] for k in theirs.state_dict()}
-            assert set(mapping.values()) == {k.rpartition('.')[0] for k in ours.state_dict()}
+def test_default_outputs_are_conv4_3_and_fc7():
+    ours = SSDVGG(depth=16)
+    assert ours.out_feature_indices == (22, 34) and ours.out_channels == (512, 1024)
+    assert count_parameters(ours) == 20_483_904
+    assert isinstance(ours.features[22], torch.nn.ReLU) and ours.features[21].out_channels == 512
+
+
+def test_out_feature_index_inside_a_stage_is_refused():
+    with pytest.raises(ValueError, match=r'out_feature_indices \[21\] do not end a stage'):
+        SSDVGG(depth=16, out_feature_indices=(21, 34))
+
+
+def test_deprecated_mmdet_arguments_warn_as_mmdet(tmp_path):
+    with pytest.warns(UserWarning, match='input_size is deprecated'):
+        SSDVGG(depth=11, input_size=300)
+    with pytest.warns(UserWarning, match='l2_norm_scale is deprecated'):
+        SSDVGG(depth=11, l2_norm_scale=20.)
+    with pytest.warns(UserWarning, match='pretrained is deprecated'):
+        model = SSDVGG(depth=11, pretrained=str(tmp_path / 'x.pth'))
+    assert model.init_cfg == dict(type='Pretrained', checkpoint=str(tmp_path / 'x.pth'))
 
 
 def test_mmdet_keys_load_through_init_cfg(tmp_path):
@@ -70,18 +86,16 @@ def test_mmdet_keys_load_through_init_cfg(tmp_path):
     torch.save(theirs.state_dict(), path)
     ours = SSDVGG(depth=11, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     ours.init_weights()
-    mapping = SSDVGG.mmdet_key_mapping(11)
     state = ours.state_dict()
     for key, value in theirs.state_dict().items():
-        module, _, param = key.rpartition('.')
-        assert torch.equal(state[f'{mapping[module]}.{param}'], value), key
+        assert torch.equal(state[key], value), key
 
 
-def test_norm_layouts_are_not_renamed():
-    """With BatchNorm the `features.{i}` numbering differs: such keys stay unexpected."""
+def test_norm_layout_has_a_norm_after_each_conv():
     model = SSDVGG(depth=11, norm_cfg=dict(type='BN'))
-    result = model.load_state_dict({'features.0.weight': torch.zeros(64, 3, 3, 3)}, strict=False)
-    assert result.unexpected_keys == ['features.0.weight']
+    kinds = [type(m).__name__ for m in model.features[:4]]
+    assert kinds == ['Conv2d', 'BatchNorm2d', 'ReLU', 'MaxPool2d']
+    assert model.out_channels == (512, 1024)
 
 
 def test_ssd300_shapes_on_the_meta_device():
@@ -95,47 +109,43 @@ def test_ssd300_shapes_on_the_meta_device():
 
 
 def test_replaces_ssdvgg_in_mmdet_ssd300_config():
+    """mmdet's own backbone dict, renamed: the same detector, key for key."""
     cfg = Config.fromfile(MMDET_SSD300)
     assert cfg.model.backbone.type == 'SSDVGG'
     with DefaultScope.overwrite_default_scope('mmdet'):
         from mmdet.registry import MODELS as MMDET_MODELS
         from mmdet.utils import register_all_modules
         register_all_modules(init_default_scope=False)
+        cfg.model.backbone.init_cfg = None
         theirs = MMDET_MODELS.build(cfg.model)
-        cfg.model.backbone = dict(type='zoo.SSDVGG', depth=16)
+        cfg.model.backbone.type = 'zoo.SSDVGG'
         ours = MMDET_MODELS.build(cfg.model)
     assert isinstance(ours.backbone, SSDVGG)
     assert ours.backbone.out_channels == tuple(cfg.model.neck.in_channels)
-    assert count_parameters(ours) == count_parameters(theirs)
-    assert count_parameters(ours.backbone) == count_parameters(theirs.backbone)
-    # an mmdet SSD300 checkpoint loads into the detector with zoo's backbone, key for key
+    assert list(ours.state_dict()) == list(theirs.state_dict())
     ours.load_state_dict(theirs.state_dict(), strict=True)
-    conv4_3 = ours.backbone.get_submodule('layer4.2.0')  # layer4[2] would be its 2nd conv
-    assert torch.equal(conv4_3.weight, theirs.backbone.features[21].weight)
-    assert torch.equal(ours.backbone.layer6.fc7[0].bias, theirs.backbone.features[33].bias)
 
 
 def test_loads_a_zoo_vgg_classification_checkpoint(tmp_path):
-    vgg = VGG(depth=11)
-    randomise(vgg)
-    path = tmp_path / 'vgg11.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in vgg.state_dict().items()}}, path)
-
-    model = SSDVGG(
-        depth=11, init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
-    model.init_weights()
-    state = model.state_dict()
-    mapping = SSDVGG.vgg_key_mapping(11)
-    for key, value in vgg.state_dict().items():
-        name, _, param = key.rpartition('.')
-        assert torch.equal(state[f'{mapping[name]}.{param}'], value), key
-    assert not torch.equal(
-        state['layer6.fc6.0.weight'], torch.zeros_like(
-            state['layer6.fc6.0.weight']))  # the new layers were initialised, not left empty
+    for norm_cfg in (None, dict(type='BN')):
+        vgg = VGG(depth=11, norm_cfg=norm_cfg)
+        randomise(vgg)
+        path = tmp_path / 'vgg11.pth'
+        torch.save({'state_dict': {f'backbone.{k}': v for k, v in vgg.state_dict().items()}}, path)
+        model = SSDVGG(
+            depth=11,
+            norm_cfg=norm_cfg,
+            init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
+        model.init_weights()
+        state = model.state_dict()
+        mapping = SSDVGG.vgg_key_mapping(11, with_norm=norm_cfg is not None)
+        for key, value in vgg.state_dict().items():
+            name, _, param = key.rpartition('.')
+            assert torch.equal(state[f'{mapping[name]}.{param}'], value), key
+        fc6 = model.layer6[1].weight  # the new layers were initialised, not left empty
+        assert fc6.abs().sum() > 0
 
 
 def test_bad_depth_is_named():
     with pytest.raises(ValueError, match=r'depth 15 is not one of \[11, 13, 16, 19\]'):
         SSDVGG(depth=15)
-    with pytest.raises(ValueError, match='depth 15'):
-        SSDVGG.mmdet_key_mapping(15)

@@ -234,11 +234,24 @@ def losses_equal(ours: dict, theirs: dict) -> Tuple[bool, str]:
     return True, ''
 
 
+def anchor_input_size(obj) -> int:
+    """The largest ``input_size`` an anchor generator of the model dict fixes (SSD's 300 or
+    512 px, whose six feature maps need it), else 0."""
+    if isinstance(obj, dict):
+        own = obj.get('input_size') if 'Anchor' in str(obj.get('type', '')) else None
+        return max([own or 0] + [anchor_input_size(v) for v in obj.values()])
+    if isinstance(obj, (list, tuple)):
+        return max([0] + [anchor_input_size(v) for v in obj])
+    return 0
+
+
 def compare(case: Case, size: int = 64, zoo_model: Optional[dict] = None) -> Result:
     """Build ``case`` with mmdet's parts and with zoo's (``zoo_model``: instead of renaming the
-    zoo types of ``case.model``), and run the four checks."""
+    zoo types of ``case.model``), and run the four checks on a ``size`` px image (or the size
+    the model's anchors are laid out for)."""
     from mmengine.registry import DefaultScope
     result = Result(case)
+    size = max(size, anchor_input_size(case.model))
     with DefaultScope.overwrite_default_scope('mmdet'):
         try:
             theirs = build(case.model)

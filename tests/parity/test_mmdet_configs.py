@@ -19,7 +19,7 @@ from tests.parity import mmdet_sweep
 
 # One config per family and per cause of a difference found before (issue 9). Not here:
 # cascade_rpn (IoULoss(linear=True)), which mmdet 3.3 itself cannot build (CascadeRPNHead lacks
-# num_classes), see test_losses_of_both_peers.py; ssd (zoo's SSDVGG lacks with_last_pool).
+# num_classes), see test_losses_of_both_peers.py.
 REPRESENTATIVE = [
     'gn/mask-rcnn_r50_fpn_gn-all_2x_coco.py',  # GroupNorm ResNet (gn1), use_mask, FPN, L1Loss
     'faster_rcnn/faster-rcnn_x101-32x4d_fpn_1x_coco.py',  # ResNeXt(base_width=4)
@@ -31,6 +31,7 @@ REPRESENTATIVE = [
     'dynamic_rcnn/dynamic-rcnn_r50_fpn_1x_coco.py',  # SmoothL1Loss asserted by its head
     'yolo/yolov3_d53_8xb8-320-273e_coco.py',  # MSELoss, sigmoid CrossEntropyLoss
     'detr/detr_r18_8xb2-500e_coco.py',  # DETR: CrossEntropyLoss(class_weight), L1, GIoU
+    'ssd/ssd300_coco.py',  # SSDVGG(with_last_pool, out_feature_indices), at its 300 px
 ]
 
 

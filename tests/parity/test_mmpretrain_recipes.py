@@ -74,9 +74,8 @@ def test_full_sweep():
     results = sweep.sweep_configs(sweep.leaf_configs(), jobs=2)
     print(sweep.summarize(results))
     ours = [
-        r['name'] for r in results
-        if r['name'] not in sweep.EXCLUDED and r['name'] not in sweep.NEEDS_GPU
-        and not sweep.row_passes(r)
+        r['name'] for r in results if r['name'] not in sweep.EXCLUDED
+        and r['name'] not in sweep.NEEDS_GPU and not sweep.row_passes(r)
     ]
     gpu_rows = [r for r in results if r['name'] in sweep.NEEDS_GPU]
     assert not ours, f'failing rows: {ours}'

@@ -1,52 +1,63 @@
-from collections import OrderedDict
+import warnings
 from typing import Dict, List, Optional, Sequence, Union
 
+from mmcv.cnn import build_activation_layer, build_conv_layer, build_norm_layer
 from torch import nn
 
 from zoo.registry import MODELS
-from ..layers import ConvNormAct
 from ..utils.init import TORCHVISION_INIT_CFG
 from .base_backbone import BaseBackbone
-from .vgg import VGG, vgg_convs
+from .flat_features import flat_stages
+from .vgg import VGG
 
 
 @MODELS.register_module()
 class SSDVGG(BaseBackbone):
     """VGG in the form SSD (`Liu et al. <https://arxiv.org/abs/1512.02325>`_) uses: a drop-in
-    for mmdet's ``SSDVGG`` backbone.
+    for mmdet's ``SSDVGG``, with its arguments, its state-dict keys and its outputs.
 
     Against the classification :class:`VGG`: max pools round up (``ceil_mode``, so 300 px gives
     38x38 ``conv4_3`` maps), the fifth stage's 2x2 pool is replaced by a 3x3 stride-1 one, and
     the fully connected fc6/fc7 become convolutions: fc6 a 3x3 dilated 6 times, fc7 a 1x1, both
-    1024 channels with ReLU. The pool that ends each VGG stage opens the next one here, so that a
-    stage outputs its last convolution's map before pooling, where SSD reads ``conv4_3``.
+    1024 channels with ReLU.
 
-    Stages (outputs for a 300 px input): ``layer1`` conv1 (300), ``layer2`` conv2 (150),
-    ``layer3`` conv3 (75), ``layer4`` conv4 (38), ``layer5`` conv5 (19), ``layer6`` pool5, fc6,
-    fc7 (19). The default ``out_indices=(3, 5)`` gives ``conv4_3`` (512 channels) and ``fc7``
-    (1024), what mmdet's ``SSDVGG(depth=16, out_feature_indices=(22, 34))`` gives; the L2
-    normalisation of ``conv4_3`` belongs to mmdet's ``SSDNeck``, as there.
+    Layers: one flat ``features`` Sequential, mmdet's (mmcv ``VGG``'s) layout: per convolution
+    ``Conv2d, ReLU`` (``Conv2d, norm, ReLU`` with ``norm_cfg``), a 2x2 pool after stages 1-4
+    (and after stage 5 with ``with_last_pool``), then pool5, fc6, ReLU, fc7, ReLU. So mmdet's
+    SSD300 checkpoints and its ``open-mmlab://vgg16_caffe`` initialisation load strictly, keys
+    ``features.<i>.weight``. The stages (zoo's ``out_indices``, ``frozen_stages``) are views of
+    the same layers, each pool opening the next stage: ``layer1`` .. ``layer5`` the VGG stages,
+    ``layer6`` pool5, fc6, fc7. What a stage returns is the output of its last ReLU, where SSD
+    reads ``conv4_3`` (``features.22`` for depth 16) and ``fc7`` (``features.34``).
 
-    State dicts: the convolutions of ``layer1`` ... ``layer5`` are ``layer{s}.{j}.0.weight``
-    (the pools have no parameters); a zoo (or mmpretrain) :class:`VGG` classification
-    checkpoint, whose ``features.<i>.conv`` are renamed on loading (:meth:`vgg_key_mapping`),
-    loads with ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
-    (fc6/fc7 stay newly initialised). ``fc6``/``fc7`` are ``layer6.fc6.0`` / ``layer6.fc7.0``.
-    mmdet's keys ``features.{i}`` (torchvision's VGG ``features`` too) map one to one
-    (:meth:`mmdet_key_mapping`) and are renamed on loading: mmdet's SSD300 checkpoints and its
-    ``open-mmlab://vgg16_caffe`` initialisation load unchanged.
+    A zoo (or mmpretrain) classification :class:`VGG` checkpoint, whose ``features.<i>`` are
+    ``ConvModule`` s (``conv``, ``bn``), is renamed on loading (:meth:`vgg_key_mapping`), so it
+    loads with ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')`` (fc6 and
+    fc7 stay newly initialised).
 
     Args:
         depth: 11, 13, 16 or 19 (rows of :attr:`arch_settings`).
-        in_channels: Input image channels.
-        out_indices: Stages whose outputs are returned.
-        frozen_stages: ``-1`` freezes nothing, ``k`` the first ``k`` stages (there is no stem).
+        with_last_pool: mmdet's: a 2x2 pool after the fifth stage too, before pool5.
         ceil_mode: Whether the 2x2 max pools round their output size up.
-        conv_cfg: Convolution config; ``None`` is Conv2d.
-        norm_cfg: ``None`` as in SSD; ``dict(type='BN')`` adds a norm after every convolution.
-        act_cfg: Activation config.
-        norm_eval: Whether norm layers stay in eval mode in training.
-        init_cfg: Initialisation config; the default is :class:`VGG`'s.
+        out_indices: Stages whose outputs are returned, used only when
+            ``out_feature_indices`` is ``None`` (mmdet ignores it: its VGG's argument).
+        out_feature_indices: mmdet's: the indices of ``features`` after which an output is
+            read. Each must end a stage (a ReLU before a pool, or fc7's). mmdet's default
+            ``(22, 34)`` is what ``None`` gives with the default ``out_indices`` for VGG-16,
+            ``conv4_3`` and ``fc7``; for other depths ``None`` gives their conv4 and fc7.
+        pretrained: Deprecated (mmdet's): a checkpoint, meaning ``init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained)``.
+        init_cfg: Initialisation config; ``None`` is mmdet's default, torchvision's (Kaiming
+            normal, fan-out, for convolutions; 1/0 for norms).
+        input_size: Deprecated in mmdet (it warns and ignores it); the same here.
+        l2_norm_scale: Deprecated in mmdet (moved to ``SSDNeck``); warned of and ignored.
+        in_channels: Input image channels (zoo's).
+        frozen_stages: ``-1`` freezes nothing, ``k`` the first ``k`` stages (zoo's).
+        conv_cfg: Convolution config; ``None`` is Conv2d (zoo's).
+        norm_cfg: ``None`` as in SSD; ``dict(type='BN')`` adds a norm after every
+            convolution of the VGG stages (zoo's).
+        act_cfg: Activation config (zoo's).
+        norm_eval: Whether norm layers stay in eval mode in training (zoo's).
 
     Example:
         >>> import torch
@@ -57,6 +68,8 @@ class SSDVGG(BaseBackbone):
         ((1, 512, 10, 10), (1, 1024, 5, 5))
         >>> model.out_channels
         (512, 1024)
+        >>> sorted(model.state_dict())[:2]
+        ['features.0.bias', 'features.0.weight']
     """
 
     arch_settings = VGG.arch_settings
@@ -65,95 +78,105 @@ class SSDVGG(BaseBackbone):
 
     def __init__(self,
                  depth: int,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (3, 5),
-                 frozen_stages: int = -1,
+                 with_last_pool: bool = False,
                  ceil_mode: bool = True,
+                 out_indices: Union[int, Sequence[int]] = (3, 5),
+                 out_feature_indices: Optional[Sequence[int]] = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 input_size: Optional[int] = None,
+                 l2_norm_scale: Optional[float] = None,
+                 in_channels: int = 3,
+                 frozen_stages: int = -1,
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: dict = dict(type='ReLU', inplace=True),
-                 norm_eval: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = TORCHVISION_INIT_CFG):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
-        if depth not in self.arch_settings:
-            raise ValueError(f'{type(self).__name__}: depth {depth!r} is not one of '
-                             f'{sorted(self.arch_settings)}')
-        self.depth = depth
-        self.norm_cfg = norm_cfg
-        cfgs = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
-        stages = {}
-        for i, (num_convs, channels) in enumerate(zip(self.arch_settings[depth], self.widths)):
-            layers = OrderedDict()
-            if i > 0:
-                layers['pool'] = nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode)
-            # named '0', '1', ... as in VGG's stages, whatever comes before them
-            for j, conv in enumerate(vgg_convs(in_channels, channels, num_convs, **cfgs)):
-                layers[str(j)] = conv
-            stages[f'layer{i + 1}'] = nn.Sequential(layers)
-            in_channels = channels
-        stages['layer6'] = nn.Sequential(
-            OrderedDict(
-                pool=nn.MaxPool2d(kernel_size=3, stride=1, padding=1),
-                fc6=ConvNormAct(
-                    in_channels, self.fc_channels, 3, padding=6, dilation=6, bias=True, **cfgs),
-                fc7=ConvNormAct(self.fc_channels, self.fc_channels, 1, bias=True, **cfgs)))
-        self._set_stages(stages, self.widths + (self.fc_channels, ))
-        self.register_load_state_dict_pre_hook(self._rename_mmdet_keys)
+                 norm_eval: bool = False):
+        name = type(self).__name__
+        if pretrained is not None:
+            if init_cfg is not None:
+                raise ValueError(f'{name}: init_cfg and pretrained cannot be specified at the '
+                                 'same time')
+            warnings.warn(f'{name}: pretrained is deprecated, please use "init_cfg" instead')
+            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
+        for deprecated, value in (('input_size', input_size), ('l2_norm_scale', l2_norm_scale)):
+            if value is not None:  # as mmdet: warned of and ignored
+                warnings.warn(f'{name}: {deprecated} is deprecated and ignored' + (
+                    ' (SSDNeck scales conv4_3)' if deprecated == 'l2_norm_scale' else ''))
+        stage_convs = self.parse_arch(depth, argument='depth')
+        layers: List[List[nn.Module]] = []
 
-    @classmethod
-    def mmdet_key_mapping(cls, depth: int = 16) -> Dict[str, str]:
-        """Module names of mmdet's ``SSDVGG`` (without BatchNorm) -> this class's.
+        def conv(in_ch: int, out_ch: int, **kwargs) -> List[nn.Module]:
+            block = [build_conv_layer(conv_cfg, in_ch, out_ch, **kwargs)]
+            if norm_cfg is not None:
+                block.append(build_norm_layer(norm_cfg, out_ch)[1])
+            return block + [build_activation_layer(act_cfg)]
 
-        mmdet's ``features`` is one sequence: for each stage, ``conv, relu`` per convolution,
-        then a 2x2 pool except after the fifth stage; then pool5, fc6, relu, fc7, relu. For
-        depth 16: ``features.0`` -> ``layer1.0.0``, ``features.21`` (conv4_3) ->
-        ``layer4.2.0``, ``features.31`` -> ``layer6.fc6.0``, ``features.33`` ->
-        ``layer6.fc7.0``. torchvision's ``vgg16().features`` numbers its first 13 convolutions
-        the same way.
-        """
-        if depth not in cls.arch_settings:
-            raise ValueError(f'{cls.__name__}: depth {depth!r} is not one of '
-                             f'{sorted(cls.arch_settings)}')
-        mapping, index = {}, 0
-        for stage, num_convs in enumerate(cls.arch_settings[depth]):
+        def pool() -> nn.Module:
+            return nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=ceil_mode)
+
+        for i, (num_convs, channels) in enumerate(zip(stage_convs, self.widths)):
+            stage = [pool()] if i > 0 else []
             for j in range(num_convs):
-                mapping[f'features.{index}'] = f'layer{stage + 1}.{j}.0'
-                index += 2  # conv, relu
-            index += 1 if stage < 4 else 0  # the pool after stages 1 to 4
-        mapping[f'features.{index + 1}'] = 'layer6.fc6.0'  # index is pool5
-        mapping[f'features.{index + 3}'] = 'layer6.fc7.0'
-        return mapping
+                stage += conv(
+                    in_channels if j == 0 else channels, channels, kernel_size=3, padding=1)
+            layers.append(stage)
+            in_channels = channels
+        extra = [pool()] if with_last_pool else []
+        extra.append(nn.MaxPool2d(kernel_size=3, stride=1, padding=1))
+        extra += [
+            build_conv_layer(conv_cfg, in_channels, self.fc_channels, 3, padding=6, dilation=6),
+            build_activation_layer(act_cfg)
+        ]
+        extra += [
+            build_conv_layer(conv_cfg, self.fc_channels, self.fc_channels, 1),
+            build_activation_layer(act_cfg)
+        ]
+        layers.append(extra)
+        stage_ends = [sum(map(len, layers[:i + 1])) - 1 for i in range(len(layers))]
+        if out_feature_indices is not None:
+            out_indices = self._stages_of(out_feature_indices, stage_ends)
+        super().__init__(out_indices, frozen_stages, norm_eval,
+                         TORCHVISION_INIT_CFG if init_cfg is None else init_cfg)
+        self.depth = depth
+        names = [f'layer{i + 1}' for i in range(len(layers))]
+        self.features, stages = flat_stages(layers, names)
+        self._set_stages(stages, self.widths + (self.fc_channels, ), register=False)
+        self.out_feature_indices = tuple(stage_ends[i] for i in self.out_indices)
+        self.register_load_state_dict_pre_hook(self._rename_vgg_keys)
+
+    def _stages_of(self, out_feature_indices: Sequence[int], stage_ends: List[int]) -> List[int]:
+        """mmdet's ``out_feature_indices`` (flat indices) as stage indices."""
+        unknown = [i for i in out_feature_indices if i not in stage_ends]
+        if unknown:
+            raise ValueError(f'{type(self).__name__}: out_feature_indices {unknown} do not end '
+                             f'a stage; zoo reads outputs after one of {stage_ends}')
+        return [stage_ends.index(i) for i in out_feature_indices]
 
     @classmethod
-    def vgg_key_mapping(cls, depth: int = 16) -> Dict[str, str]:
+    def vgg_key_mapping(cls, depth: int = 16, with_norm: bool = False) -> Dict[str, str]:
         """Module names of zoo's (and mmpretrain's) classification :class:`VGG` -> this
         class's: its flat ``features.<i>`` hold one ``ConvModule`` (``conv``, ``bn``) per
-        convolution and a pool per stage, so ``features.0.conv`` -> ``layer1.0.0`` and
-        ``features.0.bn`` -> ``layer1.0.1``."""
-        mapping, index = {}, 0
+        convolution and a pool per stage, so ``features.0.conv`` -> ``features.0`` and, with
+        ``with_norm``, ``features.0.bn`` -> ``features.1``."""
+        mapping, source, target = {}, 0, 0
         for stage, num_convs in enumerate(cls.arch_settings[depth]):
-            for j in range(num_convs):
-                mapping[f'features.{index}.conv'] = f'layer{stage + 1}.{j}.0'
-                mapping[f'features.{index}.bn'] = f'layer{stage + 1}.{j}.1'
-                index += 1
-            index += 1  # the stage's pool
+            target += 1 if stage > 0 else 0  # the pool that opens the stage
+            for _ in range(num_convs):
+                mapping[f'features.{source}.conv'] = f'features.{target}'
+                if with_norm:
+                    mapping[f'features.{source}.bn'] = f'features.{target + 1}'
+                source += 1
+                target += 3 if with_norm else 2  # conv, [norm,] activation
+            source += 1  # the classification VGG's pool ends its stage
         return mapping
 
-    def _rename_mmdet_keys(self, module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
-        """Load-time hook: accept mmdet's (and torchvision's) ``features.{i}`` names.
-
-        They are renamed in place before the children read their keys, so that mmdet's SSD300
-        checkpoints and its ``open-mmlab://vgg16_caffe`` initialisation load as they are (also
-        through zoo's ``Pretrained``, which runs load hooks before comparing shapes). mmdet's
-        SSDVGG has no norm layers, so a VGG-BN layout is left alone."""
-        vgg_mapping = self.vgg_key_mapping(self.depth)
-        for key in [k for k in state_dict if k.startswith(prefix + 'features.')]:
-            name, _, param = key[len(prefix):].rpartition('.')
-            if name in vgg_mapping:
-                state_dict[f'{prefix}{vgg_mapping[name]}.{param}'] = state_dict.pop(key)
-        if self.norm_cfg is not None:
-            return
-        mapping = self.mmdet_key_mapping(self.depth)
+    def _rename_vgg_keys(self, module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
+        """Load-time hook: accept a classification VGG's ``features.<i>.conv/bn`` names (they
+        never collide with this class's ``features.<i>.weight``), renamed in place before the
+        layers read their keys (also through ``Pretrained``, which runs load hooks)."""
+        with_norm = any(isinstance(m, nn.modules.batchnorm._NormBase) for m in self.features)
+        mapping = self.vgg_key_mapping(self.depth, with_norm)
         for key in [k for k in state_dict if k.startswith(prefix + 'features.')]:
             name, _, param = key[len(prefix):].rpartition('.')
             if name in mapping:
