@@ -31,7 +31,7 @@ class BaseMultiLabelMetric(BaseMetric):
             if sample.get('pred_score') is None:
                 raise KeyError(f'{type(self).__name__} needs "pred_score" in every sample; got '
                                f'the keys {sorted(sample.keys())}')
-            score = torch.as_tensor(sample['pred_score']).detach().cpu()
+            score = torch.as_tensor(sample['pred_score']).detach().cpu().clone()
             if score.ndim != 1:
                 raise ValueError(f'{type(self).__name__}: pred_score must be 1-D (one score a '
                                  f'class), got shape {tuple(score.shape)}')
@@ -42,7 +42,9 @@ class BaseMultiLabelMetric(BaseMetric):
         for one absent (a subclass may mark classes ``-1``: left out of the evaluation)."""
         name = type(self).__name__
         if sample.get('gt_score') is not None:
-            target = torch.as_tensor(sample['gt_score']).detach().cpu()
+            # a copy: a VOC metric marks difficult labels in it, and the evaluator's next
+            # metric reads the same sample
+            target = torch.as_tensor(sample['gt_score']).detach().cpu().clone()
             if target.shape != (num_classes, ):
                 raise ValueError(f'{name}: gt_score has shape {tuple(target.shape)}, pred_score '
                                  f'({num_classes}, )')
