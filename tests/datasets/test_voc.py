@@ -63,8 +63,8 @@ def test_voc_labels_follow_the_xml(voc_root):
         objects = VOC_OBJECTS[i % len(VOC_OBJECTS)]
         assert sample['gt_label'] == sorted({index[n] for n, d in objects if not d})
         assert sample['gt_label_difficult'] == sorted({index[n] for n, d in objects if d})
-    assert dataset.get_data_info(1)['gt_label'] == dataset.get_data_info(1)[
-        'gt_label_difficult'] == [index['cat']]
+    assert dataset.get_data_info(1)['gt_label'] == dataset.get_data_info(
+        1)['gt_label_difficult'] == [index['cat']]
     assert dataset.get_data_info(3)['gt_label'] == []  # difficult objects only
     by_ann_file = dict(type='VOC', data_root=voc_root, split='', ann_file='ImageSets/Main/test.txt')
     by_split = dict(type='VOC', data_root=voc_root, split='test')
@@ -104,8 +104,7 @@ def _object(name, difficult='0'):
 
 
 @pytest.mark.parametrize(
-    'xml, match',
-    [
+    'xml, match', [
         (f'<annotation>{_object("Dog")}</annotation>',
          r"000000.xml: <object> 0 is of class 'Dog', not one of the 20 classes"),
         ('<annotation><filename>000000.jpg</filename></annotation>',
@@ -126,20 +125,24 @@ def test_voc_bad_xml_names_file_and_value(tmp_path, xml, match):
 def test_voc_missing_files_and_bad_arguments(tmp_path):
     root = write_voc(str(tmp_path / 'VOC2007'))
     os.remove(osp.join(root, 'Annotations', '000001.xml'))
-    with pytest.raises(FileNotFoundError,
-                       match=r"VOC annotation file not found: '.*Annotations/000001.xml' "
-                       r"\(image '000001' of '.*trainval.txt'\)"):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r"VOC annotation file not found: '.*Annotations/000001.xml' "
+            r"\(image '000001' of '.*trainval.txt'\)"):
         zoo_build('DATASETS', dict(type='VOC', data_root=root, split='trainval'))
     os.remove(osp.join(root, 'ImageSets', 'Main', 'test.txt'))
-    with pytest.raises(FileNotFoundError,
-                       match=r"VOC image set file not found: '.*ImageSets/Main/test.txt'"):
+    with pytest.raises(
+            FileNotFoundError, match=r"VOC image set file not found: '.*ImageSets/Main/test.txt'"):
         zoo_build('DATASETS', dict(type='VOC', data_root=root, split='test'))
     _write(osp.join(root, 'ImageSets', 'Main', 'val.txt'), '000000  1\n')
-    with pytest.raises(ValueError, match=r"val.txt, line 1: expected one image id, got "
-                       r"'000000  1'"):
+    with pytest.raises(
+            ValueError, match=r"val.txt, line 1: expected one image id, got "
+            r"'000000  1'"):
         zoo_build('DATASETS', dict(type='VOC', data_root=root, split='val'))
-    with pytest.raises(ValueError, match=r"split must be one of \('train', 'val', 'trainval', "
-                       r"'test'\), got 'valid'"):
+    with pytest.raises(
+            ValueError,
+            match=r"split must be one of \('train', 'val', 'trainval', "
+            r"'test'\), got 'valid'"):
         zoo_build('DATASETS', dict(type='VOC', data_root=root, split='valid'))
     with pytest.raises(ValueError, match='data_prefix needs ann_path'):
         zoo_build('DATASETS', dict(type='VOC', data_root=root, data_prefix='JPEGImages'))

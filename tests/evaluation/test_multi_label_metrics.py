@@ -143,12 +143,12 @@ def test_difficult_labels_change_the_figures():
             target[i, sorted(set(row['gt_label_difficult']) - set(row['gt_label']))] = value
         cfg = dict(type='VOCAveragePrecision', difficult_as_positive=as_positive)
         results[as_positive] = _evaluate(zoo_build('METRICS', cfg), _samples(rows, ClsDataSample))
-        assert results[as_positive]['multi-label/mAP'] == AveragePrecision.calculate(
-            pred, target).item()
+        assert results[as_positive]['multi-label/mAP'] == AveragePrecision.calculate(pred,
+                                                                                     target).item()
         precision, recall, f1_score, _ = MultiLabelMetric.calculate(pred, target)
         voc = _evaluate(
-            zoo_build('METRICS', dict(type='VOCMultiLabelMetric',
-                                      difficult_as_positive=as_positive)),
+            zoo_build('METRICS',
+                      dict(type='VOCMultiLabelMetric', difficult_as_positive=as_positive)),
             _samples(rows, ClsDataSample))
         assert voc['multi-label/f1-score'] == f1_score.item()
     assert len({r['multi-label/mAP'] for r in results.values()}) == 3
@@ -186,20 +186,18 @@ def test_thr_zero_is_named_by_its_threshold():
     cfg = dict(type='MultiLabelMetric', thr=0.0)
     expected = _evaluate(mmpretrain_build('METRICS', cfg), _samples(rows, DataSample))
     actual = _evaluate(zoo_build('METRICS', cfg), _samples(rows, ClsDataSample))
-    assert sorted(expected) == [f'multi-label/{k}_topNone' for k in ('f1-score', 'precision',
-                                                                       'recall')]
+    items = ('f1-score', 'precision', 'recall')
+    assert sorted(expected) == [f'multi-label/{k}_topNone' for k in items]
     assert actual == {k.replace('_topNone', '_thr-0.00'): v for k, v in expected.items()}
 
 
 @pytest.mark.parametrize(
-    'cfg, error, match',
-    [
+    'cfg, error, match', [
         (dict(type='MultiLabelMetric', average='weighted'), ValueError,
          r"average must be one of \('macro', 'micro', None\), got 'weighted'"),
         (dict(type='AveragePrecision', average='micro'), ValueError,
          r"average must be one of \('macro', None\), got 'micro'"),
-        (dict(type='MultiLabelMetric', items=('accuracy', )), ValueError,
-         'items must be among'),
+        (dict(type='MultiLabelMetric', items=('accuracy', )), ValueError, 'items must be among'),
         (dict(type='MultiLabelMetric', topk=0), ValueError, 'topk must be a positive int'),
         (dict(type='VOCMultiLabelMetric', difficult_as_positive='yes'), ValueError,
          "difficult_as_positive must be None, True or False, got 'yes'"),
@@ -222,7 +220,8 @@ def test_bad_samples():
     with pytest.raises(KeyError, match='needs "pred_score"'):
         run(dict(type='MultiLabelMetric'), [ClsDataSample().set_gt_label([1])])
     with pytest.raises(ValueError, match='gt_label 6 is out of range for 6 classes'):
-        run(dict(type='AveragePrecision'),
+        run(
+            dict(type='AveragePrecision'),
             [ClsDataSample().set_gt_label([6]).set_pred_score(torch.rand(NUM_CLASSES))])
     with pytest.raises(ValueError, match='gt_label_difficult 9 is out of range'):
         sample.set_metainfo(dict(gt_label_difficult=[9]))

@@ -66,6 +66,7 @@ class VOC(BaseClsDataset):
                  classes: Union[str, Sequence[str], None] = None,
                  ann_file: str = '',
                  **kwargs) -> None:
+        split = split or ''
         if ann_file:
             if image_set_path and image_set_path != ann_file:
                 raise ValueError(f'VOC: ann_file ({ann_file!r}) is another name of '
@@ -90,18 +91,7 @@ class VOC(BaseClsDataset):
         if 'ann_path' not in data_prefix and (split not in ('', 'val', 'test') or not test_mode):
             raise ValueError(f'VOC: data_prefix needs ann_path (the XML folder) unless '
                              f"test_mode=True with split 'val', 'test' or ''; got {data_prefix!r}")
-        metainfo = dict(metainfo or {})
-        if classes is not None:
-            if metainfo.get('classes') is not None:
-                raise ValueError('VOC: give the class names either as classes= or as '
-                                 'metainfo["classes"], not both')
-            metainfo['classes'] = fileio.list_from_file(classes) if isinstance(classes,
-                                                                               str) else classes
-        if metainfo.get('classes') is not None:
-            names = tuple(metainfo['classes'])
-            if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
-                raise ValueError(f'VOC: classes must be distinct names, got {list(names)}')
-            metainfo['classes'] = names
+        metainfo = _with_classes(metainfo, classes)
         self.explicit_classes = metainfo.get('classes') is not None
         self.split = split
         self.image_set_path = fileio.join_path(data_root, image_set_path)
@@ -212,3 +202,21 @@ class VOC(BaseClsDataset):
             f'Prefix of images: \t{self.img_prefix}',
             f'Prefix of annotations: \t{self.ann_prefix}',
         ]
+
+
+def _with_classes(metainfo: Optional[dict], classes: Union[str, Sequence[str], None]) -> dict:
+    """``metainfo`` holding the class names given as ``classes`` (names, or a file of them one
+    a line, as mmpretrain's ``classes``) or as ``metainfo['classes']``, checked."""
+    metainfo = dict(metainfo or {})
+    if classes is not None:
+        if metainfo.get('classes') is not None:
+            raise ValueError('VOC: give the class names either as classes= or as '
+                             'metainfo["classes"], not both')
+        metainfo['classes'] = fileio.list_from_file(classes) if isinstance(classes, str) \
+            else classes
+    if metainfo.get('classes') is not None:
+        names = tuple(metainfo['classes'])
+        if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+            raise ValueError(f'VOC: classes must be distinct names, got {list(names)}')
+        metainfo['classes'] = names
+    return metainfo
