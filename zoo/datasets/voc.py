@@ -48,7 +48,7 @@ class VOC(BaseClsDataset):
             ``'test'`` or ``''`` it allows a data set without annotations.
         metainfo: Meta information; ``metainfo['classes']`` replaces the 20 VOC classes.
         classes: The class names (or a file of them, one a line), as ``metainfo['classes']``.
-        ann_file: mmpretrain's older name of ``image_set_path``.
+        ann_file: Another name of ``image_set_path`` (mmcls 0.x's name of the id list).
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset` (``pipeline``, ...).
     """
 
@@ -145,8 +145,7 @@ class VOC(BaseClsDataset):
             raise ValueError(f'VOC image set file {path!r} lists no images')
         return ids
 
-    def _read_labels(self, img_id: str, class_to_idx: Dict[str,
-                                                           int]) -> Tuple[List[int], List[int]]:
+    def _read_labels(self, img_id: str, class_to_idx: dict) -> Tuple[List[int], List[int]]:
         """The sorted classes of the image's objects that are not difficult, and of those
         that are."""
         path = fileio.join_path(self.ann_prefix, f'{img_id}.xml')
@@ -185,7 +184,7 @@ class VOC(BaseClsDataset):
     def get_cat_ids(self, idx: int) -> List[int]:
         """The classes of sample ``idx`` (its ``gt_label``, as mmpretrain's multi-label data
         sets)."""
-        return list(self.get_data_info(idx)['gt_label'])
+        return list(self.get_data_info(idx)['gt_label'] or [])
 
     def get_gt_labels(self) -> np.ndarray:
         raise TypeError('VOC is multi-label: a sample has a list of classes, not one label; '
