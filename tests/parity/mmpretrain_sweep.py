@@ -190,6 +190,46 @@ def write_cub(root: str, num_train: int = 2, num_test: int = 2) -> str:
     return root
 
 
+#: The objects (class, difficult) of VOC image ``i`` are row ``i % 4``: classes present only,
+#: a class present and difficult too, a class difficult only, an image of difficult objects.
+VOC_OBJECTS = (
+    (('dog', 0), ('person', 0)),
+    (('cat', 0), ('cat', 1)),
+    (('car', 0), ('bottle', 1)),
+    (('bird', 1), ),
+)
+
+
+def write_voc(root: str, num_trainval: int = 2, num_test: int = 2) -> str:
+    """VOC2007's layout: ``JPEGImages/<id>.jpg``, ``Annotations/<id>.xml`` (each object's
+    ``<name>``, ``<difficult>``, ``<bndbox>``, see :data:`VOC_OBJECTS`) and
+    ``ImageSets/Main/{train,val,trainval,test}.txt``."""
+    import cv2
+    main = osp.join(root, 'ImageSets', 'Main')
+    for folder in (osp.join(root, 'JPEGImages'), osp.join(root, 'Annotations'), main):
+        os.makedirs(folder, exist_ok=True)
+    ids = []
+    for i, img in enumerate(_images(num_trainval + num_test, 3)):
+        img_id = f'{i:06d}'
+        cv2.imwrite(osp.join(root, 'JPEGImages', f'{img_id}.jpg'), img)
+        objects = ''.join(
+            f'<object><name>{name}</name><pose>Unspecified</pose><truncated>0</truncated>'
+            f'<difficult>{difficult}</difficult><bndbox><xmin>{1 + k}</xmin><ymin>1</ymin>'
+            f'<xmax>{40 + k}</xmax><ymax>{30 + k}</ymax></bndbox></object>'
+            for k, (name, difficult) in enumerate(VOC_OBJECTS[i % len(VOC_OBJECTS)]))
+        with open(osp.join(root, 'Annotations', f'{img_id}.xml'), 'w') as f:
+            f.write(f'<annotation><folder>VOC2007</folder><filename>{img_id}.jpg</filename>'
+                    f'<size><width>{img.shape[1]}</width><height>{img.shape[0]}</height>'
+                    f'<depth>3</depth></size><segmented>0</segmented>{objects}</annotation>\n')
+        ids.append(img_id)
+    trainval = ids[:num_trainval]
+    for split, split_ids in (('trainval', trainval), ('train', trainval[::2]),
+                             ('val', trainval[1::2]), ('test', ids[num_trainval:])):
+        with open(osp.join(main, f'{split}.txt'), 'w') as f:
+            f.write(''.join(f'{img_id}\n' for img_id in split_ids))
+    return root
+
+
 WRITERS = {
     'CUB': write_cub,
     'ImageNet': write_imagenet,
@@ -197,6 +237,7 @@ WRITERS = {
     'CIFAR10': write_cifar,
     'CIFAR100': lambda root: write_cifar(root, hundred=True),
     'MNIST': write_mnist,
+    'VOC': write_voc,
 }
 
 

@@ -7,6 +7,7 @@ from .mnist import MNIST, read_idx_file
 from .repeat_aug_sampler import RepeatAugSampler
 from .split import stratified_split
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
+from .voc import VOC
 
 __all__ = [
     'BaseClsDataset', 'CustomDataset', 'IMG_EXTENSIONS', 'CIFAR10', 'UnsafePickleError',
@@ -15,5 +16,6 @@ __all__ = [
     'RandomCrop', 'RandomResizedCrop', 'ResizeEdge', 'ColorJitter', 'PackClsInputs'
 ]
 __all__ += [
-    'CIFAR100', 'ImageNet', 'ImageNet21k', 'MNIST', 'read_idx_file', 'RepeatAugSampler', 'CUB'
+    'CIFAR100', 'ImageNet', 'ImageNet21k', 'MNIST', 'read_idx_file', 'RepeatAugSampler', 'CUB',
+    'VOC'
 ]

@@ -93,11 +93,15 @@ class BaseClsDataset(BaseDataset):
         new_label = [index[name] for name in classes]
         data_list = [self.get_data_info(i) for i in range(len(self))]
         for info in data_list:
-            info['gt_label'] = new_label[int(info['gt_label'])]
+            self._relabel(info, new_label)
         self.data_list = data_list
         if self.serialize_data:
             self.data_bytes, self.data_address = self._serialize_data()
         self._metainfo['classes'] = model_classes
+
+    def _relabel(self, info: dict, new_label: List[int]) -> None:
+        """Give sample ``info`` its labels under the model's indices (``new_label[old]``)."""
+        info['gt_label'] = new_label[int(info['gt_label'])]
 
     def extra_repr(self) -> List[str]:
         """Lines that a subclass adds to ``repr``."""
