@@ -40,6 +40,11 @@ class BaseClsDataset(BaseDataset):
         return tuple(self.metainfo.get('classes') or ())
 
     @property
+    def img_prefix(self) -> str:
+        """The image folder, joined with ``data_root`` (mmpretrain's name)."""
+        return self.data_prefix.get('img_path', '')
+
+    @property
     def class_to_idx(self) -> Dict[str, int]:
         """Map of class name to label index."""
         return {name: index for index, name in enumerate(self.CLASSES)}

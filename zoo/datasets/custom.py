@@ -110,11 +110,6 @@ class CustomDataset(BaseClsDataset):
             metainfo=metainfo,
             **kwargs)
 
-    @property
-    def img_prefix(self) -> str:
-        """The image folder, joined with ``data_root``."""
-        return self.data_prefix['img_path']
-
     def load_data_list(self) -> List[dict]:
         """Collect the samples, then keep one side of the split if ``split`` is set."""
         folder = self.img_prefix

@@ -104,11 +104,6 @@ class VOC(BaseClsDataset):
             **kwargs)
 
     @property
-    def img_prefix(self) -> str:
-        """The image folder, joined with ``data_root``."""
-        return self.data_prefix['img_path']
-
-    @property
     def ann_prefix(self) -> Optional[str]:
         """The XML folder, joined with ``data_root``; ``None`` without annotations."""
         return self.data_prefix.get('ann_path')
