@@ -458,10 +458,12 @@ def run_recipe(path: str, train: bool = True) -> dict:
             result['stage'] = 'model'
             result['model_error'] = f'{type(error).__name__}: {error}'[:600]
         if train and name not in NEEDS_GPU:
-            # A recipe fine-tuning a published checkpoint (CUB, VOC) loads mmpretrain's model
-            # of the same config instead: nothing is downloaded; a path is the only change.
+            # A recipe fine-tuning a published checkpoint (CUB, VOC; LoRA's is left for the
+            # user to fill in) loads mmpretrain's model of the same config instead: nothing is
+            # downloaded; a path is the only change.
             for init in _pretrained_inits(cfg.model):
-                if osp.exists(checkpoint) and '://' in str(init.get('checkpoint')):
+                source = str(init.get('checkpoint') or '')
+                if osp.exists(checkpoint) and ('://' in source or not source):
                     init['checkpoint'] = checkpoint
             try:
                 redirect(cfg, osp.join(tmp, 'data'), osp.join(tmp, 'work'))
