@@ -57,7 +57,7 @@ def test_single_label_metric_matches_sklearn(kwargs):
         result = evaluate(metric, samples)
         precision, recall, f1, support = precision_recall_fscore_support(
             gt, pred, labels=labels, average=average, zero_division=0)
-        suffix = '' if average else '_classwise'
+        suffix = {'macro': '', 'micro': '_micro', None: '_classwise'}[average]
         np.testing.assert_allclose(result[f'single-label/precision{suffix}'], precision * 100)
         np.testing.assert_allclose(result[f'single-label/recall{suffix}'], recall * 100)
         np.testing.assert_allclose(result[f'single-label/f1-score{suffix}'], f1 * 100)
@@ -67,6 +67,32 @@ def test_single_label_metric_matches_sklearn(kwargs):
         if kwargs and average is None:
             assert result['single-label/precision_classwise'][2] == 0  # never predicted
             assert result['single-label/recall_classwise'][4] == 0  # never the ground truth
+
+
+@pytest.mark.parametrize('cfg', [
+    dict(type='Accuracy', topk=(1, 3)),
+    dict(type='Accuracy', topk=(1, 2), thrs=(None, 0.3, 0.6)),
+    dict(type='Accuracy', topk=1, thrs=0.5),
+    dict(type='SingleLabelMetric'),
+    dict(type='SingleLabelMetric', average='micro', items=('precision', 'recall', 'support')),
+    dict(type='SingleLabelMetric', average=None, thrs=0.4),
+    dict(type='SingleLabelMetric', thrs=(None, 0.35, 0.5)),
+    dict(type='SingleLabelMetric', average='micro', thrs=(0.4, 0.6), prefix='val'),
+])
+def test_single_label_metrics_equal_mmpretrains(cfg):
+    """mmpretrain's keys and figures, thresholds and the micro average included."""
+    import mmpretrain.evaluation  # noqa: F401
+    from mmpretrain.registry import METRICS as MMPRETRAIN_METRICS
+    samples, _, _ = predictions(90, 5, seed=3)
+    ours = evaluate(METRICS.build(cfg), samples)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        theirs = evaluate(MMPRETRAIN_METRICS.build(cfg), samples)
+    assert sorted(ours) == sorted(theirs)
+    for key, value in theirs.items():
+        np.testing.assert_allclose(ours[key], value, rtol=1e-5, err_msg=key)
+    if 'thrs' in cfg:  # the thresholds change the figures
+        plain = evaluate(METRICS.build(dict(cfg, thrs=None)), samples)
+        assert list(plain.values())[0] != [v for k, v in ours.items() if 'no-thr' not in k][-1]
 
 
 def test_confusion_matrix_matches_sklearn():

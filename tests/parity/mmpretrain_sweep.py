@@ -331,13 +331,11 @@ def compare_models(cfg, result: dict, checkpoint: Optional[str] = None) -> None:
     """Keys and shapes, strict loading and logits of zoo's model against mmpretrain's. With
     ``checkpoint``, mmpretrain's model (seeded random weights) is saved there first."""
     import torch
-    model = model_cfg(cfg)
-    for init in _pretrained_inits(model):
-        init['checkpoint'] = None  # no download: the weights are copied from mmpretrain's model
+    model = without_pretrained(model_cfg(cfg))  # the weights are copied from mmpretrain's
     torch.manual_seed(0)
     peer = build_mmpretrain_model(model).eval()
     if checkpoint:
-        torch.save(dict(state_dict=peer.state_dict()), checkpoint)
+        torch.save(dict(state_dict=pretrained_state(model, peer)), checkpoint)
     torch.manual_seed(0)
     ours = build_zoo_model(model).eval()
     peer_state, our_state = peer.state_dict(), ours.state_dict()
@@ -356,6 +354,10 @@ def compare_models(cfg, result: dict, checkpoint: Optional[str] = None) -> None:
         result['stage'] = result.get('stage') or 'keys'
         return
     ours.load_state_dict(peer_state, strict=True)
+    # a LoRA checkpoint holds only the updates: the frozen weights are copied besides
+    frozen = {k: v for k, v in peer.named_parameters() if k not in peer_state}
+    if frozen:
+        ours.load_state_dict(frozen, strict=False)
     size = input_size(cfg)
     channels = 1 if model['backbone'].get('type') == 'LeNet5' else 3
     inputs = torch.randn(2, channels, size, size, generator=torch.Generator().manual_seed(0))
@@ -368,6 +370,36 @@ def compare_models(cfg, result: dict, checkpoint: Optional[str] = None) -> None:
         result['stage'] = result.get('stage') or 'logits'
         return
     result['model_equal'] = True
+
+
+def pretrained_state(model: dict, peer) -> dict:
+    """What the recipe's ``Pretrained`` checkpoint would hold: mmpretrain's model, or, for a
+    LoRA recipe, which fine-tunes a plain model, mmpretrain's model with the wrapped module as
+    its backbone."""
+    import torch
+    if model['backbone'].get('type') == 'LoRAModel':
+        plain = dict(model, backbone=model['backbone']['module'])
+        torch.manual_seed(0)
+        return build_mmpretrain_model(plain).state_dict()
+    return peer.state_dict()
+
+
+def without_pretrained(node):
+    """``node`` with every ``init_cfg`` of type Pretrained removed (nothing is downloaded)."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == 'init_cfg' and isinstance(value, dict) and value.get('type') == 'Pretrained':
+                value = None
+            elif key == 'init_cfg' and isinstance(value, list):
+                value = [
+                    v for v in value if not (isinstance(v, dict) and v.get('type') == 'Pretrained')
+                ] or None
+            out[key] = without_pretrained(value)
+        return out
+    if isinstance(node, (list, tuple)):
+        return type(node)(without_pretrained(v) for v in node)
+    return node
 
 
 def _pretrained_inits(node):
