@@ -85,8 +85,7 @@ def torchvision_meta(name: str, weights: str) -> dict:
         raise KeyError(f'torchvision {name!r} has no weights {weights!r}') from error
     metrics = meta['_metrics']['ImageNet-1K']
     return dict(
-        params=meta['num_params'], flops=meta['_ops'], top1=metrics['acc@1'],
-        top5=metrics['acc@5'])
+        params=meta['num_params'], flops=meta['_ops'], top1=metrics['acc@1'], top5=metrics['acc@5'])
 
 
 def same_keys(state: StateDict, reference: StateDict) -> int:

@@ -246,8 +246,10 @@ def report_row(entry: MetafileModel, args: argparse.Namespace) -> Dict[str, Cell
         row['flops published'] = published.flops / 1e9 if published.flops else None
     tv_meta = torchvision_meta(tv.name, tv.weights) if tv else None
     if tv_meta is not None:
-        row.update({'params torchvision': tv_meta['params'] / 1e6, 'flops torchvision':
-                    tv_meta['flops']})
+        row.update({
+            'params torchvision': tv_meta['params'] / 1e6,
+            'flops torchvision': tv_meta['flops']
+        })
     for source, peer in peers.items():
         row[f'diff {source}'] = max_logit_difference(zoo_model, source, peer,
                                                      peers.get('torchvision'),
@@ -315,8 +317,8 @@ def peer_note(entry: MetafileModel) -> str:
     if config is not None:
         parts.append(f'mmpretrain {config.relative_to(mmpretrain_config_root().parent)}')
     if entry.published is not None:
-        where = ('mmpretrain\'s metafile' if entry.published.source == 'mmpretrain' else
-                 'the zoo metafile, p')
+        where = ('mmpretrain\'s metafile'
+                 if entry.published.source == 'mmpretrain' else 'the zoo metafile, p')
         parts.append(f'published: {entry.published.reference} ({where})')
     if entry.torchvision is not None:
         parts.append(f'torchvision {entry.torchvision.name} {entry.torchvision.weights}')
