@@ -307,7 +307,9 @@ def format_cell(column: str, value: Cell) -> str:
         return f'{value:.1e}'
     if column.startswith(('params', 'flops')):
         return f'{value:.3f}' if value < 1 else f'{value:.2f}'
-    return f'{value:.1f}' if column.startswith(('train', 'infer')) else f'{value:.2f}'
+    if column.startswith(('train', 'infer')):  # three digits at least: a loaded CPU's speeds
+        return f'{value:.1f}' if value >= 100 else f'{value:.3g}'
+    return f'{value:.2f}'
 
 
 def peer_note(entry: MetafileModel) -> str:
