@@ -6,7 +6,7 @@ import torchvision
 from mmengine.config import Config
 
 from tests.conftest import REPO_ROOT
-from zoo.analysis.torchvision_counterpart import torchvision_counterpart
+from zoo.analysis.torchvision_counterpart import torchvision_counterpart, torchvision_regularisation
 from zoo.models.backbones import count_parameters
 from zoo.registry import MODELS
 from zoo.utils.metafile import load_all_metafiles
@@ -19,6 +19,20 @@ def test_counterpart_of_every_metafile_config_is_its_torchvision_block(name):
     entry = METAFILE_MODELS[name]
     expected = entry.torchvision.name if entry.torchvision else None
     assert torchvision_counterpart(Config.fromfile(entry.config).model) == expected
+
+
+@pytest.mark.parametrize('name', sorted(n for n, e in METAFILE_MODELS.items() if e.torchvision))
+def test_counterpart_builds_with_the_configs_regularisation(name):
+    # torchvision's swin_t/s/b fix their stochastic depth and refuse another value
+    model_cfg = Config.fromfile(METAFILE_MODELS[name].config).model
+    with torch.device('meta'):
+        model = torchvision.models.get_model(
+            torchvision_counterpart(model_cfg),
+            weights=None,
+            **torchvision_regularisation(model_cfg))
+    dropout = model_cfg.backbone.get('drop_rate', 0.0)
+    if hasattr(model, 'encoder'):  # ViT: the config's dropout
+        assert model.encoder.dropout.p == dropout
 
 
 def classifier(backbone: dict, in_channels: int) -> dict:

@@ -1,5 +1,6 @@
-"""A markdown table of the zoo's classification models against the published zoos: params,
-FLOPs, logits against torchvision's converted model, speed and (given checkpoints) accuracy.
+"""A markdown table of the zoo's classification models against the installed peers (mmpretrain,
+torchvision, timm): params, FLOPs, logits after cross-loading each peer's weights, speed and
+(given checkpoints) accuracy, each taken from the peer when the table is made.
 
     python tools/analysis_tools/zoo_report.py [--models resnet50_8xb32_in1k ...] \
         [--device cpu] [--batch-size 8] [--shape 224] [--no-speed] \
