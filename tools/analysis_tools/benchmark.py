@@ -66,7 +66,7 @@ def main() -> None:
             print('torchvision has no model of this architecture: zoo figures only')
 
     modes = ['train', 'infer'] if args.mode == 'both' else [args.mode]
-    run_rounds(benches, modes, settings)
+    run_rounds(benches, modes, settings, progress=True)
 
     print(f'config: {args.config}')
     print(f'device: {args.device} ({torch.get_num_threads()} threads)' if args.device ==

@@ -36,6 +36,7 @@ from torch.utils.data import DataLoader, Dataset
 from zoo.models import build_model_from_cfg, input_channels
 from zoo.registry import DATASETS
 from zoo.structures import ClsDataSample
+from .ratio_spread import RatioSpread, ratio_spread
 from .torchvision_counterpart import torchvision_counterpart
 
 
@@ -278,12 +279,12 @@ class TrainingBenchResult:
     plain: List[float]
 
     @property
-    def ratios(self) -> List[float]:
-        return [r / p for r, p in zip(self.runner, self.plain)]
+    def spread(self) -> RatioSpread:
+        return ratio_spread(self.runner, self.plain)
 
     @property
     def ratio(self) -> float:
-        return statistics.median(self.runner) / statistics.median(self.plain)
+        return self.spread.ratio
 
 
 def run_training_bench(cfg: Config, settings: TrainingBenchSettings) -> TrainingBenchResult:
@@ -300,17 +301,14 @@ def run_training_bench(cfg: Config, settings: TrainingBenchSettings) -> Training
 
 
 def format_result(result: TrainingBenchResult) -> str:
-    low, high = min(result.ratios), max(result.ratios)
+    spread = result.spread
     lines = [
         '| loop | model | images/s (median round) |',
         '| --- | --- | --- |',
         f'| runner | config | {statistics.median(result.runner):.1f} |',
         f'| plain | {result.plain_name} | {statistics.median(result.plain):.1f} |',
-        f'runner / plain: {result.ratio:.3f}',
-        f'per-round ratios: {low:.3f}-{high:.3f} (spread {high - low:.3f}, '
-        f'{len(result.ratios)} rounds)',
+        f'runner / plain: {spread.ratio:.3f}',
+        f'per-round ratios: {spread.summary()}',
     ]
-    if high - low > abs(result.ratio - 1):
-        lines.append(f'WARNING: the spread of the rounds ({high - low:.3f}) is wider than the '
-                     f'effect |R-1| = {abs(result.ratio - 1):.3f}: the ratio is not resolved')
-    return '\n'.join(lines)
+    warning = spread.warning('runner / plain')
+    return '\n'.join(lines + ([warning] if warning else []))
