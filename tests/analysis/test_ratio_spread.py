@@ -6,8 +6,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from zoo.analysis.benchmark import (BenchSettings, classification_benches, format_table,
-                                    run_rounds)
+from zoo.analysis.benchmark import BenchSettings, classification_benches, format_table, run_rounds
 from zoo.analysis.ratio_spread import ratio_spread
 
 
