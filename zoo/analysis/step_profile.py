@@ -21,8 +21,10 @@ OpTimes = Tuple[float, float, int, int]
 @dataclass
 class StepProfile:
     name: str
-    ops: Dict[str, Tuple[float, int]]  # op -> (self time a step, microseconds; calls a step)
+    ops: Dict[str, Tuple[float, int]]  # op -> (self time a step, microseconds; calls a step);
+    # device time on a GPU (kernels), else CPU time
     table: str  # torch's key_averages table
+    cpu_total: float  # self CPU time a step, microseconds (on a GPU: the launch side)
 
     @property
     def total(self) -> float:
@@ -53,7 +55,8 @@ def profile_step(bench: Bench,
         if self_time > 0:
             ops[event.key] = (self_time / steps, event.count // steps)
     table = averages.table(sort_by=device_time, row_limit=row_limit)
-    return StepProfile(bench.name, ops, table)
+    cpu_total = sum(event.self_cpu_time_total for event in averages) / steps
+    return StepProfile(bench.name, ops, table, cpu_total)
 
 
 def compare(zoo: StepProfile, other: StepProfile) -> List[Tuple[str, OpTimes]]:
@@ -69,7 +72,8 @@ def format_comparison(zoo: StepProfile, other: StepProfile, limit: int = 15) -> 
     lines = [
         f'self time a step: {zoo.name} {zoo.total / 1e3:.1f} ms, {other.name} '
         f'{other.total / 1e3:.1f} ms (speed of the profiled steps, zoo / torchvision: '
-        f'{other.total / zoo.total:.3f}; the profiler adds its own cost)',
+        f'{other.total / zoo.total:.3f}; the profiler adds its own cost); self CPU time '
+        f'{zoo.cpu_total / 1e3:.1f} ms and {other.cpu_total / 1e3:.1f} ms',
         f'| op | {zoo.name} ms | {other.name} ms | zoo - torchvision ms | calls zoo / tv |',
         '| --- | --- | --- | --- | --- |',
     ]
