@@ -112,8 +112,8 @@ def test_rectangular_grayscale_float(tmp_path):
     path = write(tmp_path / 'large.jpg', smooth_image(1200, 1600))
     for seed in SEEDS[:4]:
         np.random.seed(seed)
-        out = DecodeRandomResizedCrop(
-            scale=(96, 128), color_type='grayscale', to_float32=True)(dict(img_path=path))
+        crop = DecodeRandomResizedCrop(scale=(96, 128), color_type='grayscale', to_float32=True)
+        out = crop(dict(img_path=path))
         assert out['img'].shape == (96, 128) and out['img'].dtype == np.float32
         assert out['img_shape'] == (96, 128)
 

@@ -175,8 +175,8 @@ def run_rounds(benches: Sequence[Bench],
                progress: bool = False) -> None:
     """Warm every bench up, then time them in ``settings.rounds`` alternating rounds (with a
     progress bar on stderr where ``progress``)."""
-    bar = ProgressBar(len(modes) * len(benches) * (settings.rounds + 1),
-                      file=sys.stderr) if progress else None
+    tasks = len(modes) * len(benches) * (settings.rounds + 1)
+    bar = ProgressBar(tasks, file=sys.stderr) if progress else None
     for mode in modes:
         for round_index in range(settings.rounds + 1):  # round 0 is the warm-up
             for bench in benches:
