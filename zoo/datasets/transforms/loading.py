@@ -99,7 +99,7 @@ def jpeg_size(img_bytes: bytes, apply_orientation: bool = True) -> Optional[Tupl
     try:
         with Image.open(io.BytesIO(img_bytes), formats=['JPEG']) as image:
             width, height = image.size
-            if apply_orientation and image.getexif().get(_EXIF_ORIENTATION, 1) in ():
+            if apply_orientation and image.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
                 height, width = width, height
     except Exception:  # not a JPEG or a damaged one: the full decode decides and names the file
         return None
