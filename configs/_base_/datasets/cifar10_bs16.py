@@ -22,7 +22,7 @@ train_dataloader = dict(
     num_workers=2,
     sampler=dict(type='DefaultSampler', shuffle=True),
     # stacked in the workers (one shared-memory tensor a batch, as mmpretrain's configs): with
-    # MMEngine's default pseudo_collate each image crosses separately (0.85 of a plain loop)
+    # MMEngine's default pseudo_collate each image crosses from a worker on its own
     collate_fn=dict(type='default_collate'),
     dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
 )
