@@ -47,9 +47,10 @@ def test_benchmark_prints_zoo_beside_torchvision():
     assert set(rows) == {'train', 'infer'}
     assert 'torchvision resnet18 images/s' in result.stdout
     for row in rows.values():
-        zoo, tv, ratio = re.findall(r'[\d.]+', row)
+        zoo, tv, ratio, low, high = re.findall(r'[\d.]+', row)
         assert float(zoo) > 0 and float(tv) > 0
         assert ratio_fits_the_rounded_figures(zoo, tv, ratio), row
+        assert float(low) <= float(high), row
 
 
 def test_benchmark_without_a_torchvision_counterpart():
@@ -70,7 +71,7 @@ def test_benchmark_of_a_detection_config_adds_mmdet_parts_and_torchvision():
     assert header in result.stdout, result.stdout
     for mode in ('train', 'infer'):
         (row, ) = [line for line in result.stdout.splitlines() if line.startswith(f'| {mode} ')]
-        zoo, mmdet, tv, to_mmdet, to_tv = re.findall(r'[\d.]+', row)
+        zoo, mmdet, tv, to_mmdet, _, _, to_tv, _, _ = re.findall(r'[\d.]+', row)
         assert min(float(zoo), float(mmdet), float(tv)) > 0
         assert ratio_fits_the_rounded_figures(zoo, mmdet, to_mmdet), row
         assert ratio_fits_the_rounded_figures(zoo, tv, to_tv), row

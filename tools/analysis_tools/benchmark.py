@@ -16,7 +16,9 @@ images with ``BOXES_PER_IMAGE`` random boxes each, inference predicts boxes.
 Both models get the same random batch (already normalised, on the device): the figures are
 the networks' own speed, without data loading. Rounds alternate between the two models so
 that a change in machine load hits both; warm-up iterations are excluded; the median round is
-reported. Compare the ratio, not the absolute numbers, on a shared machine. The benches are
+reported. Compare the ratio, not the absolute numbers, on a shared machine: each ratio is
+printed as ``R (low-high)``, the min-max of the per-round ratios, and a WARNING line follows
+the table where that spread is wider than |R-1|. A progress bar goes to stderr. The benches are
 :mod:`zoo.analysis.benchmark`'s (classification) and :mod:`zoo.det.analysis.benchmark`'s.
 
 ``--variant KEY=VALUE ...`` adds a second zoo model, built from the config with those overrides
@@ -66,7 +68,7 @@ def main() -> None:
             print('torchvision has no model of this architecture: zoo figures only')
 
     modes = ['train', 'infer'] if args.mode == 'both' else [args.mode]
-    run_rounds(benches, modes, settings)
+    run_rounds(benches, modes, settings, progress=True)
 
     print(f'config: {args.config}')
     print(f'device: {args.device} ({torch.get_num_threads()} threads)' if args.device ==

@@ -4,7 +4,8 @@ Both distort the same 640x480 photos-like images at comparable strength: albumen
 ``OpticalDistortion(distort_limit=a)`` draws ``k`` in ``[-a, a]`` and uses the camera matrix
 ``[[W, 0, W/2], [0, H, H/2]]`` with ``k1 = k2 = k``; zoo's ``RandomLensDistortion`` gets the
 same matrix and ranges. Rounds alternate the two, so machine load hits both alike; the ratio
-is printed with the spread of the per-round ratios::
+is printed with the min-max of the per-round ratios, and a warning where that spread is wider
+than the effect::
 
     python tools/analysis_tools/benchmark_lens_distortion.py --rounds 5 --images 50
 
@@ -21,6 +22,7 @@ from typing import Callable, Dict, List
 
 import numpy as np
 
+from zoo.analysis.ratio_spread import ratio_spread
 from zoo.datasets.transforms import LensUndistort, RandomLensDistortion
 
 
@@ -67,14 +69,16 @@ def main() -> None:
     reference = 'albumentations OpticalDistortion'
     print(f'{width}x{height}, strength {a}, {args.rounds} rounds of {args.images} images')
     print(f'{"transform":<34}{"images/s":>10}{"/ albumentations":>18}{"round ratios":>20}')
+    warnings = []  # printed below the table
     for name, values in rates.items():
-        ratios = [v / r for v, r in zip(values, rates[reference])]
-        spread = f'{min(ratios):.2f}-{max(ratios):.2f}'
-        print(f'{name:<34}{statistics.median(values):>10.1f}{statistics.median(ratios):>18.2f}'
-              f'{spread:>20}')
-        if name != reference and min(ratios) < 1 < max(ratios):
-            print(f'  warning: the round ratios of {name} straddle 1: no speed difference is '
-                  'shown on this machine')
+        spread = ratio_spread(values, rates[reference])
+        print(f'{name:<34}{statistics.median(values):>10.1f}{spread.ratio:>18.3f}'
+              f'{spread.range_text():>20}')
+        warning = spread.warning(f'{name} / albumentations')
+        if name != reference and warning:
+            warnings.append(warning)
+    for warning in warnings:
+        print(warning)
 
 
 if __name__ == '__main__':

@@ -3,8 +3,11 @@ builds it, without logging, checkpoints or validation) beside a plain PyTorch lo
 torchvision's model of the same architecture, in alternating rounds of the same run.
 
     python tools/analysis_tools/benchmark_training.py configs/lenet/lenet5_1xb64_digits.py \
-        --synthetic [--compile] [--channels-last] [--amp] [--device cpu|cuda] \
+        [--synthetic] [--compile] [--channels-last] [--amp] [--device cpu|cuda] \
         [--iters N] [--rounds R] [--warmup W]
+
+Without ``--synthetic`` both loops read the config's training folder (the plain loop through
+torchvision's ImageFolder and transforms v2).
 
 It prints a table, ``runner / plain: R`` (ratio of the median rounds), the min-max of the
 per-round ratios and a warning when that spread is wider than |R-1|. The logic is
@@ -49,7 +52,7 @@ def main() -> None:
         iters=args.iters,
         rounds=args.rounds,
         warmup=args.warmup)
-    print(format_result(run_training_bench(cfg, settings)))
+    print(format_result(run_training_bench(cfg, settings, progress=True)))
 
 
 if __name__ == '__main__':

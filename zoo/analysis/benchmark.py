@@ -21,6 +21,7 @@ Example:
 """
 import argparse
 import statistics
+import sys
 import time
 from dataclasses import dataclass, fields
 from functools import partial
@@ -30,9 +31,11 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from mmengine.config import Config
+from mmengine.utils import ProgressBar
 from torch import nn
 
 from zoo.models import build_model_from_cfg, input_channels
+from .ratio_spread import ratio_spread
 from .torchvision_counterpart import torchvision_counterpart, torchvision_regularisation
 
 # (column label, index of the numerator bench, index of the denominator bench)
@@ -147,6 +150,10 @@ class Bench:
     def images_per_second(self, mode: str) -> float:
         return self.batch_size / statistics.median(self.times[mode])
 
+    def round_rates(self, mode: str) -> List[float]:
+        """Images/s of each timed round, in order."""
+        return [self.batch_size / t for t in self.times[mode]]
+
 
 def main_logits(output):
     """The main logits of a torchvision output (GoogLeNet's ``GoogLeNetOutputs`` in training,
@@ -162,27 +169,44 @@ def classifier_bench(name: str, model: nn.Module, forward: Callable, inputs: tor
                  lambda: forward(inputs), inputs.shape[0], settings.device, settings.amp)
 
 
-def run_rounds(benches: Sequence[Bench], modes: Sequence[str], settings: BenchSettings) -> None:
-    """Warm every bench up, then time them in ``settings.rounds`` alternating rounds."""
+def run_rounds(benches: Sequence[Bench],
+               modes: Sequence[str],
+               settings: BenchSettings,
+               progress: bool = False) -> None:
+    """Warm every bench up, then time them in ``settings.rounds`` alternating rounds (with a
+    progress bar on stderr where ``progress``)."""
+    tasks = len(modes) * len(benches) * (settings.rounds + 1)
+    bar = ProgressBar(tasks, file=sys.stderr) if progress else None
     for mode in modes:
-        for bench in benches:
-            bench.run(mode, iters=0, warmup=settings.warmup)
-        for _ in range(settings.rounds):
+        for round_index in range(settings.rounds + 1):  # round 0 is the warm-up
             for bench in benches:
-                bench.run(mode, iters=settings.iters)
+                if round_index == 0:
+                    bench.run(mode, iters=0, warmup=settings.warmup)
+                else:
+                    bench.run(mode, iters=settings.iters)
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        sys.stderr.write('\n')
 
 
 def format_table(benches: Sequence[Bench], ratios: Sequence[Ratio], modes: Sequence[str]) -> str:
-    """A markdown table: one row per mode, images/s of each bench, then the ratios."""
+    """A markdown table: one row per mode, images/s of each bench (median round), then each
+    ratio with the min-max of its per-round ratios; below it a WARNING line for each ratio
+    whose rounds spread wider than the effect."""
     header = '| mode | ' + ' | '.join(f'{b.name} images/s' for b in benches)
     header += ''.join(f' | {label}' for label, _, _ in ratios) + ' |'
     lines = [header, '|' + ' --- |' * (header.count('|') - 1)]
+    warnings = []
     for mode in modes:
         speeds = [b.images_per_second(mode) for b in benches]
         row = f'| {mode} | ' + ' | '.join(f'{s:.1f}' if s >= 10 else f'{s:.2f}' for s in speeds)
-        row += ''.join(f' | {speeds[i] / speeds[j]:.3f}' for _, i, j in ratios) + ' |'
-        lines.append(row)
-    return '\n'.join(lines)
+        for label, i, j in ratios:
+            spread = ratio_spread(benches[i].round_rates(mode), benches[j].round_rates(mode))
+            row += f' | {speeds[i] / speeds[j]:.3f} ({spread.range_text()})'
+            warnings.append(spread.warning(f'{mode} {label}'))
+        lines.append(row + ' |')
+    return '\n'.join(lines + [w for w in warnings if w])
 
 
 def variant_name(variant: dict) -> str:

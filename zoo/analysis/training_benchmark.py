@@ -9,7 +9,11 @@ architecture (the config's own model where torchvision has none, as for LeNet-5)
 same batch size, AMP (bf16 autocast), ``torch.compile`` and memory format.
 
 With ``synthetic`` both are fed random in-memory uint8 images of the config's input size, so
-that no data set is needed and the figures compare the loops, not the pipelines.
+that no data set is needed and the figures compare the loops, not the pipelines. Without it
+both read the config's training folder: the Runner through the config's pipeline and data set,
+the plain loop through torchvision's ``ImageFolder`` (decoding by ``torchvision.io``) and the
+pipeline's steps in transforms v2 (the same crop, resize and flip; normalisation on the device,
+as the config's data preprocessor), with the config's batch size and workers.
 
 Rounds alternate between the two loops so that a change in machine load hits both; each round
 runs ``warmup`` untimed iterations then ``iters`` timed ones. The Runner keeps one train loop
@@ -17,12 +21,15 @@ across rounds (the first round runs ``runner.train()``, later ones its loop's it
 compiling happens once.
 """
 import copy
+import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Iterator, List, Tuple
+from functools import partial
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -30,12 +37,16 @@ import torchvision
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from mmengine.utils import ProgressBar
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
+from torchvision.io import ImageReadMode, decode_image, read_file
+from torchvision.transforms import v2
 
 from zoo.models import build_model_from_cfg, input_channels
 from zoo.registry import DATASETS
 from zoo.structures import ClsDataSample
+from .ratio_spread import RatioSpread, ratio_spread
 from .torchvision_counterpart import torchvision_counterpart
 
 
@@ -210,22 +221,25 @@ class PlainLoop:
             preprocessor.get('mean') or [0.0] * channels, device=settings.device).view(1, -1, 1, 1)
         self.std = torch.tensor(
             preprocessor.get('std') or [1.0] * channels, device=settings.device).view(1, -1, 1, 1)
-        if not settings.synthetic:
-            raise NotImplementedError(
-                'benchmark_training: the plain loop on the config\'s data root (torchvision '
-                'ImageFolder + transforms v2) is not written yet; use --synthetic')
-        dataset = SyntheticClsDataset(
-            synthetic_length(cfg, settings), channels, input_size(cfg), num_classes(cfg))
+        if settings.synthetic:
+            synthetic = SyntheticClsDataset(
+                synthetic_length(cfg, settings), channels, input_size(cfg), num_classes(cfg))
+            dataset = torch.utils.data.TensorDataset(synthetic.images, synthetic.labels)
+        else:
+            dataset = image_folder(cfg)
         loader_cfg = cfg.train_dataloader
         workers = loader_cfg.get('num_workers', 0)
         self.loader = DataLoader(
-            torch.utils.data.TensorDataset(dataset.images, dataset.labels),
+            dataset,
             batch_size=loader_cfg.batch_size,
             shuffle=True,
             num_workers=workers,
             persistent_workers=workers > 0,
             drop_last=True,
             pin_memory=settings.device.startswith('cuda'))
+        if len(self.loader) == 0:
+            raise ValueError(f'benchmark_training: the plain loop\'s {len(dataset)} training '
+                             f'images make no full batch of {loader_cfg.batch_size}')
         self.batches = self._forever()
 
     def _forever(self) -> Iterator:
@@ -260,6 +274,73 @@ class PlainLoop:
         return s.iters * self.loader.batch_size / (time.perf_counter() - start)
 
 
+def decode_file(path: str, mode: ImageReadMode) -> torch.Tensor:
+    """ImageFolder's loader: the file decoded by torchvision to a uint8 ``(C, H, W)`` tensor."""
+    return decode_image(read_file(path), mode=mode)
+
+
+def v2_transform(step: dict) -> Optional[nn.Module]:
+    """The transforms v2 counterpart of one zoo pipeline step (None: nothing to do), as a user
+    writes it with torchvision's defaults (antialiased resizing)."""
+    kind = step['type'] if isinstance(step['type'], str) else step['type'].__name__
+    kind = kind.split('.')[-1]
+    args = {k: v for k, v in step.items() if k != 'type'}
+    if kind in ('LoadImageFromFile', 'PackInputs', 'PackClsInputs'):
+        return None
+    if kind == 'RandomResizedCrop':
+        return v2.RandomResizedCrop(
+            args['scale'],
+            scale=tuple(args.get('crop_ratio_range', (0.08, 1.0))),
+            ratio=tuple(args.get('aspect_ratio_range', (3. / 4., 4. / 3.))))
+    if kind == 'RandomFlip' and args.get('direction', 'horizontal') in ('horizontal', 'vertical'):
+        flip = v2.RandomHorizontalFlip if args.get('direction', 'horizontal') == 'horizontal' \
+            else v2.RandomVerticalFlip
+        return flip(p=args.get('prob', 0.5))
+    if kind == 'Resize' and not args.get('keep_ratio', False) and 'scale' in args:
+        scale = args['scale']
+        return v2.Resize((scale, scale) if isinstance(scale, int) else tuple(scale)[::-1])
+    if kind == 'ResizeEdge' and args.get('edge', 'short') == 'short':
+        return v2.Resize(args['scale'])
+    if kind == 'CenterCrop':
+        return v2.CenterCrop(args['crop_size'])
+    if kind == 'RandomCrop':
+        return v2.RandomCrop(
+            args['crop_size'],
+            padding=args.get('padding'),
+            pad_if_needed=args.get('pad_if_needed', False),
+            fill=args.get('pad_val', 0),
+            padding_mode=args.get('padding_mode', 'constant'))
+    raise ValueError(f'benchmark_training: the training pipeline step {step} has no transforms v2 '
+                     f'counterpart in the plain loop; use --synthetic')
+
+
+def image_folder(cfg: Config) -> torchvision.datasets.ImageFolder:
+    """The config's training folder as torchvision's ImageFolder, with the config's pipeline in
+    transforms v2 (same crop, resize and flip; decoding by torchvision)."""
+    dataset = cfg.train_dataloader.dataset
+    kind = dataset['type'] if isinstance(dataset['type'], str) else dataset['type'].__name__
+    if kind.split('.')[-1] != 'CustomDataset' or dataset.get('ann_file') or dataset.get(
+            'split') or dataset.get('val_ratio'):
+        raise ValueError('benchmark_training: the plain loop reads a CustomDataset of class '
+                         f'sub-folders (ImageFolder); the config\'s train data set is {kind} '
+                         f'{dict((k, v) for k, v in dataset.items() if k != "pipeline")}; '
+                         'use --synthetic')
+    prefix = dataset.get('data_prefix', '')
+    prefix = prefix['img_path'] if isinstance(prefix, dict) else prefix
+    root = os.path.join(dataset.get('data_root', ''), prefix)
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f'benchmark_training: the train folder {root} (data_root + '
+                                'data_prefix) does not exist; use --synthetic or set '
+                                'train_dataloader.dataset.data_root')
+    pipeline = dataset.get('pipeline', [])
+    gray = any(step.get('color_type', 'color').startswith('grayscale') for step in pipeline)
+    steps = [t for t in (v2_transform(step) for step in pipeline) if t is not None]
+    return torchvision.datasets.ImageFolder(
+        root,
+        transform=v2.Compose(steps),
+        loader=partial(decode_file, mode=ImageReadMode.GRAY if gray else ImageReadMode.RGB))
+
+
 def build_optimizer(cfg: Config, model: nn.Module) -> torch.optim.Optimizer:
     """The config's ``optim_wrapper.optimizer`` (a torch.optim class) on ``model``."""
     optimizer = dict(cfg.optim_wrapper.optimizer)
@@ -278,39 +359,45 @@ class TrainingBenchResult:
     plain: List[float]
 
     @property
-    def ratios(self) -> List[float]:
-        return [r / p for r, p in zip(self.runner, self.plain)]
+    def spread(self) -> RatioSpread:
+        return ratio_spread(self.runner, self.plain)
 
     @property
     def ratio(self) -> float:
-        return statistics.median(self.runner) / statistics.median(self.plain)
+        return self.spread.ratio
 
 
-def run_training_bench(cfg: Config, settings: TrainingBenchSettings) -> TrainingBenchResult:
+def run_training_bench(cfg: Config,
+                       settings: TrainingBenchSettings,
+                       progress: bool = False) -> TrainingBenchResult:
+    """Both loops in ``settings.rounds`` alternating rounds (a progress bar on stderr where
+    ``progress``)."""
     if settings.device == 'cpu' and torch.cuda.is_available():
         raise ValueError('benchmark_training: the Runner trains on the GPU whenever one is '
                          'visible; for --device cpu run with CUDA_VISIBLE_DEVICES=""')
     torch.manual_seed(0)
     runner, plain = RunnerLoop(cfg, settings), PlainLoop(cfg, settings)
     runner_ips, plain_ips = [], []
+    bar = ProgressBar(2 * settings.rounds, file=sys.stderr) if progress else None
     for _ in range(settings.rounds):
-        runner_ips.append(runner.round())
-        plain_ips.append(plain.round())
+        for loop, rates in ((runner, runner_ips), (plain, plain_ips)):
+            rates.append(loop.round())
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        sys.stderr.write('\n')
     return TrainingBenchResult(plain.name, runner_ips, plain_ips)
 
 
 def format_result(result: TrainingBenchResult) -> str:
-    low, high = min(result.ratios), max(result.ratios)
+    spread = result.spread
     lines = [
         '| loop | model | images/s (median round) |',
         '| --- | --- | --- |',
         f'| runner | config | {statistics.median(result.runner):.1f} |',
         f'| plain | {result.plain_name} | {statistics.median(result.plain):.1f} |',
-        f'runner / plain: {result.ratio:.3f}',
-        f'per-round ratios: {low:.3f}-{high:.3f} (spread {high - low:.3f}, '
-        f'{len(result.ratios)} rounds)',
+        f'runner / plain: {spread.ratio:.3f}',
+        f'per-round ratios: {spread.summary()}',
     ]
-    if high - low > abs(result.ratio - 1):
-        lines.append(f'WARNING: the spread of the rounds ({high - low:.3f}) is wider than the '
-                     f'effect |R-1| = {abs(result.ratio - 1):.3f}: the ratio is not resolved')
-    return '\n'.join(lines)
+    warning = spread.warning('runner / plain')
+    return '\n'.join(lines + ([warning] if warning else []))

@@ -13,8 +13,8 @@ def format_label(value: LabelType) -> torch.Tensor:
         tensor = torch.as_tensor(value)
     elif isinstance(value, Sequence) and not isinstance(value, str):
         tensor = torch.tensor(value)
-    elif isinstance(value, (int, np.integer)):
-        tensor = torch.tensor([int(value)])
+    elif isinstance(value, (int, np.integer)):  # the common case, in one op (per sample)
+        return torch.tensor([int(value)], dtype=torch.int64)
     else:
         raise TypeError(f'a label must be an int, a sequence of ints or a tensor, '
                         f'got {type(value).__name__}: {value!r}')

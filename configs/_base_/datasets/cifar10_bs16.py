@@ -22,6 +22,9 @@ train_dataloader = dict(
     batch_size=16,
     num_workers=2,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    # stacked in the workers (one shared-memory tensor a batch, as mmpretrain's configs): with
+    # MMEngine's default pseudo_collate each image crosses from a worker on its own
+    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -28,6 +28,9 @@ train_dataloader = dict(
     num_workers=5,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    # stacked in the workers (one shared-memory tensor a batch, as mmpretrain's configs): with
+    # MMEngine's default pseudo_collate each image crosses from a worker on its own
+    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type, data_root=data_root, data_prefix='train', pipeline=train_pipeline),
 )

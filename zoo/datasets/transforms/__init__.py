@@ -6,7 +6,7 @@ from .auto_augment import (AutoAugment, AutoContrast, BaseAugTransform, Brightne
                            Rotate, Sharpness, Shear, Solarize, SolarizeAdd, Translate)
 from .formatting import PackClsInputs, PackInputs
 from .lens_distortion import LensDistortion, LensUndistort, RandomLensDistortion
-from .loading import ImageDecodeError, LoadImageFromFile
+from .loading import DecodeRandomResizedCrop, ImageDecodeError, LoadImageFromFile
 from .photometric import ColorJitter
 from .processing import RandomCrop, RandomResizedCrop, ResizeEdge
 from .random_erasing import RandomErasing
@@ -27,3 +27,4 @@ __all__ += [
     'Translate', 'Rotate', 'AutoContrast', 'Invert', 'Equalize', 'Solarize', 'SolarizeAdd',
     'Posterize', 'Contrast', 'ColorTransform', 'Brightness', 'Sharpness', 'Cutout', 'GaussianBlur'
 ]
+__all__ += ['DecodeRandomResizedCrop']

@@ -80,7 +80,11 @@ class RandomResizedCrop(BaseTransform):
     @cache_randomness
     def rand_crop_params(self, img: np.ndarray) -> Tuple[int, int, int, int]:
         """Draw the crop: ``(top, left, height, width)`` in pixels."""
-        h, w = img.shape[:2]
+        return self.crop_params_for_size(*img.shape[:2])
+
+    def crop_params_for_size(self, h: int, w: int) -> Tuple[int, int, int, int]:
+        """Draw the crop of an ``h x w`` image (no pixels needed: see
+        :class:`DecodeRandomResizedCrop`, which draws it before decoding)."""
         area = h * w
         log_ratio = (math.log(self.aspect_ratio_range[0]), math.log(self.aspect_ratio_range[1]))
         for _ in range(self.max_attempts):

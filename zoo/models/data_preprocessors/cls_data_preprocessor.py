@@ -3,6 +3,7 @@ from typing import Optional, Sequence
 import torch
 import torch.nn.functional as F
 from mmengine.model import ImgDataPreprocessor
+from mmengine.structures import BaseDataElement
 
 from zoo.models.utils.batch_augments import RandomBatchAugment
 from zoo.registry import MODELS
@@ -66,7 +67,22 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
         self.to_onehot = to_onehot or self.batch_augments is not None
         self.channels_last = channels_last
 
+    def cast_data(self, data):
+        """MMEngine's, except that on the CPU the data samples stay as the loader made them:
+        MMEngine rebuilds every sample (each field through ``.to``) to move it nowhere, about
+        15% of a LeNet-5 training iteration. Tensors go through ``.to`` as before."""
+        if isinstance(data, BaseDataElement) and self.device.type == 'cpu':
+            return data
+        return super().cast_data(data)
+
     def forward(self, data: dict, training: bool = False) -> dict:
+        inputs = data['inputs']
+        if (self.pad_size_divisor == 1 and isinstance(inputs, (list, tuple)) and inputs
+                and all(isinstance(t, torch.Tensor) and t.shape == inputs[0].shape
+                        for t in inputs)):
+            # one batch, moved and normalised at once, in place of MMEngine's image-by-image
+            # loop (the same values: channel flip, float, normalise, stack)
+            data = dict(data, inputs=torch.stack(inputs))
         data = super().forward(data, training)
         if self.channels_last and data['inputs'].dim() == 4:
             data['inputs'] = data['inputs'].contiguous(memory_format=torch.channels_last)
