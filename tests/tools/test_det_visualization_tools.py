@@ -146,7 +146,8 @@ def test_pr_curve_tool_from_a_voc_test_dump(shapes, tmp_path):
         labels = gt.labels.numpy()[keep]
         wrong = rng.random(len(labels)) < 0.2
         labels = np.where(wrong, (labels + 1) % 3, labels)
-        scores = np.where(wrong, rng.uniform(0.3, 0.9, len(labels)), rng.uniform(0.5, 1, len(labels)))
+        scores = np.where(wrong, rng.uniform(0.3, 0.9, len(labels)),
+                          rng.uniform(0.5, 1, len(labels)))
         sample.pred_instances = InstanceData(
             bboxes=torch.as_tensor(boxes, dtype=torch.float32),
             scores=torch.as_tensor(scores, dtype=torch.float32),

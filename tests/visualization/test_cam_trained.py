@@ -84,16 +84,15 @@ def cam_on_squares(model: torch.nn.Module, method=None, images: int = 12):
             continue
         outside = np.ones_like(cam, dtype=bool)
         outside[y0:y1, x0:x1] = False
-        results.append((np.ptp(cam) < 1e-6, cam[y0:y1, x0:x1].mean() / max(cam[outside].mean(),
-                                                                           1e-6)))
+        results.append((np.ptp(cam)
+                        < 1e-6, cam[y0:y1, x0:x1].mean() / max(cam[outside].mean(), 1e-6)))
     assert len(results) >= images - 2, 'the model misclassifies too many squares to check'
     return results
 
 
 # ViT's maps are sharp (4x4 patches); Swin's, from its second stage's 8x8 grid of windows
 # that see most of the image, are hotter on the square by less.
-@pytest.mark.parametrize('name,parts,least_median', [('vit', vit(32, 2), 3.0),
-                                                     ('swin', SWIN, 1.2)])
+@pytest.mark.parametrize('name,parts,least_median', [('vit', vit(32, 2), 3.0), ('swin', SWIN, 1.2)])
 def test_cam_of_a_trained_transformer_is_hottest_on_the_square(name, parts, least_median):
     results = cam_on_squares(trained(parts, 60, 2e-3))
     assert not any(empty for empty, _ in results), name

@@ -111,8 +111,7 @@ def voc_curves(coco: COCO, results: List[dict], iou_thr: float, mode: str) -> Li
         det_results.append(
             per_class(
                 xyxy([d['bbox'] for d in dets]), np.asarray([d['score'] for d in dets]),
-                np.asarray([label[d['category_id']] for d in dets], dtype=np.int64),
-                len(cat_ids)))
+                np.asarray([label[d['category_id']] for d in dets], dtype=np.int64), len(cat_ids)))
         anns = coco.imgToAnns.get(img_id, [])
         kept = [a for a in anns if not a.get('iscrowd', 0)]
         crowd = [a for a in anns if a.get('iscrowd', 0)]
@@ -193,8 +192,8 @@ def dump_curves(classes: Sequence[str], samples: List[dict], iou_thr: float, mod
 
     det_results, annotations = [], []
     for i, sample in enumerate(samples):
-        pred, gt, ignored = (sample[k]
-                             for k in ('pred_instances', 'gt_instances', 'ignored_instances'))
+        pred, gt, ignored = (
+            sample[k] for k in ('pred_instances', 'gt_instances', 'ignored_instances'))
         labels = numpy(pred['labels']).astype(np.int64)
         if labels.size and (labels.min() < 0 or labels.max() >= len(classes)):
             raise ValueError(f'{path}: sample {i} has label {int(labels.max())}, and the test '

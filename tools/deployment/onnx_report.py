@@ -68,8 +68,7 @@ def parity(name: str, picture: str, workdir: str) -> float:
     return float(np.abs(scores[0] - expected).max())
 
 
-def round_seconds(runs: List[Callable[[], object]], warmup: int,
-                  iters: int) -> List[List[float]]:
+def round_seconds(runs: List[Callable[[], object]], warmup: int, iters: int) -> List[List[float]]:
     """Wall time of each callable in each round; the runs alternate, so that a change in the
     machine's load (it is shared) affects them alike."""
     for _ in range(warmup):
@@ -145,9 +144,10 @@ def main() -> None:
                 shape, torch_s, ort_s, ratios = latency(name, workdir, args.threads, args.warmup,
                                                         args.iters)
                 spread = ' / '.join(f'{v:.2f}' for v in np.quantile(ratios, [0, .25, .5, .75, 1]))
-                print(f'| {name} | {shape} | {torch_s * 1e3:.1f} | {ort_s * 1e3:.1f} | '
-                      f'{ort_s / torch_s:.2f} | {spread} |',
-                      flush=True)
+                print(
+                    f'| {name} | {shape} | {torch_s * 1e3:.1f} | {ort_s * 1e3:.1f} | '
+                    f'{ort_s / torch_s:.2f} | {spread} |',
+                    flush=True)
             print(f'load average at the end: {load()}')
 
 
