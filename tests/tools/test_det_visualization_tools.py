@@ -116,10 +116,11 @@ test_evaluator = dict(type='VOCMetric', metric='mAP', eval_mode='area')
     return str(path)
 
 
-def test_pr_curve_tool_from_a_voc_test_dump(shapes, tmp_path):
-    """VOC ground truth (XML) through zoo's VOCDataset, detections dumped as tools/test.py
-    --out dumps them (mmengine's DumpResults beside the config's VOCMetric): the tool's mean
-    AP is VOCMetric's mAP, and every class gets its panel."""
+@pytest.fixture(scope='module')
+def voc_dump(shapes, tmp_path_factory):
+    """VOC ground truth (XML) through zoo's VOCDataset, detections (the ground truth jittered,
+    some missed, some of the wrong class) dumped as tools/test.py --out dumps them: mmengine's
+    DumpResults beside the config's VOCMetric, whose mAP comes with them."""
     import torch
     from mmdet.registry import DATASETS, METRICS
     from mmengine.config import Config
@@ -128,6 +129,7 @@ def test_pr_curve_tool_from_a_voc_test_dump(shapes, tmp_path):
     from mmengine.structures import InstanceData
 
     out, _, _ = shapes
+    tmp_path = tmp_path_factory.mktemp('voc_dump')
     config = voc_test_config(tmp_path / 'shapes_voc.py', out / 'voc')
     cfg = Config.fromfile(config)
     init_default_scope('mmdet')
@@ -156,23 +158,29 @@ def test_pr_curve_tool_from_a_voc_test_dump(shapes, tmp_path):
     for start in range(0, len(samples), 8):
         evaluator.process(samples[start:start + 8])
     voc_map = evaluator.evaluate(len(samples))['pascal_voc/mAP']
-    assert 0.3 < voc_map < 0.95
+    return dict(config=config, dump=dump, mAP=voc_map, samples=len(samples))
 
+
+def test_pr_curve_tool_from_a_voc_test_dump(voc_dump, tmp_path):
+    """The tool's mean AP is VOCMetric's mAP, and every class gets its panel."""
+    assert 0.3 < voc_dump['mAP'] < 0.95
     png = tmp_path / 'pr_voc.png'
-    result = run_tool('tools/analysis_tools/pr_curve.py', config, str(dump), '--eval', 'voc',
-                      '--out', str(png))
+    result = run_tool('tools/analysis_tools/pr_curve.py', voc_dump['config'], str(voc_dump['dump']),
+                      '--eval', 'voc', '--out', str(png))
     aps = dict(re.findall(r'^\s*(\w+) \| AP (\d\.\d{4})$', result.stdout, re.M))
     assert set(aps) == {'rectangle', 'ellipse', 'triangle', 'mean'}
-    assert float(aps['mean']) == pytest.approx(voc_map, abs=1e-4)
+    assert float(aps['mean']) == pytest.approx(voc_dump['mAP'], abs=1e-4)
     assert cv2.imread(str(png)).shape == (360, 1600, 3)
 
-    # a dump of another data set (fewer samples) is named, and nothing is drawn
+
+@pytest.mark.slow  # a fresh interpreter for an error message
+def test_pr_curve_tool_names_a_dump_of_another_test_set(voc_dump, tmp_path):
     import pickle
     short = tmp_path / 'short.pkl'
-    short.write_bytes(pickle.dumps(pickle.loads(dump.read_bytes())[:-1]))
+    short.write_bytes(pickle.dumps(pickle.loads(voc_dump['dump'].read_bytes())[:-1]))
     result = run_tool(
         'tools/analysis_tools/pr_curve.py',
-        config,
+        voc_dump['config'],
         str(short),
         '--eval',
         'voc',
@@ -180,6 +188,6 @@ def test_pr_curve_tool_from_a_voc_test_dump(shapes, tmp_path):
         str(tmp_path / 'x.png'),
         check=False)
     assert result.returncode != 0
-    assert f'{short} holds {len(samples) - 1} samples; the test set of {config} has' \
-        in result.stderr
+    assert (f'{short} holds {voc_dump["samples"] - 1} samples; the test set of '
+            f'{voc_dump["config"]} has') in result.stderr
     assert not (tmp_path / 'x.png').exists()
