@@ -2,9 +2,10 @@
 the map must be non-empty and hottest on the square. The models train with their own
 ``train_step`` and an ``OptimWrapper``, as the Runner drives them, on images generated here.
 
-The slow test is the case that motivated ViT's default method: a 6-layer ViT trained a few
-steps, whose Grad-CAM at the last block's ``ln1`` is empty for most images (mmpretrain's
-recipe), while the default ``GradCAMElementWise`` shows the square on every one::
+The slow tests are Swin's (slower to train) and the case that motivated ViT's default method:
+a 6-layer ViT trained a few steps, whose Grad-CAM at the last block's ``ln1`` is empty for most
+images (mmpretrain's recipe), while the default ``GradCAMElementWise`` shows the square on
+every one::
 
     python -m pytest tests/visualization/test_cam_trained.py -m slow
 """
@@ -92,7 +93,10 @@ def cam_on_squares(model: torch.nn.Module, method=None, images: int = 12):
 
 # ViT's maps are sharp (4x4 patches); Swin's, from its second stage's 8x8 grid of windows
 # that see most of the image, are hotter on the square by less.
-@pytest.mark.parametrize('name,parts,least_median', [('vit', vit(32, 2), 3.0), ('swin', SWIN, 1.2)])
+@pytest.mark.parametrize(
+    'name,parts,least_median',
+    [('vit', vit(32, 2), 3.0),
+     pytest.param('swin', SWIN, 1.2, marks=pytest.mark.slow)])  # Swin: half a minute idle
 def test_cam_of_a_trained_transformer_is_hottest_on_the_square(name, parts, least_median):
     results = cam_on_squares(trained(parts, 60, 2e-3))
     assert not any(empty for empty, _ in results), name
