@@ -122,3 +122,50 @@ def test_an_empty_map_is_warned_about():
     with pytest.warns(UserWarning, match='of class 0 at .* is empty: no position raises'):
         cam, _ = grad_cam(model, inputs, target_category=0)
     assert np.ptp(cam) == 0
+
+
+def test_vit_grad_cam_is_mmpretrains_vis_cam():
+    """With the same weights, zoo's Grad-CAM of a ViT is what mmpretrain's vis_cam.py computes
+    (its default target layer and its reshape_transform, loaded from its installed tool)."""
+    import argparse
+    import importlib.util
+    import os.path as osp
+
+    import mmpretrain
+    from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    spec = importlib.util.spec_from_file_location(
+        'mmpretrain_vis_cam',
+        osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'visualization', 'vis_cam.py'))
+    vis_cam = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vis_cam)
+
+    ours = trained(vit(32, 2), 0, 1e-3)
+    theirs = MMPRETRAIN_MODELS.build(
+        dict(
+            type='mmpretrain.ImageClassifier',
+            backbone=dict(
+                type='mmpretrain.VisionTransformer',
+                img_size=32,
+                patch_size=4,
+                arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)),
+            head=dict(type='mmpretrain.VisionTransformerClsHead', num_classes=3,
+                      in_channels=32))).eval()
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    args = argparse.Namespace(vit_like=True, num_extra_tokens=None)
+    layers = vis_cam.get_default_target_layers(theirs, args)
+    assert layers == [theirs.backbone.layers[-1].ln1]
+
+    data, _ = batch(np.random.default_rng(2), 3)
+    for image in data['inputs']:
+        inputs = ours.data_preprocessor(dict(inputs=[image]), False)['inputs']
+        cam, category = grad_cam(ours, inputs, method='GradCAM')
+        with GradCAM(
+                model=theirs,
+                target_layers=layers,
+                reshape_transform=lambda t: vis_cam.reshape_transform(t, theirs, args)) as peer:
+            expected = peer(input_tensor=inputs, targets=[ClassifierOutputTarget(category)])[0]
+        np.testing.assert_allclose(cam, expected, atol=1e-5)
+        assert np.ptp(cam) > 0.1
