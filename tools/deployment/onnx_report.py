@@ -133,7 +133,8 @@ def main() -> None:
             for name in names:
                 diff = parity(name, picture, workdir)
                 progress.update()
-                print(f'\n| {name} | {diff:.2e} |', flush=True)
+                sys.stderr.write('\n')  # the bar's line ends; the table (stdout) stays whole
+                print(f'| {name} | {diff:.2e} |', flush=True)
         if args.latency:
             print(f'\nCPU latency, batch 1, {args.threads} threads, median of {args.iters} '
                   f'rounds; load average (1, 5, 15 min) {load()} at the start:')
