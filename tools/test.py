@@ -4,7 +4,8 @@
         [--cfg-options key=value ...] [--launcher ...]
 
 The checkpoint must fit the model exactly, and the test set's classes must be the ones the
-checkpoint was trained on (its ``dataset_meta``).
+checkpoint was trained on (its ``dataset_meta``). A progress bar over the test images runs on
+stderr.
 """
 import argparse
 import os.path as osp
@@ -38,6 +39,8 @@ def main() -> None:
     # named for the hooks' messages; loaded below, strictly: evaluating weights that do not
     # fit the model is meaningless
     cfg.load_from, cfg.load_from_strict, cfg.resume = args.checkpoint, True, False
+    # a bar over the test images on stderr between the logger's lines (zoo's ProgressBarHook)
+    cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='zoo.ProgressBarHook')]
 
     runner = Runner.from_cfg(cfg)
     try:

@@ -1,6 +1,7 @@
 """The shapes generator and the format converter as users run them."""
 import importlib.util
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -60,7 +61,9 @@ def test_converter_cli_round_trip(shapes_root, tmp_path, capsys):
     assert tool.main(
         [str(shapes_root / 'voc'),
          str(tmp_path / 'yolo'), '--from', 'voc', '--to', 'yolo']) == 0
-    assert 'train: 6 images' in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert 'train: 6 images' in captured.out
+    assert re.search(r'6/6, .*ETA:\s*0s\n', captured.err)  # the bar over the train images
     assert tool.main([
         str(tmp_path / 'yolo'),
         str(tmp_path / 'coco'), '--from', 'yolo', '--to', 'coco', '--splits', 'val'

@@ -100,6 +100,8 @@ def test_incomplete_output_is_detected_and_force_rebuilds(converter, tmp_path, c
     assert 'not the complete digits data set' in capsys.readouterr().err
     assert converter.main(['--out', str(out), '--force']) == 0
     assert victim.exists() and len(list_pngs(out)) == 1797
+    bars = capsys.readouterr().err  # one over each split's images
+    assert '1438/1438, ' in bars and '359/359, ' in bars
     assert not osp.exists(f'{out}.incomplete') and not osp.exists(f'{out}.old')
 
 

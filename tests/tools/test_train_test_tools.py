@@ -1,6 +1,7 @@
 """End to end: the real tools/train.py and tools/test.py on real files, as a user runs them."""
 import os
 import pickle
+import re
 import textwrap
 from pathlib import Path
 
@@ -74,6 +75,7 @@ def test_train_then_test_with_dumped_predictions(tmp_path, image_folder):
     result = run_tool('tools/test.py', str(config), str(checkpoint), '--work-dir', str(work_dir),
                       '--out', str(out))
     assert 'accuracy/top1:' in result.stdout
+    assert re.search(r'6/6, .*ETA:\s*0s\n', result.stderr)  # the bar over the test images
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
     assert len(predictions) == 6  # a third of 18 images

@@ -81,3 +81,23 @@ def test_disabled_by_default_in_every_zoo_config():
             Config.fromfile(REPO_ROOT /
                             'configs/lenet/lenet5_1xb64_digits.py').default_hooks.to_dict()))
     assert hooks['visualization'] == dict(type='VisualizationHook', enable=False)
+
+
+def test_a_small_image_is_scaled_up_for_legible_labels(tmp_path):
+    import uuid
+
+    import torch
+
+    from zoo.engine.hooks import VisualizationHook
+    from zoo.structures import ClsDataSample
+    from zoo.visualization import UniversalVisualizer
+
+    UniversalVisualizer.get_instance(f'small_{uuid.uuid4().hex[:8]}')  # the current one
+    hook = VisualizationHook(enable=True, interval=1, out_dir=str(tmp_path))
+    image = torch.randint(0, 60, (3, 32, 48), dtype=torch.uint8)  # a CIFAR-sized image
+    sample = ClsDataSample(metainfo=dict(img_path='small.png')).set_gt_label(1)
+    hook._draw_samples(0, dict(inputs=[image]), [sample], step=3)
+    picture = cv2.imread(str(tmp_path / 'small.png_3.png'))
+    assert picture.shape == (224, 336, 3)  # short edge 224, the aspect kept
+    upscaled = cv2.resize(image.permute(1, 2, 0).numpy(), (336, 224))
+    assert np.abs(picture[:20, :80].astype(int) - upscaled[:20, :80]).mean() > 20  # the label

@@ -19,6 +19,7 @@ import os.path as osp
 from typing import Dict, List, Sequence
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from zoo.visualization import create_figure, save_png
 
@@ -79,6 +80,7 @@ def plot_curve(args: argparse.Namespace) -> None:
             x, y, x_label = series(entries, key, log)
             ax.plot(x, y, marker='o' if len(x) < 30 else None, ms=4, label=legend)
         ax.set_xlabel(x_label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25
         ax.set_title(key)
         ax.grid(alpha=0.3)
     # one legend for all panels, above them, so no panel's curves hide behind it

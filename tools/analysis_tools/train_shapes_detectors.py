@@ -10,7 +10,7 @@ and prints a markdown table: training wall time (the training loop alone: valida
 switched off while training and run once afterwards), bbox mAP and mAP@0.5 on the 100 val
 images. It first writes the data set (``make_shapes_dataset.py --out data/shapes --num-train
 1000 --num-val 100``) if it is not there. The exit status is 1 when a model misses the mAP@0.5
-target or the time limit.
+target or the time limit. Progress bars on stderr follow every epoch and the test.
 Run it on a quiet machine: the time is the machine's, not the model's.
 """
 import argparse
@@ -56,6 +56,11 @@ def train_and_test(config: str, work_dir: Path, cfg_options: dict = None) -> Dic
         # Runners in one process share the visualizer of the same name: one for each
         cfg.visualizer.name = f'{cfg.experiment_name}_{time.strftime("%Y%m%d_%H%M%S")}'
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None  # measured once, after training
+    # a bar over each epoch's images and the test on stderr, between the logger's lines
+    cfg.custom_hooks = [
+        *cfg.get('custom_hooks', []),
+        dict(type='zoo.ProgressBarHook', phases=['train', 'test'])
+    ]
     runner = Runner.from_cfg(cfg)
     start = time.perf_counter()
     runner.train()

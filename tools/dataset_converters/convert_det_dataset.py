@@ -82,7 +82,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             args.dst_format,
             splits=args.splits,
             on_error=args.on_error,
-            classes=classes)
+            classes=classes,
+            progress=True)
     except (InvalidAnnotationError, FileNotFoundError, ValueError) as error:
         print(f'conversion failed: {error}', file=sys.stderr)
         return 1

@@ -31,6 +31,7 @@ import numpy as np
 
 from zoo.datasets import stratified_split
 from zoo.utils.atomic import atomic_output_dir
+from zoo.utils.progress import track
 
 SPLIT_SEED = 2024
 VAL_RATIO = 0.2
@@ -73,7 +74,7 @@ def write_dataset(folder: str, images: np.ndarray, targets: np.ndarray) -> Dict[
     counts = {}
     for split, indices in plan_files(targets).items():
         counts[split] = {name: 0 for name in CLASSES}
-        for index in indices:
+        for index in track(indices):
             label = int(targets[index])
             path = osp.join(folder, relative_path(split, label, index))
             os.makedirs(osp.dirname(path), exist_ok=True)

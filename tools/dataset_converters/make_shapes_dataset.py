@@ -61,7 +61,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             img_size=img_size,
             seed=args.seed,
             num_objects=(args.min_objects, args.max_objects),
-            force=args.force)
+            force=args.force,
+            progress=True)
     except (FileExistsError, ValueError) as error:
         print(error, file=sys.stderr)
         return 1

@@ -10,7 +10,9 @@ picture through the config's test pipeline; the largest absolute difference betw
 onnxruntime's softmax scores and ``inference_model``'s ``pred_scores``. Latency: the same graph
 module (normalisation, model, softmax) at batch 1 and the test size, PyTorch eager under
 ``torch.inference_mode`` against an onnxruntime CPU session, both with ``--threads`` threads;
-the median of ``--iters`` alternating runs after ``--warmup``.
+the median of ``--iters`` alternating runs after ``--warmup``, and the spread (min, quartiles,
+max) of the per-round ratios onnxruntime / PyTorch, with the load average before and after:
+the machine may be shared.
 """
 import argparse
 import os
@@ -66,9 +68,9 @@ def parity(name: str, picture: str, workdir: str) -> float:
     return float(np.abs(scores[0] - expected).max())
 
 
-def median_seconds(runs: List[Callable[[], object]], warmup: int, iters: int) -> List[float]:
-    """Median wall time of each callable; the runs alternate, so that a change in the machine's
-    load (it is shared) affects them alike."""
+def round_seconds(runs: List[Callable[[], object]], warmup: int, iters: int) -> List[List[float]]:
+    """Wall time of each callable in each round; the runs alternate, so that a change in the
+    machine's load (it is shared) affects them alike."""
     for _ in range(warmup):
         for run in runs:
             run()
@@ -78,7 +80,7 @@ def median_seconds(runs: List[Callable[[], object]], warmup: int, iters: int) ->
             start = time.perf_counter()
             run()
             spent.append(time.perf_counter() - start)
-    return [statistics.median(spent) for spent in times]
+    return times
 
 
 def latency(name: str, workdir: str, threads: int, warmup: int, iters: int):
@@ -99,9 +101,14 @@ def latency(name: str, workdir: str, threads: int, warmup: int, iters: int):
         with torch.inference_mode():
             module(example)
 
-    torch_s, ort_s = median_seconds([run_torch, lambda: session.run(None, feed)], warmup, iters)
+    torch_s, ort_s = round_seconds([run_torch, lambda: session.run(None, feed)], warmup, iters)
     os.remove(onnx_file)
-    return tuple(example.shape), torch_s, ort_s
+    ratios = np.array(ort_s) / np.array(torch_s)
+    return tuple(example.shape), statistics.median(torch_s), statistics.median(ort_s), ratios
+
+
+def load() -> str:
+    return ', '.join(f'{v:.2f}' for v in os.getloadavg())
 
 
 def main() -> None:
@@ -126,16 +133,23 @@ def main() -> None:
             for name in names:
                 diff = parity(name, picture, workdir)
                 progress.update()
-                print(f'\n| {name} | {diff:.2e} |', flush=True)
+                sys.stderr.write('\n')  # the bar's line ends; the table (stdout) stays whole
+                print(f'| {name} | {diff:.2e} |', flush=True)
         if args.latency:
-            print(f'\nCPU latency, batch 1, {args.threads} threads, median of {args.iters}:')
-            print('| config | input | PyTorch ms | onnxruntime ms | onnxruntime / PyTorch |')
-            print('| --- | --- | --- | --- | --- |')
+            print(f'\nCPU latency, batch 1, {args.threads} threads, median of {args.iters} '
+                  f'rounds; load average (1, 5, 15 min) {load()} at the start:')
+            print('| config | input | PyTorch ms | onnxruntime ms | onnxruntime / PyTorch | '
+                  'per-round ratio min / q1 / median / q3 / max |')
+            print('| --- | --- | --- | --- | --- | --- |')
             for name in args.latency:
-                shape, torch_s, ort_s = latency(name, workdir, args.threads, args.warmup,
-                                                args.iters)
-                print(f'| {name} | {shape} | {torch_s * 1e3:.1f} | {ort_s * 1e3:.1f} | '
-                      f'{ort_s / torch_s:.2f} |')
+                shape, torch_s, ort_s, ratios = latency(name, workdir, args.threads, args.warmup,
+                                                        args.iters)
+                spread = ' / '.join(f'{v:.2f}' for v in np.quantile(ratios, [0, .25, .5, .75, 1]))
+                print(
+                    f'| {name} | {shape} | {torch_s * 1e3:.1f} | {ort_s * 1e3:.1f} | '
+                    f'{ort_s / torch_s:.2f} | {spread} |',
+                    flush=True)
+            print(f'load average at the end: {load()}')
 
 
 if __name__ == '__main__':

@@ -8,8 +8,9 @@ The image goes through the config's test pipeline and the model's data preproces
 testing; the picture is that image (left) beside it with the class activation map laid over
 it (right, jet colours: red is where the class's score gains most), scaled up to ``--resize``
 pixels on the short edge. The default layer is the last CNN stage with a map larger than 1x1,
-a ViT's last block's ``ln1`` or a Swin's last output norm, each reshaped to ``(N, C, H, W)``
-(see :mod:`zoo.visualization.cam`). It prints the class it explains and its score.
+a ViT's last block's ``ln1`` or a Swin's last output norm, each reshaped to ``(N, C, H, W)``;
+the default method is Grad-CAM, for a ViT ``GradCAMElementWise`` (see
+:mod:`zoo.visualization.cam` for why). It prints the class it explains and its score.
 """
 import argparse
 import os.path as osp
@@ -42,8 +43,8 @@ def parse_args() -> argparse.Namespace:
         help='module names, e.g. backbone.layer4 (default: see above)')
     parser.add_argument(
         '--method',
-        default='GradCAM',
-        help='a pytorch_grad_cam method: GradCAM, GradCAMPlusPlus, XGradCAM, ...')
+        help='a pytorch_grad_cam method: GradCAM, GradCAMElementWise, GradCAMPlusPlus, '
+        'XGradCAM, EigenCAM, ... (default: GradCAM; GradCAMElementWise for a ViT)')
     parser.add_argument(
         '--resize', type=int, default=224, help='short edge of the picture\'s halves, in pixels')
     parser.add_argument('--device', default='cpu')

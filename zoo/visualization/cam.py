@@ -8,7 +8,19 @@ layer's output as ``(N, C, H, W)``. CNN stages give that; the transformers need 
   ``vis_cam.py`` takes: after the last block only the class token reaches the head, so the
   patch tokens there get no gradient and the map would be empty.
 * Swin gives ``(N, H, W, C)`` (channel-last): the last output norm's output is permuted.
+
+The default method is Grad-CAM, except for ViT: there it is ``GradCAMElementWise``
+(``relu(gradient * activation)`` summed over channels). Grad-CAM weights every channel by its
+gradient averaged over the positions, which fits a score that reads every position alike (a
+CNN's or Swin's global average pooling). A ViT's class token reads the patches through
+attention: the gradient at the last block's ``ln1`` sits on the patches it attends to, and
+averaged over all of them it no longer says where it looked. On trained ViTs (mmpretrain's
+recipe gives the same maps, bit for bit) the weighted sum of the LayerNorm'd tokens is then
+often negative at every patch, an empty map after Grad-CAM's ReLU, or highest on the
+background; the element-wise product keeps the gradient where it is. A map that comes out
+empty is warned about, with the remedies, never drawn silently.
 """
+import warnings
 from functools import partial
 from typing import Callable, List, Optional, Tuple
 
@@ -107,12 +119,18 @@ def stage_module_path(backbone: nn.Module, stage: str) -> str:
     return paths[id(module)]
 
 
+def default_method(classifier: nn.Module) -> str:
+    """``'GradCAMElementWise'`` for a ViT, ``'GradCAM'`` for the others (see above)."""
+    kind = type(classifier.backbone).__name__
+    return 'GradCAMElementWise' if kind == 'VisionTransformer' else 'GradCAM'
+
+
 def grad_cam(classifier: nn.Module,
              inputs: Tensor,
              target_category: Optional[int] = None,
              target_layers: Optional[List[str]] = None,
              reshape_transform: Optional[Callable[[Tensor], Tensor]] = None,
-             method: str = 'GradCAM') -> Tuple[np.ndarray, int]:
+             method: Optional[str] = None) -> Tuple[np.ndarray, int]:
     """The class activation map of one normalised input.
 
     Args:
@@ -122,8 +140,9 @@ def grad_cam(classifier: nn.Module,
         target_layers: Module names (default: :func:`default_target_layer`'s).
         reshape_transform: The reshape of those layers' outputs to ``(N, C, H, W)``
             (default: the one :func:`default_target_layer` gives for the model's kind).
-        method: A CAM class of ``pytorch_grad_cam`` (``GradCAM``, ``GradCAMPlusPlus``,
-            ``XGradCAM``, ``EigenCAM``, ...).
+        method: A CAM class of ``pytorch_grad_cam`` (``GradCAM``, ``GradCAMElementWise``,
+            ``GradCAMPlusPlus``, ``XGradCAM``, ``EigenCAM``, ...; default:
+            :func:`default_method`'s).
 
     Returns:
         ``(cam, category)``: the ``(H, W)`` map in ``[0, 1]`` and the class it explains.
@@ -142,6 +161,7 @@ def grad_cam(classifier: nn.Module,
     if missing:
         raise KeyError(f'target layers {missing} are not modules of the model; e.g. '
                        f'{[n for n in modules if n.startswith("backbone.")][-5:]}')
+    method = method or default_method(classifier)
     cam_class = getattr(pytorch_grad_cam, method, None)
     if cam_class is None:
         raise ValueError(f'pytorch_grad_cam has no CAM method {method!r}')
@@ -155,5 +175,10 @@ def grad_cam(classifier: nn.Module,
         target_layers=[modules[name] for name in target_layers],
         reshape_transform=reshape_transform)
     with cam:
-        heat = cam(input_tensor=inputs, targets=[ClassifierOutputTarget(target_category)])
-    return heat[0], target_category
+        heat = cam(input_tensor=inputs, targets=[ClassifierOutputTarget(target_category)])[0]
+    if np.ptp(heat) < 1e-6:
+        warnings.warn(
+            f'{method} of class {target_category} at {target_layers} is empty: no position '
+            'raises the class score there (after the ReLU). Try another layer '
+            '(target_layers, e.g. an earlier block) or method (GradCAMElementWise, EigenCAM).')
+    return heat, target_category

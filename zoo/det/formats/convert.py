@@ -2,6 +2,7 @@
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
+from zoo.utils.progress import track
 from .annotations import AnnotationChecker, DetectionSplit, check_on_error
 from .coco import coco_ann_file, coco_image_path, find_coco_splits, read_coco, write_coco
 from .files import atomic_output_dir, link_or_copy
@@ -61,20 +62,22 @@ def write_split(data: DetectionSplit,
                 fmt: str,
                 split: str,
                 checker: Optional[AnnotationChecker] = None,
-                placed: Optional[Dict[str, str]] = None) -> Dict[str, int]:
+                placed: Optional[Dict[str, str]] = None,
+                progress: bool = False) -> Dict[str, int]:
     """Write one split in format ``fmt``: its annotation files and its images.
 
     Each image is hard-linked (or copied) from ``record.img_path`` unless it is already there.
     ``placed`` maps the images written so far (destination -> source) across the splits of
     one data set: VOC keeps every split's images in one folder, and two different images of
-    the same name would overwrite each other.
+    the same name would overwrite each other. ``progress`` draws a bar over the images on
+    stderr.
 
     Returns:
         Counts: ``images``, ``boxes``, ``rounded`` (VOC: boxes rounded to whole pixels) and
         ``dropped`` (YOLO: ignored boxes, which it cannot represent).
     """
     placed = {} if placed is None else placed
-    for record in data.images:
+    for record in track(data.images, enabled=progress):
         dst = osp.abspath(image_destination(root, fmt, split, record.file_name))
         src = osp.abspath(record.img_path)
         if placed.get(dst, src) != src:
@@ -115,7 +118,8 @@ def convert_dataset(src: str,
                     dst_format: str,
                     splits: Optional[Sequence[str]] = None,
                     on_error: str = 'raise',
-                    classes: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, int]]:
+                    classes: Optional[Sequence[str]] = None,
+                    progress: bool = False) -> Dict[str, Dict[str, int]]:
     """Convert every split (or ``splits``) of the data set ``src`` into ``dst``.
 
     ``dst`` is written to ``<dst>.incomplete`` and renamed when complete (an existing ``dst``
@@ -132,6 +136,7 @@ def convert_dataset(src: str,
             counted, see :class:`.annotations.AnnotationChecker`).
         classes: The class names in label order (needed only for VOC sources without
             ``classes.txt``; default: the sorted names found).
+        progress: Draw a bar over each split's images on stderr.
 
     Returns:
         Per split: the counts of :func:`write_split` plus ``skipped``.
@@ -158,7 +163,7 @@ def convert_dataset(src: str,
         for split in splits:
             checker = AnnotationChecker(on_error, source=f'{src} ({split})')
             data = read_split(src, src_format, split, checker, classes)
-            stats = write_split(data, tmp, dst_format, split, checker, placed)
+            stats = write_split(data, tmp, dst_format, split, checker, placed, progress)
             stats['skipped'] = len(checker.skipped)
             checker.log_summary()
             results[split] = stats

@@ -29,6 +29,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from zoo.utils.progress import track
 from ..formats import DetectionSplit, ImageRecord, atomic_output_dir, list_files, write_split
 
 SHAPE_CLASSES = ('rectangle', 'ellipse', 'triangle')
@@ -302,7 +303,8 @@ def make_shapes_dataset(out: str,
                         num_objects: Tuple[int, int] = (1, 5),
                         size_range: Tuple[float, float] = (0.12, 0.45),
                         max_iou: float = 0.3,
-                        force: bool = False) -> Dict[str, object]:
+                        force: bool = False,
+                        progress: bool = False) -> Dict[str, object]:
     """Write the shapes data set in COCO, VOC and YOLO form under ``out`` (idempotent).
 
     The set is written to ``<out>.incomplete`` and renamed to ``out`` when complete. If
@@ -318,6 +320,7 @@ def make_shapes_dataset(out: str,
         size_range: The shapes' box width as fractions of the shorter image side.
         max_iou: The largest IoU between two boxes of an image.
         force: Rewrite ``out`` even if it exists (whatever it holds).
+        progress: Draw a bar over each split's images on stderr.
 
     Returns:
         ``dict(status='written' | 'unchanged', out=..., splits={split: dict(images, boxes)})``.
@@ -352,8 +355,8 @@ def make_shapes_dataset(out: str,
             data = DetectionSplit(classes=SHAPE_CLASSES)
             img_dir = osp.join(tmp, 'coco', split)
             os.makedirs(img_dir, exist_ok=True)
-            for name, sample in generate_shapes(split, num_images, (width, height), seed,
-                                                **draw_kwargs):
+            samples = generate_shapes(split, num_images, (width, height), seed, **draw_kwargs)
+            for name, sample in track(samples, num_images, enabled=progress):
                 img_path = osp.join(img_dir, f'{name}.jpg')
                 if not cv2.imwrite(img_path, sample.image,
                                    [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):

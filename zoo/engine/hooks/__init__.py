@@ -1,9 +1,11 @@
 from .class_check_hook import ClassCheckHook
 from .freeze_hook import FreezeHook
 from .precise_bn_hook import PreciseBNHook
+from .progress_bar_hook import ProgressBarHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .visualization_hook import VisualizationHook
 
 __all__ = [
-    'SafeCheckpointHook', 'FreezeHook', 'ClassCheckHook', 'VisualizationHook', 'PreciseBNHook'
+    'SafeCheckpointHook', 'FreezeHook', 'ClassCheckHook', 'VisualizationHook', 'PreciseBNHook',
+    'ProgressBarHook'
 ]

@@ -25,7 +25,9 @@ class VisualizationHook(Hook):
     ``n`` images gives ``ceil(n / interval)`` pictures an evaluation.
 
     The hook draws the pipeline's packed image (what the model sees before normalisation),
-    turned from BGR, mmcv's order, to RGB.
+    turned from BGR, mmcv's order, to RGB. Without ``resize`` or ``rescale_factor``, an image
+    whose short edge is below :attr:`min_legible` pixels (CIFAR's 32, the digits') is scaled
+    up to it, so that the labels written on it can be read.
 
     Args:
         enable: Whether to draw at all (off by default, as in mmpretrain).
@@ -35,6 +37,8 @@ class VisualizationHook(Hook):
         **kwargs: Further arguments of ``UniversalVisualizer.visualize_cls`` (``resize``,
             ``draw_score``, ``classes``, ``text_cfg``, ...).
     """
+
+    min_legible = 224  # px: the short edge below which an image is scaled up to be drawn on
 
     def __init__(self,
                  enable: bool = False,
@@ -54,6 +58,7 @@ class VisualizationHook(Hook):
         self.show = show
         self.out_dir = out_dir
         self.draw_args = {**kwargs, 'show': show}
+        self.upscale_small = 'resize' not in kwargs and 'rescale_factor' not in kwargs
 
     def _draw_samples(self,
                       batch_idx: int,
@@ -77,13 +82,15 @@ class VisualizationHook(Hook):
                 else str(sample_id)
             out_file = join_path(self.out_dir, f'{name}_{step}.png') \
                 if self.out_dir is not None else None
+            small = self.upscale_small and min(image.shape[:2]) < self.min_legible
             self._visualizer.visualize_cls(
                 image=image,
                 data_sample=data_sample,
                 step=step,
                 name=name,
                 out_file=out_file,
-                **self.draw_args)
+                **self.draw_args,
+                **(dict(resize=self.min_legible) if small else {}))
 
     def after_val_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
                        outputs: Sequence[ClsDataSample]) -> None:
