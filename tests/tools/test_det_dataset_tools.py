@@ -1,5 +1,5 @@
 """The shapes generator and the format converter as users run them."""
-import importlib.util
+import importlib
 import json
 import re
 import textwrap
@@ -14,10 +14,8 @@ TOOLS = Path(__file__).resolve().parents[2] / 'tools/dataset_converters'
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The command line's module, imported by name from the checkout's ``tools/``."""
+    return importlib.import_module(f'tools.dataset_converters.{name}')
 
 
 @pytest.fixture(scope='module')

@@ -1,5 +1,5 @@
 """The embedded default data set: scikit-learn's digits written as an ImageFolder."""
-import importlib.util
+import importlib
 import os
 import os.path as osp
 from pathlib import Path
@@ -17,10 +17,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / 'tools/dataset_converters/digits_
 
 @pytest.fixture(scope='module')
 def converter():
-    spec = importlib.util.spec_from_file_location('digits_to_imagefolder', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module('tools.dataset_converters.digits_to_imagefolder')
 
 
 @pytest.fixture(scope='module')

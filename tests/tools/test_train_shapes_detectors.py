@@ -1,7 +1,7 @@
 """tools/analysis_tools/train_shapes_detectors.py, shortened: its RetinaNet and Faster R-CNN
 configs (zoo ResNet-18 + zoo FPN) train with the stock Runner on a tiny generated shapes set,
 the loss falls, and the final model is tested with pycocotools' mAP."""
-import importlib.util
+import importlib
 import json
 import uuid
 
@@ -12,10 +12,7 @@ from zoo.det.synthetic import make_shapes_dataset
 
 pytestmark = pytest.mark.slow  # about 20 s a detector
 
-TOOL = REPO_ROOT / 'tools' / 'analysis_tools' / 'train_shapes_detectors.py'
-_spec = importlib.util.spec_from_file_location('train_shapes_detectors', TOOL)
-tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tool)
+tool = importlib.import_module('tools.analysis_tools.train_shapes_detectors')
 
 
 @pytest.fixture(scope='module')

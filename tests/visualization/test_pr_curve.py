@@ -1,7 +1,7 @@
 """P-R curves from pycocotools' COCOeval and mmdet's VOC eval_map: the area under each drawn
 curve is the AP the evaluation reports, on the shapes val set with imperfect detections."""
 import contextlib
-import importlib.util
+import importlib
 import io
 import json
 
@@ -11,7 +11,6 @@ from matplotlib.colors import to_rgb
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from tests.conftest import REPO_ROOT
 from tests.visualization.detections import imperfect_detections
 from zoo.visualization import area_under, coco_pr_curves, plot_pr_curves, voc_pr_curves
 
@@ -28,11 +27,8 @@ def shapes(tmp_path_factory):
 
 
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'pr_curve_tool', REPO_ROOT / 'tools' / 'analysis_tools' / 'pr_curve.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The command line's module, imported by name from the checkout's ``tools/``."""
+    return importlib.import_module('tools.analysis_tools.pr_curve')
 
 
 def cocoeval(coco, results):
