@@ -13,7 +13,42 @@ from torch import Tensor
 from .precision import kernel_dtype
 
 
+def _check_shapes(input, weight, offset, mask, stride, pad, dilation) -> None:
+    """mmcv's kernels check these (``shape_check``) and raise; torchvision's reads out of bounds
+    (a segmentation fault) when the offset does not cover the output."""
+    height, width = (
+        ((size + 2 * p - d * (k - 1) - 1) // s + 1)
+        for size, p, d, k, s in zip(input.shape[2:], pad, dilation, weight.shape[2:], stride))
+    taps = weight.size(2) * weight.size(3)
+    problems = []
+    if input.dim() != 4 or input.size(1) % weight.size(1):
+        problems.append(f'input {tuple(input.shape)} against weight {tuple(weight.shape)}')
+    if offset.dim() != 4 or offset.size(1) % (2 * taps) or offset.size(0) != input.size(0) \
+            or tuple(offset.shape[2:]) != (height, width):
+        problems.append(f'offset {tuple(offset.shape)}, expected ({input.size(0)}, '
+                        f'2 x {taps} x deform_groups, {height}, {width})')
+    if mask is not None and (tuple(mask.shape[2:]) != (height, width)
+                             or mask.size(1) * 2 != offset.size(1)):
+        problems.append(f'mask {tuple(mask.shape)} against offset {tuple(offset.shape)}')
+    if problems:
+        raise ValueError(f'deform_conv (zoo.mmcv_ext): {"; ".join(problems)} (stride {stride}, '
+                         f'padding {pad}, dilation {dilation})')
+
+
+def _finite_offset(input: Tensor, weight: Tensor, offset: Tensor, pad, dilation) -> Tensor:
+    """``offset`` with its non-finite entries moved outside the image. mmcv's kernels skip a
+    sampling point whose position fails ``-1 < h < height`` (a NaN fails it): it adds 0.
+    torchvision's turn a NaN position into an index and read out of bounds (a segmentation
+    fault), so a NaN or infinite offset becomes one that lands past the top-left corner."""
+    if bool(offset.isfinite().all()):
+        return offset
+    reach = sum(input.shape[2:]) + 2 * (max(pad) + max(dilation) * max(weight.shape[2:])) + 2
+    return torch.where(offset.isfinite(), offset, offset.new_tensor(-float(reach)))
+
+
 def _forward(input, weight, offset, mask, bias, stride, pad, dilation) -> Tensor:
+    _check_shapes(input, weight, offset, mask, stride, pad, dilation)
+    offset = _finite_offset(input, weight, offset, pad, dilation)
     use_mask = mask is not None
     tensors = kernel_dtype(input, weight, offset, *_mask_bias(input, weight, mask, bias))
     return torch.ops.torchvision.deform_conv2d(*tensors, stride[0], stride[1], pad[0], pad[1],
@@ -24,6 +59,8 @@ def _forward(input, weight, offset, mask, bias, stride, pad, dilation) -> Tensor
 def _backward(grad_output, input, weight, offset, mask, bias, stride, pad,
               dilation) -> Tuple[Tensor, ...]:
     """(grad_input, grad_weight, grad_offset, grad_mask, grad_bias)."""
+    _check_shapes(input, weight, offset, mask, stride, pad, dilation)
+    offset = _finite_offset(input, weight, offset, pad, dilation)
     use_mask = mask is not None
     tensors = kernel_dtype(grad_output.contiguous(), input, weight, offset,
                            *_mask_bias(input, weight, mask, bias))
