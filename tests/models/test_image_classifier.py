@@ -108,4 +108,20 @@ def test_gap_neck_output_grid():
     out, = neck((torch.rand(2, 8, 9, 9), ))
     assert out.shape == (2, 8 * 49)
     with pytest.raises(TypeError, match='tuple of feature maps'):
-        neck(torch.rand(2, 8, 9, 9))
+        neck([torch.rand(2, 8, 9, 9)])
+
+
+@pytest.mark.parametrize('args', [dict(), dict(kernel_size=(4, 2), stride=1), dict(dim=2)])
+def test_gap_neck_equals_both_peers(args):
+    """mmpretrain's GlobalAveragePooling (dim) and mmdet's re-identification one (kernel_size,
+    stride), on a tuple of maps and on one map."""
+    from mmdet.models.reid import GlobalAveragePooling as MMDetGAP
+    from mmpretrain.models.necks import GlobalAveragePooling as MMPretrainGAP
+    ours = MODELS.build(dict(type='GlobalAveragePooling', **args))
+    peer = MMDetGAP(**args) if 'kernel_size' in args else MMPretrainGAP(**args)
+    x = torch.rand(2, 8, 6, 5)
+    torch.testing.assert_close(ours(x), peer(x), rtol=0, atol=0)
+    for out, expected in zip(ours((x, x[:, :4])), peer((x, x[:, :4]))):
+        torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    with pytest.raises(ValueError, match='kernel_size'):
+        MODELS.build(dict(type='GlobalAveragePooling', dim=1, kernel_size=2))
