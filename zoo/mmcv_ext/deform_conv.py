@@ -39,11 +39,11 @@ def _finite_offset(input: Tensor, weight: Tensor, offset: Tensor, pad, dilation)
     """``offset`` with its non-finite entries moved outside the image. mmcv's kernels skip a
     sampling point whose position fails ``-1 < h < height`` (a NaN fails it): it adds 0.
     torchvision's turn a NaN position into an index and read out of bounds (a segmentation
-    fault), so a NaN or infinite offset becomes one that lands past the top-left corner."""
-    if bool(offset.isfinite().all()):
-        return offset
-    reach = sum(input.shape[2:]) + 2 * (max(pad) + max(dilation) * max(weight.shape[2:])) + 2
-    return torch.where(offset.isfinite(), offset, offset.new_tensor(-float(reach)))
+    fault), so a NaN or infinite offset becomes one that lands past the top-left corner (one
+    elementwise pass, without the device sync a test for NaN would cost)."""
+    outside = -float(
+        sum(input.shape[2:]) + 2 * (max(pad) + max(dilation) * max(weight.shape[2:])) + 2)
+    return torch.nan_to_num(offset, nan=outside, posinf=outside, neginf=outside)
 
 
 def _forward(input, weight, offset, mask, bias, stride, pad, dilation) -> Tensor:
