@@ -11,7 +11,9 @@ def _arch(backbone: dict, kind: str) -> Optional[str]:
     default where the config leaves it out; None for a custom (dict) row."""
     arch = backbone.get('arch')
     if arch is None:
-        arch = inspect.signature(MODELS.get(kind)).parameters['arch'].default
+        cls = MODELS.get(kind)  # Swin's signature default is None: mmdet's arguments may set it
+        arch = getattr(cls, 'default_arch', None) or \
+            inspect.signature(cls).parameters['arch'].default
     return arch.lower()[0] if isinstance(arch, str) else None
 
 

@@ -1,5 +1,4 @@
 import math
-import warnings
 from typing import Dict, List, Optional, Sequence, Type, Union
 
 import torch
@@ -10,7 +9,7 @@ from torch import Tensor, nn
 
 from zoo.registry import MODELS
 from ..layers import DropPath, PluggableBlock
-from ..utils.init import TORCHVISION_INIT_CFG, loads_checkpoint
+from ..utils.init import TORCHVISION_INIT_CFG, fold_pretrained, loads_checkpoint
 from ..utils.peer import resolve_peer
 from .base_backbone import BaseBackbone
 
@@ -521,17 +520,10 @@ class ResNet(BaseBackbone):
     def _init_options(self, init_cfg, pretrained, zero_init_residual) -> tuple:
         """``init_cfg`` with mmdet's deprecated ``pretrained`` folded in, and whether the blocks
         are zero-initialised (mmdet: only under its default init)."""
-        name = type(self).__name__
-        given = init_cfg is not TORCHVISION_INIT_CFG and init_cfg is not None
         if pretrained is not None:
-            if not isinstance(pretrained, str):
-                raise TypeError(f'{name}: pretrained must be a str or None, got {pretrained!r}')
-            if given:
-                raise ValueError(f'{name}: init_cfg and pretrained cannot be specified at the '
-                                 f'same time')
-            warnings.warn('DeprecationWarning: pretrained is deprecated, '
-                          'please use "init_cfg" instead')
-            return dict(type='Pretrained', checkpoint=pretrained), zero_init_residual
+            return fold_pretrained(type(self).__name__, pretrained, init_cfg,
+                                   TORCHVISION_INIT_CFG), zero_init_residual
+        given = init_cfg is not TORCHVISION_INIT_CFG and init_cfg is not None
         if self.peer == 'mmdet':
             # mmdet's default init_cfg is None, meaning this one; its blocks' zero init comes
             # with that default only

@@ -5,7 +5,7 @@ from mmcv.cnn import build_activation_layer, build_conv_layer, build_norm_layer
 from torch import nn
 
 from zoo.registry import MODELS
-from ..utils.init import TORCHVISION_INIT_CFG
+from ..utils.init import TORCHVISION_INIT_CFG, fold_pretrained
 from .base_backbone import BaseBackbone
 from .flat_features import flat_stages
 from .vgg import VGG
@@ -93,12 +93,7 @@ class SSDVGG(BaseBackbone):
                  act_cfg: dict = dict(type='ReLU', inplace=True),
                  norm_eval: bool = False):
         name = type(self).__name__
-        if pretrained is not None:
-            if init_cfg is not None:
-                raise ValueError(f'{name}: init_cfg and pretrained cannot be specified at the '
-                                 'same time')
-            warnings.warn(f'{name}: pretrained is deprecated, please use "init_cfg" instead')
-            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
+        init_cfg = fold_pretrained(name, pretrained, init_cfg)
         for deprecated, value in (('input_size', input_size), ('l2_norm_scale', l2_norm_scale)):
             if value is not None:  # as mmdet: warned of and ignored
                 warnings.warn(f'{name}: {deprecated} is deprecated and ignored' + (

@@ -5,6 +5,7 @@ which runs ``type='Pretrained'`` last (after the submodules' own initialisation)
 initialises something by hand after ``super().init_weights()`` must skip it when a checkpoint
 is loaded (:func:`loads_checkpoint`), or it overwrites the loaded weights.
 """
+import warnings
 from typing import List, Optional, Union
 
 # torchvision's initialisation of convolutional networks (ResNet, VGG, MobileNet):
@@ -29,3 +30,40 @@ def loads_checkpoint(init_cfg: Optional[Union[dict, List[dict]]]) -> bool:
     """
     cfgs = init_cfg if isinstance(init_cfg, list) else [init_cfg]
     return any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained' for cfg in cfgs)
+
+
+def fold_pretrained(
+        owner: str,
+        pretrained: Optional[str],
+        init_cfg: Optional[Union[dict, List[dict]]],
+        default: Optional[Union[dict, List[dict]]] = None) -> Optional[Union[dict, List[dict]]]:
+    """``init_cfg`` with mmdet's deprecated ``pretrained=<checkpoint>`` folded in, as mmdet's
+    backbones do: ``dict(type='Pretrained', checkpoint=pretrained)``, with mmdet's warning.
+
+    Args:
+        owner: The component's name, for the messages.
+        pretrained: The deprecated argument (``None``: ``init_cfg`` is returned as it is).
+        init_cfg: The ``init_cfg`` argument.
+        default: The component's default ``init_cfg``; ``init_cfg`` being it (the same object)
+            or ``None`` counts as not given.
+
+    Raises:
+        TypeError: ``pretrained`` is not a string.
+        ValueError: both ``pretrained`` and ``init_cfg`` are given.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter('ignore')
+        ...     fold_pretrained('ResNet', 'r50.pth', None)
+        {'type': 'Pretrained', 'checkpoint': 'r50.pth'}
+    """
+    if pretrained is None:
+        return init_cfg
+    if not isinstance(pretrained, str):
+        raise TypeError(f'{owner}: pretrained must be a str or None, got {pretrained!r}')
+    if init_cfg is not None and init_cfg is not default:
+        raise ValueError(f'{owner}: init_cfg and pretrained cannot be specified at the same time')
+    warnings.warn(f'DeprecationWarning: {owner}: pretrained is deprecated, please use "init_cfg" '
+                  'instead')
+    return dict(type='Pretrained', checkpoint=pretrained)
