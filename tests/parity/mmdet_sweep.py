@@ -177,15 +177,14 @@ def max_difference(ours, theirs) -> float:
                default=0.0)
 
 
-def synthetic_batch(model, size: int, seed: int = 0) -> Tuple[torch.Tensor, list]:
-    """One seeded random image with two boxes (and their masks and a semantic map), through
-    the model's own data preprocessor in training mode."""
+def synthetic_batch(model, size: int, images: int = 1, seed: int = 0) -> Tuple[torch.Tensor, list]:
+    """``images`` seeded random images, each with two boxes (their masks, a semantic map and
+    two proposals), through the model's own data preprocessor in training mode."""
     from mmdet.structures import DetDataSample
     from mmdet.structures.mask import BitmapMasks
     from mmengine.structures import InstanceData, PixelData
 
     generator = torch.Generator().manual_seed(seed)
-    image = torch.randint(0, 256, (3, size, size), generator=generator, dtype=torch.uint8)
     scale = size / 64
     boxes = torch.tensor([[4., 6., 40., 44.], [20., 16., 60., 58.]]) * scale
     masks = np.zeros((2, size, size), dtype=np.uint8)
@@ -193,27 +192,43 @@ def synthetic_batch(model, size: int, seed: int = 0) -> Tuple[torch.Tensor, list
     for i, (x1, y1, x2, y2) in enumerate(boxes.round().long().tolist()):
         masks[i, y1:y2, x1:x2] = 1
         sem_seg[0, y1:y2, x1:x2] = 0
-    sample = DetDataSample(
-        metainfo=dict(
-            img_id=0,
-            img_path='synthetic.png',
-            ori_shape=(size, size),
-            img_shape=(size, size),
-            pad_shape=(size, size),
-            scale_factor=(1.0, 1.0),
-            flip=False,
-            flip_direction=None))
-    sample.gt_instances = InstanceData(
-        bboxes=boxes, labels=torch.zeros(2, dtype=torch.long), masks=BitmapMasks(masks, size, size))
-    sample.ignored_instances = InstanceData(
-        bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))
-    sample.gt_sem_seg = PixelData(sem_seg=sem_seg)
+    inputs, samples = [], []
+    for index in range(images):
+        inputs.append(
+            torch.randint(0, 256, (3, size, size), generator=generator, dtype=torch.uint8))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_id=index,
+                img_path=f'synthetic{index}.png',
+                ori_shape=(size, size),
+                img_shape=(size, size),
+                pad_shape=(size, size),
+                scale_factor=(1.0, 1.0),
+                flip=False,
+                flip_direction=None))
+        sample.gt_instances = InstanceData(
+            bboxes=boxes.clone(),
+            labels=torch.zeros(2, dtype=torch.long),
+            masks=BitmapMasks(masks.copy(), size, size))
+        sample.ignored_instances = InstanceData(
+            bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))
+        sample.gt_sem_seg = PixelData(sem_seg=sem_seg.clone())
+        # the proposals a Fast R-CNN (a detector without an RPN) reads from its samples
+        sample.proposals = InstanceData(bboxes=boxes + 1.0, scores=torch.ones(2))
+        samples.append(sample)
     seed_everything(seed)
-    data = model.data_preprocessor(dict(inputs=[image], data_samples=[sample]), training=True)
+    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), training=True)
     return data['inputs'], data['data_samples']
 
 
 def seed_everything(seed: int) -> None:
+    from mmengine.logging import MessageHub
+
+    # the first iteration of the first epoch, as the Runner records it (YOLOX's batch resize
+    # and TOOD's head read them)
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', 0)
+    hub.update_info('epoch', 0)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -271,10 +286,27 @@ def anchor_input_size(obj) -> int:
     return 0
 
 
+RETRY_SIZE = 256  # and two images: a batch of one has 1 value per channel after a pooling
+RETRY_IMAGES = 2
+
+
 def compare(case: Case, size: int = 64, zoo_model: Optional[dict] = None) -> Result:
     """Build ``case`` with mmdet's parts and with zoo's (``zoo_model``: instead of renaming the
     zoo types of ``case.model``), and run the four checks on a ``size`` px image (or the size
-    the model's anchors are laid out for)."""
+    the model's anchors are laid out for). Where mmdet's own model fails on that image (a map
+    of 1 x 1 pixel in a BatchNorm, fewer anchors than a DETR's top-k), the checks run again on
+    ``RETRY_IMAGES`` images of ``RETRY_SIZE`` px."""
+    result = _compare(case, size, zoo_model)
+    if result.mmdet_fails and size < RETRY_SIZE:
+        retried = _compare(case, RETRY_SIZE, zoo_model, RETRY_IMAGES)
+        retried.detail = (retried.detail + f' (on {RETRY_IMAGES} images of {RETRY_SIZE} px; '
+                          f'on one of {size} px mmdet\'s own model fails: '
+                          f'{result.detail})').strip()[:600]
+        return retried
+    return result
+
+
+def _compare(case: Case, size: int, zoo_model: Optional[dict], images: int = 1) -> Result:
     from mmengine.registry import DefaultScope
     result = Result(case)
     size = max(size, anchor_input_size(case.model))
@@ -288,7 +320,7 @@ def compare(case: Case, size: int = 64, zoo_model: Optional[dict] = None) -> Res
         try:
             ours = build(zoo_model or to_zoo(case.model, set(case.zoo_types)))
             result.passed['build'] = True
-            _run_checks(result, ours, theirs, size)
+            _run_checks(result, ours, theirs, size, images)
         except Exception as error:  # noqa: BLE001  (the failure is the finding)
             failed = next(check for check in CHECKS if check not in result.passed)
             result.passed.setdefault(failed, False)
@@ -300,7 +332,7 @@ def compare(case: Case, size: int = 64, zoo_model: Optional[dict] = None) -> Res
     return result
 
 
-def _run_checks(result: Result, ours, theirs, size: int) -> None:
+def _run_checks(result: Result, ours, theirs, size: int, images: int) -> None:
     passed = result.passed
     our_state, their_state = ours.state_dict(), theirs.state_dict()
     shapes = {k: tuple(v.shape) for k, v in our_state.items()}
@@ -318,7 +350,7 @@ def _run_checks(result: Result, ours, theirs, size: int) -> None:
     ours.eval()
     theirs.eval()
     generator = torch.Generator().manual_seed(1)
-    x = torch.randn(1, 3, size, size, generator=generator)
+    x = torch.randn(images, 3, size, size, generator=generator)
     our_part, their_part = detector_part(ours), detector_part(theirs)
     with torch.no_grad():
         try:
@@ -329,6 +361,12 @@ def _run_checks(result: Result, ours, theirs, size: int) -> None:
             passed['features'] = False
             result.mmdet_fails = 'features'
             result.detail = f'{type(error).__name__}: {error}'[:300]
+            return
+        if not all(torch.isfinite(t).all() for t in tensors((their_feats, their_neck))):
+            # e.g. TridentNet's convolutions, whose weights only init_weights fills
+            passed['features'] = False
+            result.mmdet_fails = 'features'
+            result.detail = 'mmdet\'s own backbone/neck outputs are not finite'
             return
         our_feats = our_part.backbone(x)
         diff = max_difference(our_feats, their_feats)
@@ -347,7 +385,7 @@ def _run_checks(result: Result, ours, theirs, size: int) -> None:
         return
 
     try:
-        inputs, samples = synthetic_batch(theirs, size)
+        inputs, samples = synthetic_batch(theirs, size, images)
         seed_everything(0)
         their_losses = theirs.loss(inputs, copy.deepcopy(samples))
     except Exception as error:  # noqa: BLE001  (e.g. a tracker that wants video samples)
