@@ -432,12 +432,20 @@ def interleave_families(cases: List[Case]) -> List[Case]:
 
 def sweep(names: Optional[Iterable[str]] = None,
           size: int = 64,
-          log=print) -> Tuple[List[Result], int]:
+          log=print,
+          shard: Tuple[int, int] = (1, 1)) -> Tuple[List[Result], int]:
     """Compare every qualifying config (or the named ones); log one line each, then the
-    summary. Returns the results and the number of qualifying configs."""
+    summary. Returns the results and the number of qualifying configs.
+
+    ``shard=(k, n)`` compares every n-th model dict from the k-th (1-based) only, so that n
+    processes share the sweep; the summaries of the n logs add up.
+    """
     paths = None if names is None else [config_root() / name for name in names]
     cases, qualifying, unreadable = qualifying_cases(paths)
-    cases = interleave_families(cases)
+    index, count = shard
+    if not 1 <= index <= count:
+        raise ValueError(f'shard must be k/n with 1 <= k <= n, got {index}/{count}')
+    cases = interleave_families(cases)[index - 1::count]
     for name, reason in unreadable.items():
         log(f'{name}: UNREADABLE {reason}')
     results = []
@@ -457,10 +465,17 @@ if __name__ == '__main__':
         'configs', nargs='*', help='configs relative to mmdet/.mim/configs '
         '(default: all)')
     parser.add_argument('--size', type=int, default=64, help='synthetic image size')
+    parser.add_argument(
+        '--shard',
+        default='1/1',
+        help='k/n: every n-th model dict from the k-th, for n '
+        'processes')
     args = parser.parse_args()
     warnings.filterwarnings('ignore')
     from mmengine.logging import MMLogger
     MMLogger.get_instance('mmengine', log_level='ERROR')
     import mmdet.models  # noqa: F401  (registers mmdet's parts)
-    results, _ = sweep(args.configs or None, args.size, log=lambda s: print(s, flush=True))
+    shard = tuple(int(part) for part in args.shard.split('/'))
+    results, _ = sweep(
+        args.configs or None, args.size, log=lambda s: print(s, flush=True), shard=shard)
     sys.exit(0)
