@@ -47,3 +47,44 @@ def test_offset_that_does_not_cover_the_output_is_refused(offset_shape, message)
     x, w = torch.randn(1, 4, 6, 6), torch.randn(5, 4, 3, 3)
     with pytest.raises(ValueError, match=message):
         _forward(x, w, torch.zeros(offset_shape), None, None, (1, 1), (1, 1), (1, 1))
+
+
+def test_modulated_offsets_of_a_larger_map_are_read_from_their_start_as_mmcv_reads_them():
+    """mmcv's modulated kernels check no offset shape: they read each sample's offset and mask
+    buffers from their start in the output's layout. mmdet's DyHead relies on it (the offsets
+    of one level for the convolution of the next, smaller level), through mmcv.ops."""
+    from mmcv.ops import ModulatedDeformConv2d
+    torch.manual_seed(0)
+    conv = ModulatedDeformConv2d(4, 5, 3, padding=1)
+    x = torch.randn(2, 4, 4, 4, requires_grad=True)
+    offset = torch.randn(2, 18, 8, 8, requires_grad=True)  # made for an 8 x 8 map
+    mask = torch.rand(2, 9, 8, 8, requires_grad=True)
+    out = conv(x, offset, mask)
+    assert out.shape == (2, 5, 4, 4)
+    read_offset = offset.detach().reshape(2, -1)[:, :18 * 16].reshape(2, 18, 4, 4)
+    read_mask = mask.detach().reshape(2, -1)[:, :9 * 16].reshape(2, 9, 4, 4)
+    read_offset.requires_grad_(), read_mask.requires_grad_()
+    expected = conv(x, read_offset, read_mask)
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    out.sum().backward()
+    expected.sum().backward()
+    # the gradient lands where the kernel read, zero elsewhere
+    assert torch.equal(offset.grad.reshape(2, -1)[:, :18 * 16], read_offset.grad.reshape(2, -1))
+    assert not offset.grad.reshape(2, -1)[:, 18 * 16:].any()
+    assert torch.equal(mask.grad.reshape(2, -1)[:, :9 * 16], read_mask.grad.reshape(2, -1))
+    with pytest.raises(
+            ValueError, match=r'offset \(2, 18, 3, 3\) holds fewer than the 18 x 4 x '
+            r'4 values'):
+        conv(x, torch.zeros(2, 18, 3, 3), torch.zeros(2, 9, 3, 3))
+
+
+def test_mmdets_dyhead_runs_on_zoos_kernels():
+    import mmdet.models  # noqa: F401
+    from mmdet.models.necks import DyHead
+    torch.manual_seed(0)
+    head = DyHead(in_channels=16, out_channels=16, num_blocks=1).eval()
+    feats = tuple(torch.randn(1, 16, size, size) for size in (16, 8, 4))
+    with torch.no_grad():
+        outs = head(feats)
+    assert [tuple(o.shape) for o in outs] == [(1, 16, 16, 16), (1, 16, 8, 8), (1, 16, 4, 4)]
+    assert all(o.isfinite().all() for o in outs)

@@ -13,12 +13,17 @@ from torch import Tensor
 from .precision import kernel_dtype
 
 
-def _check_shapes(input, weight, offset, mask, stride, pad, dilation) -> None:
-    """mmcv's kernels check these (``shape_check``) and raise; torchvision's reads out of bounds
-    (a segmentation fault) when the offset does not cover the output."""
-    height, width = (
-        ((size + 2 * p - d * (k - 1) - 1) // s + 1)
+def _output_size(input: Tensor, weight: Tensor, stride, pad, dilation) -> Tuple[int, int]:
+    return tuple(
+        (size + 2 * p - d * (k - 1) - 1) // s + 1
         for size, p, d, k, s in zip(input.shape[2:], pad, dilation, weight.shape[2:], stride))
+
+
+def _check_shapes(input, weight, offset, mask, stride, pad, dilation) -> None:
+    """mmcv's kernels check these (``shape_check``; the modulated ones read the offset and mask
+    as :func:`_as_mmcv_reads` says first) and raise; torchvision's reads out of bounds (a
+    segmentation fault) when the offset does not cover the output."""
+    height, width = _output_size(input, weight, stride, pad, dilation)
     taps = weight.size(2) * weight.size(3)
     problems = []
     if input.dim() != 4 or input.size(1) % weight.size(1):
@@ -113,13 +118,38 @@ def deform_conv_backward_parameters(input, offset, gradOutput, gradWeight, colum
     gradWeight.add_(grads[1], alpha=scale)
 
 
+def _as_mmcv_reads(tensor: Tensor, channels: int, size: Tuple[int, int], name: str) -> Tensor:
+    """``tensor`` (``B x C' x H' x W'``) as mmcv's modulated kernels read it: each sample's
+    buffer taken from its start as ``channels x H x W`` of the output size. mmcv checks no
+    shape there, so an offset or mask made for a larger map (mmdet's DyHead passes the offsets of
+    one level to the convolution of the next, smaller one) is read from its first elements; a
+    smaller one would be read past its end, and is refused."""
+    if tuple(tensor.shape[1:]) == (channels, *size):
+        return tensor
+    needed = channels * size[0] * size[1]
+    flat = tensor.reshape(tensor.size(0), -1)
+    if flat.size(1) < needed:
+        raise ValueError(f'modulated_deform_conv (zoo.mmcv_ext): {name} {tuple(tensor.shape)} '
+                         f'holds fewer than the {channels} x {size[0]} x {size[1]} values a '
+                         f'sample that mmcv\'s kernel reads')
+    return flat[:, :needed].reshape(tensor.size(0), channels, *size)
+
+
+def _modulated_views(input, weight, offset, mask, deform_groups, stride, pad,
+                     dilation) -> Tuple[Tensor, Tensor]:
+    size = _output_size(input, weight, stride, pad, dilation)
+    taps = weight.size(2) * weight.size(3) * deform_groups
+    return (_as_mmcv_reads(offset, 2 * taps, size,
+                           'offset'), _as_mmcv_reads(mask, taps, size, 'mask'))
+
+
 def modulated_deform_conv_forward(input, weight, bias, ones, offset, mask, output, columns,
                                   kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
                                   dilation_w, group, deformable_group, with_bias) -> None:
     bias = bias if with_bias else None
-    output.copy_(
-        _forward(input, weight, offset, mask, bias, (stride_h, stride_w), (pad_h, pad_w),
-                 (dilation_h, dilation_w)))
+    geometry = (stride_h, stride_w), (pad_h, pad_w), (dilation_h, dilation_w)
+    offset, mask = _modulated_views(input, weight, offset, mask, deformable_group, *geometry)
+    output.copy_(_forward(input, weight, offset, mask, bias, *geometry))
 
 
 def modulated_deform_conv_backward(input, weight, bias, ones, offset, mask, columns, grad_input,
@@ -127,9 +157,13 @@ def modulated_deform_conv_backward(input, weight, bias, ones, offset, mask, colu
                                    kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
                                    dilation_w, group, deformable_group, with_bias) -> None:
     bias = bias if with_bias else None
-    grads = _backward(grad_output, input, weight, offset, mask, bias, (stride_h, stride_w),
-                      (pad_h, pad_w), (dilation_h, dilation_w))
-    for target, grad in zip((grad_input, grad_weight, grad_offset, grad_mask), grads):
-        target.copy_(grad)
+    geometry = (stride_h, stride_w), (pad_h, pad_w), (dilation_h, dilation_w)
+    offset, mask = _modulated_views(input, weight, offset, mask, deformable_group, *geometry)
+    grads = _backward(grad_output, input, weight, offset, mask, bias, *geometry)
+    grad_input.copy_(grads[0])
+    grad_weight.copy_(grads[1])
+    # as mmcv's kernel: the gradient lands in the elements that were read (mmcv passes zeros)
+    for target, grad in ((grad_offset, grads[2]), (grad_mask, grads[3])):
+        target.view(target.size(0), -1)[:, :grad[0].numel()].copy_(grad.reshape(grad.size(0), -1))
     if with_bias:
         grad_bias.copy_(grads[4])
