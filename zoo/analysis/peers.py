@@ -9,9 +9,11 @@ their weights loaded into the zoo model.
 - torchvision: the weights' metadata (``get_model_weights(name)[weights].meta``), nothing
   downloaded; its model with random weights is :mod:`zoo.analysis.torchvision_counterpart`'s.
 
-Weights cross-load into the zoo model as they are where the keys and shapes are the zoo's, or
+Weights cross-load into the zoo model as they are where the keys and shapes are the zoo's,
 through :mod:`zoo.converters.torchvision_to_zoo` where they are torchvision's counterpart's
-(timm's ResNets); otherwise :func:`zoo_state_dict` says why not.
+(timm's ResNets), or through :mod:`zoo.converters.timm_to_zoo` where the peer is a timm model
+it converts (timm's MobileNets, SE-ResNet, VGGs, Swins, ViTs); otherwise :func:`zoo_state_dict`
+says why not.
 
 Example:
     >>> mmpretrain_config('resnet50_8xb32_in1k').name
@@ -97,15 +99,18 @@ def same_keys(state: StateDict, reference: StateDict) -> int:
 def zoo_state_dict(peer: nn.Module,
                    zoo_model: nn.Module,
                    torchvision_model: Optional[nn.Module] = None,
-                   torchvision_name: Optional[str] = None) -> Union[StateDict, str]:
+                   torchvision_name: Optional[str] = None,
+                   timm_name: Optional[str] = None) -> Union[StateDict, str]:
     """The peer's weights with the zoo model's keys, or why there are none: ``'keys differ: N of
     M'`` (N of the peer's M keys are the zoo's with the same shape) or ``'no converter'``.
 
-    The peer's state dict is taken as it is where its keys and shapes are the zoo model's, and
+    The peer's state dict is taken as it is where its keys and shapes are the zoo model's,
     converted by :mod:`zoo.converters.torchvision_to_zoo` where they are those of
-    ``torchvision_model`` (torchvision's ``torchvision_name``) and that converter has a rule.
+    ``torchvision_model`` (torchvision's ``torchvision_name``) and that converter has a rule, and
+    by :mod:`zoo.converters.timm_to_zoo` where the peer is timm's ``timm_name`` and that
+    converter has a rule (which raises, naming the keys, where the weights do not fit).
     """
-    from zoo.converters import torchvision_to_zoo
+    from zoo.converters import timm_to_zoo, torchvision_to_zoo
 
     state, reference = peer.state_dict(), zoo_model.state_dict()
     matched = same_keys(state, reference)
@@ -117,4 +122,6 @@ def zoo_state_dict(peer: nn.Module,
             if torchvision_name not in torchvision_to_zoo.CONVERTERS:
                 return 'no converter'
             return torchvision_to_zoo.convert(torchvision_name, state)
+    if timm_name in timm_to_zoo.CONVERTERS:
+        return timm_to_zoo.convert(timm_name, state)
     return f'keys differ: {matched} of {len(state)}'

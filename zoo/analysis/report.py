@@ -19,8 +19,9 @@ config of the same name, torchvision's model of the same architecture
   and the published figure (224 px);
 - max abs diff vs a peer: the largest logit difference on one random input (eval mode) between
   the peer's model and the zoo model holding the peer's weights, taken as they are where the
-  keys are the zoo's, or converted by ``zoo.converters.torchvision_to_zoo`` where they are
-  torchvision's (torchvision's own, timm's ResNets); ``keys differ: N of M`` where neither;
+  keys are the zoo's, converted by ``zoo.converters.torchvision_to_zoo`` where they are
+  torchvision's (torchvision's own, timm's ResNets) or by ``zoo.converters.timm_to_zoo`` (timm's
+  other models); ``keys differ: N of M`` where none applies;
 - images/s of a training step and of inference for the zoo model, mmpretrain's and
   torchvision's, timed in the same alternating rounds by :mod:`zoo.analysis.benchmark`;
 - with ``--checkpoint NAME=PATH`` and ``--data-root`` (an ImageFolder val set), the measured
@@ -121,13 +122,17 @@ def peer_logits(source: str, model: nn.Module, inputs: torch.Tensor) -> torch.Te
     return main_logits(model(inputs))
 
 
-def max_logit_difference(zoo_model: nn.Module, source: str, peer: nn.Module,
-                         tv_model: Optional[nn.Module], tv_name: Optional[str],
-                         size: int) -> Union[float, str]:
-    """Load the peer's (random) weights into the zoo model (:func:`~.peers.zoo_state_dict`) and
-    return the largest absolute logit difference on one random ``size`` px input, or why the
-    weights do not load."""
-    state = zoo_state_dict(peer, zoo_model, tv_model, tv_name)
+def max_logit_difference(zoo_model: nn.Module,
+                         source: str,
+                         peer: nn.Module,
+                         tv_model: Optional[nn.Module],
+                         tv_name: Optional[str],
+                         size: int,
+                         timm_name: Optional[str] = None) -> Union[float, str]:
+    """Load the peer's (random) weights into the zoo model (:func:`~.peers.zoo_state_dict`;
+    ``timm_name``: the timm model the peer is) and return the largest absolute logit difference
+    on one random ``size`` px input, or why the weights do not load."""
+    state = zoo_state_dict(peer, zoo_model, tv_model, tv_name, timm_name)
     if isinstance(state, str):
         return state
     zoo_model.load_state_dict(state, strict=True)
@@ -251,9 +256,9 @@ def report_row(entry: MetafileModel, args: argparse.Namespace) -> Dict[str, Cell
             'flops torchvision': tv_meta['flops']
         })
     for source, peer in peers.items():
-        row[f'diff {source}'] = max_logit_difference(zoo_model, source, peer,
-                                                     peers.get('torchvision'),
-                                                     tv.name if tv else None, size)
+        row[f'diff {source}'] = max_logit_difference(
+            zoo_model, source, peer, peers.get('torchvision'), tv.name if tv else None, size,
+            TIMM_MODELS[entry.name] if source == 'timm' else None)
     if not args.no_speed:
         row.update(images_per_second(zoo_model, peers, size, cfg.model.head.num_classes, args))
     if entry.name in args.checkpoints:

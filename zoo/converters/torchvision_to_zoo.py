@@ -9,7 +9,7 @@ the mapping is derived from the zoo backbones' own arch tables. The command line
 """
 import re
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -50,12 +50,14 @@ CONFIGS: Dict[str, Path] = {
 CONVERTERS: Dict[str, Callable[[StateDict], StateDict]] = {}
 
 
-def converter(*names: str) -> Callable:
-    """Register a state-dict converter for the torchvision models ``names``."""
+def converter(*names: str, registry: Optional[Dict[str, Callable]] = None) -> Callable:
+    """Register a state-dict converter for the torchvision models ``names`` (in ``registry``:
+    another zoo's converters, by default :data:`CONVERTERS`)."""
+    registry = CONVERTERS if registry is None else registry
 
     def register(func: Callable[[str, StateDict], StateDict]) -> Callable:
         for name in names:
-            CONVERTERS[name] = lambda state, name=name: func(name, state)
+            registry[name] = lambda state, name=name: func(name, state)
         return func
 
     return register
@@ -236,13 +238,16 @@ def convert_swin(name: str, state: StateDict) -> StateDict:
     ])
 
 
-def check_keys(state: StateDict, expected: StateDict, arch: str) -> None:
+def check_keys(state: StateDict,
+               expected: StateDict,
+               arch: str,
+               source: str = 'torchvision') -> None:
     """Raise a ``KeyError`` naming the missing and unexpected keys and a ``ValueError`` naming
-    the shape mismatches of a converted state dict."""
+    the shape mismatches of a state dict converted from ``source``'s ``arch``."""
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
-        raise KeyError(f'the checkpoint is not a torchvision {arch}: after conversion '
+        raise KeyError(f'the checkpoint is not a {source} {arch}: after conversion '
                        f'{len(missing)} keys are missing ({", ".join(missing[:8])}'
                        f'{", ..." if len(missing) > 8 else ""}) and {len(unexpected)} are '
                        f'unexpected ({", ".join(unexpected[:8])}'
