@@ -430,22 +430,74 @@ def interleave_families(cases: List[Case]) -> List[Case]:
     return ordered
 
 
+STATUSES = {
+    'equal': 'equal',
+    'EXCLUDED': 'excluded',
+    'NOT COMPARED': 'not compared',
+    'DIFFERS': 'differs'
+}
+
+
+def logged_results(paths: Iterable[Path]) -> Dict[str, str]:
+    """``{first config of a model dict: status}`` from the result lines of sweep logs
+    (``[i/n] <config> [<types>]: <status> ...``); a later line wins."""
+    found = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            if not line.startswith('[') or ']: ' not in line:
+                continue
+            name = line.split('] ', 1)[1].split(' [', 1)[0]
+            status = line.split(']: ', 1)[1]
+            found[name] = next((value for key, value in STATUSES.items() if status.startswith(key)),
+                               status)
+    return found
+
+
+def summarize_logs(paths: Iterable[Path], names: Optional[Iterable[str]] = None) -> str:
+    """The figures of one sweep run as several logs (shards, a resumed run) over every
+    qualifying config (or the named ones): model dicts and configs equal, excluded, not
+    compared, differing, and not yet logged."""
+    cases, qualifying, _ = qualifying_cases(None if names is
+                                            None else [config_root() / name for name in names])
+    logged = logged_results(paths)
+    dicts: Dict[str, int] = {}
+    configs: Dict[str, int] = {}
+    for case in cases:
+        status = logged.get(case.name, 'not logged')
+        dicts[status] = dicts.get(status, 0) + 1
+        configs[status] = configs.get(status, 0) + len(case.configs)
+    built = sum(n for status, n in dicts.items() if status not in ('excluded', 'not logged'))
+    built_configs = sum(n for status, n in configs.items()
+                        if status not in ('excluded', 'not logged'))
+    parts = ', '.join(f'{status} {dicts[status]} ({configs[status]} configs)'
+                      for status in sorted(dicts))
+    return (f'{dicts.get("equal", 0)} of {built} distinct model dicts that mmdet builds equal '
+            f'({configs.get("equal", 0)} of {built_configs} configs); {qualifying} configs '
+            f'qualify, {len(cases)} distinct model dicts: {parts}')
+
+
+Shard = Tuple[int, int]
+
+
 def sweep(names: Optional[Iterable[str]] = None,
           size: int = 64,
           log=print,
-          shard: Tuple[int, int] = (1, 1)) -> Tuple[List[Result], int]:
+          shard: Shard = (1, 1),
+          skip: Iterable[str] = ()) -> Tuple[List[Result], int]:
     """Compare every qualifying config (or the named ones); log one line each, then the
     summary. Returns the results and the number of qualifying configs.
 
     ``shard=(k, n)`` compares every n-th model dict from the k-th (1-based) only, so that n
-    processes share the sweep; the summaries of the n logs add up.
+    processes share the sweep; ``skip`` names model dicts (by their first config) already
+    compared, to resume a run. :func:`summarize_logs` adds up the logs.
     """
     paths = None if names is None else [config_root() / name for name in names]
     cases, qualifying, unreadable = qualifying_cases(paths)
     index, count = shard
     if not 1 <= index <= count:
         raise ValueError(f'shard must be k/n with 1 <= k <= n, got {index}/{count}')
-    cases = interleave_families(cases)[index - 1::count]
+    skip = set(skip)
+    cases = [case for case in interleave_families(cases)[index - 1::count] if case.name not in skip]
     for name, reason in unreadable.items():
         log(f'{name}: UNREADABLE {reason}')
     results = []
@@ -470,12 +522,32 @@ if __name__ == '__main__':
         default='1/1',
         help='k/n: every n-th model dict from the k-th, for n '
         'processes')
+    parser.add_argument(
+        '--skip-logged',
+        nargs='+',
+        default=[],
+        metavar='LOG',
+        help='skip the model dicts these '
+        'logs have a result for (resume)')
+    parser.add_argument(
+        '--summarize',
+        nargs='+',
+        metavar='LOG',
+        help='only add up these logs (shards, resumed '
+        'runs) and print the figures')
     args = parser.parse_args()
     warnings.filterwarnings('ignore')
     from mmengine.logging import MMLogger
     MMLogger.get_instance('mmengine', log_level='ERROR')
     import mmdet.models  # noqa: F401  (registers mmdet's parts)
+    if args.summarize:
+        print(summarize_logs(args.summarize))
+        sys.exit(0)
     shard = tuple(int(part) for part in args.shard.split('/'))
     results, _ = sweep(
-        args.configs or None, args.size, log=lambda s: print(s, flush=True), shard=shard)
+        args.configs or None,
+        args.size,
+        log=lambda s: print(s, flush=True),
+        shard=shard,
+        skip=logged_results(args.skip_logged))
     sys.exit(0)
