@@ -39,6 +39,7 @@ REPRESENTATIVE = [
     'detr/detr_r18_8xb2-500e_coco.py',  # DETR: CrossEntropyLoss(class_weight), L1, GIoU
     'ssd/ssd300_coco.py',  # SSDVGG(with_last_pool, out_feature_indices), at its 300 px
     'swin/retinanet_swin-t-p4-w7_fpn_1x_coco.py',  # mmdet's SwinTransformer arguments
+    'yolo/yolov3_mobilenetv2_8xb24-320-300e_coco.py',  # mmdet's MobileNetV2 block layout
     'fast_rcnn/fast-rcnn_r50_fpn_1x_coco.py',  # proposals in the samples
     'tood/tood_r50_fpn_1x_coco.py',  # the epoch from the MessageHub
     # mmdet's own model fails at 64 px (top-k of more queries than anchors): retried at 256

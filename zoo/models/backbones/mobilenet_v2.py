@@ -4,7 +4,8 @@ from torch import nn
 
 from zoo.registry import MODELS
 from ..layers import ConvModule, InvertedResidual, make_divisible
-from ..utils.init import TORCHVISION_INIT_CFG
+from ..utils.init import TORCHVISION_INIT_CFG, fold_pretrained
+from ..utils.peer import resolve_peer
 from .base_backbone import BaseBackbone
 from .mobilenet_utils import check_width_and_stem
 
@@ -19,9 +20,16 @@ class MobileNetV2(BaseBackbone):
     rows of the paper's Table 2), and ``conv2``, the final 1x1 convolution to 1280 channels,
     as an eighth stage (mmpretrain's layout: ``out_indices=(7, )`` is the classifier's input).
     Module names are mmpretrain's (``layer1.0.conv.0.conv.weight``), so its checkpoints load
-    strictly. With the ``GlobalAveragePooling`` neck and a 1000-class ``LinearClsHead`` it has
-    torchvision's 3,504,872 parameters; torchvision's ``features.<i>`` are ``conv1``, the blocks
+    strictly; under ``peer='mmdet'`` they are mmdet's (``layer1.0.depthwise_conv.conv.weight``:
+    ``expand_conv``, ``depthwise_conv``, ``linear_conv``), so mmdet's load strictly. With the
+    ``GlobalAveragePooling`` neck and a 1000-class ``LinearClsHead`` it has torchvision's
+    3,504,872 parameters; torchvision's ``features.<i>`` are ``conv1``, the blocks
     in order and ``conv2``.
+
+    **Peer defaults** (``peer``: ``None`` follows the default scope, see
+    :mod:`zoo.models.utils.peer`; an explicit argument wins): mmdet's MobileNetV2 returns
+    ``out_indices=(1, 2, 4, 7)`` and names its blocks' layers; mmpretrain's returns ``(7, )``.
+    As both, ``frozen_stages`` leaves ``conv1`` in training mode (its parameters frozen).
 
     Args:
         widen_factor: Width multiplier; widths are rounded to multiples of 8, and the last
@@ -30,7 +38,7 @@ class MobileNetV2(BaseBackbone):
         stem_stride: Stride of ``conv1``; 1 keeps 32x32 CIFAR images at full resolution into
             the first stage.
         out_indices: Stages whose outputs are returned (``(1, 2, 4, 7)`` gives strides 4, 8,
-            16, 32 for a detection neck).
+            16, 32 for a detection neck; ``None``: the peer's).
         frozen_stages: ``-1`` freezes nothing, ``0`` the stem, ``k`` the stem and the first
             ``k`` stages.
         conv_cfg: Convolution config; ``None`` is Conv2d.
@@ -43,6 +51,9 @@ class MobileNetV2(BaseBackbone):
             for convolutions; weight 1, bias 0 for norm layers).
         plugins: Attention plugins for the blocks of chosen stages, at ``'after_expand'``,
             ``'after_depthwise'`` or ``'after_project'`` (``conv2`` takes ``'after_conv'``).
+        pretrained: Deprecated (mmdet's): a checkpoint, meaning ``init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained)``.
+        peer: ``'mmdet'``, ``'mmpretrain'`` or ``None`` (the default scope's), see above.
 
     Example:
         >>> import torch
@@ -73,7 +84,7 @@ class MobileNetV2(BaseBackbone):
                  widen_factor: float = 1.0,
                  in_channels: int = 3,
                  stem_stride: int = 2,
-                 out_indices: Union[int, Sequence[int]] = (7, ),
+                 out_indices: Optional[Union[int, Sequence[int]]] = None,
                  frozen_stages: int = -1,
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: dict = dict(type='BN'),
@@ -81,7 +92,15 @@ class MobileNetV2(BaseBackbone):
                  norm_eval: bool = False,
                  with_cp: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = TORCHVISION_INIT_CFG,
-                 plugins: Optional[List[dict]] = None):
+                 plugins: Optional[List[dict]] = None,
+                 pretrained: Optional[str] = None,
+                 peer: Optional[str] = None):
+        self.peer = resolve_peer(type(self).__name__, peer)
+        if out_indices is None:
+            out_indices = (1, 2, 4, 7) if self.peer == 'mmdet' else (7, )
+        if init_cfg is None and self.peer == 'mmdet':
+            init_cfg = TORCHVISION_INIT_CFG  # what mmdet's init_cfg=None means
+        init_cfg = fold_pretrained(type(self).__name__, pretrained, init_cfg, TORCHVISION_INIT_CFG)
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg, plugins=plugins)
         check_width_and_stem(type(self).__name__, widen_factor, stem_stride)
         self.widen_factor = widen_factor
@@ -102,7 +121,7 @@ class MobileNetV2(BaseBackbone):
                         int(round(channels * expand_ratio)),
                         stride=stride if j == 0 else 1,
                         with_cp=with_cp,
-                        sequential=True,
+                        sequential=self.peer == 'mmpretrain',
                         **common))
                 channels = out_channels
             stages[f'layer{i + 1}'] = nn.Sequential(*blocks)
@@ -111,6 +130,17 @@ class MobileNetV2(BaseBackbone):
         stages['conv2'] = ConvModule(channels, last_channels, 1, **common)
         stage_channels.append(last_channels)
         self._set_stages(stages, stage_channels, stem)
+
+    def frozen_modules(self) -> List[nn.Module]:
+        modules = super().frozen_modules()
+        # both peers freeze conv1's parameters without putting it in eval mode (_freeze_stages)
+        return modules[1:]
+
+    def _freeze_stages(self) -> None:
+        super()._freeze_stages()
+        if self.frozen_stages >= 0:
+            for param in self.conv1.parameters():
+                param.requires_grad = False
 
 
 __all__ = ['MobileNetV2']
