@@ -52,11 +52,21 @@ def test_mmdet_mobilenet_v2(kwargs):
     assert_twins(ours, mmdet_backbones.MobileNetV2(**kwargs))
 
 
-@pytest.mark.parametrize('kwargs', [dict(), dict(out_indices=(1, 7), frozen_stages=2)])
+@pytest.mark.parametrize('kwargs', [dict(), dict(out_indices=(1, 7), norm_eval=True)])
 def test_mmpretrain_mobilenet_v2(kwargs):
     ours = zoo_mobilenet('zoo', **kwargs)
     assert ours.peer == 'mmpretrain'
     assert_twins(ours, mmpretrain_backbones.MobileNetV2(**kwargs))
+
+
+def test_a_frozen_stem_is_in_eval_mode_outside_mmdets_scope():
+    """A deliberate difference from mmpretrain, whose frozen conv1 keeps training its
+    BatchNorm statistics: zoo's frozen stages never move (the backbone contract)."""
+    theirs = mmpretrain_backbones.MobileNetV2(frozen_stages=1)
+    ours = zoo_mobilenet('zoo', frozen_stages=1)
+    theirs.train(), ours.train()
+    assert theirs.conv1.training and not ours.conv1.training
+    assert not any(p.requires_grad for p in ours.conv1.parameters())
 
 
 def test_defaults_and_layout_follow_the_peer():

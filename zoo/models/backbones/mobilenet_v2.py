@@ -28,8 +28,11 @@ class MobileNetV2(BaseBackbone):
 
     **Peer defaults** (``peer``: ``None`` follows the default scope, see
     :mod:`zoo.models.utils.peer`; an explicit argument wins): mmdet's MobileNetV2 returns
-    ``out_indices=(1, 2, 4, 7)`` and names its blocks' layers; mmpretrain's returns ``(7, )``.
-    As both, ``frozen_stages`` leaves ``conv1`` in training mode (its parameters frozen).
+    ``out_indices=(1, 2, 4, 7)``, names its blocks' layers, and its ``frozen_stages`` leaves
+    ``conv1`` in training mode (its parameters frozen, its BatchNorm statistics moving);
+    mmpretrain's returns ``(7, )``. mmpretrain's leaves ``conv1`` training too; zoo does not
+    follow it there: outside mmdet's scope a frozen stem is in eval mode, as every zoo
+    backbone's.
 
     Args:
         widen_factor: Width multiplier; widths are rounded to multiples of 8, and the last
@@ -133,12 +136,13 @@ class MobileNetV2(BaseBackbone):
 
     def frozen_modules(self) -> List[nn.Module]:
         modules = super().frozen_modules()
-        # both peers freeze conv1's parameters without putting it in eval mode (_freeze_stages)
-        return modules[1:]
+        # mmdet freezes conv1's parameters without putting it in eval mode, so its BatchNorm
+        # statistics still move; zoo's own contract (and peer='mmpretrain') keeps them still
+        return modules[1:] if self.peer == 'mmdet' else modules
 
     def _freeze_stages(self) -> None:
         super()._freeze_stages()
-        if self.frozen_stages >= 0:
+        if self.peer == 'mmdet' and self.frozen_stages >= 0:
             for param in self.conv1.parameters():
                 param.requires_grad = False
 
