@@ -483,13 +483,15 @@ def sweep(names: Optional[Iterable[str]] = None,
           size: int = 64,
           log=print,
           shard: Shard = (1, 1),
-          skip: Iterable[str] = ()) -> Tuple[List[Result], int]:
+          skip: Iterable[str] = (),
+          limit: Optional[int] = None) -> Tuple[List[Result], int]:
     """Compare every qualifying config (or the named ones); log one line each, then the
     summary. Returns the results and the number of qualifying configs.
 
     ``shard=(k, n)`` compares every n-th model dict from the k-th (1-based) only, so that n
     processes share the sweep; ``skip`` names model dicts (by their first config) already
-    compared, to resume a run. :func:`summarize_logs` adds up the logs.
+    compared, to resume a run; ``limit`` stops after that many (a fresh process a batch keeps
+    the memory of a long run in bounds). :func:`summarize_logs` adds up the logs.
     """
     paths = None if names is None else [config_root() / name for name in names]
     cases, qualifying, unreadable = qualifying_cases(paths)
@@ -498,6 +500,7 @@ def sweep(names: Optional[Iterable[str]] = None,
         raise ValueError(f'shard must be k/n with 1 <= k <= n, got {index}/{count}')
     skip = set(skip)
     cases = [case for case in interleave_families(cases)[index - 1::count] if case.name not in skip]
+    cases = cases[:limit]
     for name, reason in unreadable.items():
         log(f'{name}: UNREADABLE {reason}')
     results = []
@@ -529,6 +532,7 @@ if __name__ == '__main__':
         metavar='LOG',
         help='skip the model dicts these '
         'logs have a result for (resume)')
+    parser.add_argument('--limit', type=int, help='compare at most this many model dicts')
     parser.add_argument(
         '--summarize',
         nargs='+',
@@ -549,5 +553,6 @@ if __name__ == '__main__':
         args.size,
         log=lambda s: print(s, flush=True),
         shard=shard,
-        skip=logged_results(args.skip_logged))
+        skip=logged_results(args.skip_logged),
+        limit=args.limit)
     sys.exit(0)
