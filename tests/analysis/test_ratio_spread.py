@@ -1,5 +1,6 @@
 """The one "ratio, per-round spread, warning" of every benchmark tool: ratio_spread itself, and
 benchmark.format_table over real benches timed in real rounds (no timing is checked)."""
+import random
 import re
 
 import pytest
@@ -15,6 +16,9 @@ def test_ratio_of_medians_with_min_max_of_round_ratios():
     assert spread.ratio == pytest.approx(1.0)  # medians 100 / 100
     assert (spread.low, spread.high, spread.rounds) == (0.9, 1.3, 3)
     assert spread.width == pytest.approx(0.4)
+    # three rounds are too few to resample: the min-max is the interval
+    assert not spread.bootstrapped
+    assert (spread.interval_low, spread.interval_high) == (0.9, 1.3)
     assert not spread.resolved
     warning = spread.warning('zoo / torchvision')
     assert warning.startswith('WARNING: zoo / torchvision: the spread of the rounds (0.400)')
@@ -26,6 +30,25 @@ def test_a_clear_effect_is_resolved():
     spread = ratio_spread([150., 160., 155.], [100., 101., 99.])
     assert spread.ratio == pytest.approx(1.55)
     assert spread.resolved and spread.warning('x') is None
+
+
+def test_the_bootstrap_interval_narrows_with_rounds_where_the_min_max_widens():
+    """Rounds 10% noisy around a true ratio of 0.95: the min-max of 60 rounds is wider than the
+    5% effect; the bootstrap interval of the ratio narrows, holds the true ratio and leaves out
+    1, where that of 5 rounds does not."""
+    rng = random.Random(1)
+    plain = [100. * rng.uniform(0.9, 1.1) for _ in range(60)]
+    runner = [95. * rng.uniform(0.9, 1.1) for _ in range(60)]
+    few, many = ratio_spread(runner[:5], plain[:5]), ratio_spread(runner, plain)
+    assert few.bootstrapped and many.bootstrapped
+    assert many.width > few.width and many.width > 0.05
+    assert many.interval_width < few.interval_width
+    assert many.interval_low <= 0.95 <= many.interval_high
+    assert many.resolved and many.warning('runner / plain') is None
+    assert not few.resolved
+    assert 'bootstrap interval of the ratio' in few.warning('runner / plain')
+    assert '95% bootstrap interval' in many.summary()
+    assert ratio_spread(runner, plain) == many  # a fixed seed: the same figures every time
 
 
 def test_rounds_must_pair_up():

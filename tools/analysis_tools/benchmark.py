@@ -17,8 +17,10 @@ Both models get the same random batch (already normalised, on the device): the f
 the networks' own speed, without data loading. Rounds alternate between the two models so
 that a change in machine load hits both; warm-up iterations are excluded; the median round is
 reported. Compare the ratio, not the absolute numbers, on a shared machine: each ratio is
-printed as ``R (low-high)``, the min-max of the per-round ratios, and a WARNING line follows
-the table where that spread is wider than |R-1|. A progress bar goes to stderr. The benches are
+printed as ``R (low-high)``, the min-max of the per-round ratios, with ``; 95% a-b``, the
+bootstrap interval of the ratio, from five rounds on; a WARNING line follows the table where
+the ratio is not resolved: the interval holds 1 (below five rounds: the min-max is wider than
+|R-1|). A progress bar goes to stderr. The benches are
 :mod:`zoo.analysis.benchmark`'s (classification) and :mod:`zoo.det.analysis.benchmark`'s.
 
 ``--variant KEY=VALUE ...`` adds a second zoo model, built from the config with those overrides

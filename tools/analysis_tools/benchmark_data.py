@@ -6,8 +6,9 @@ and decoding alone, in alternating rounds of the same run.
         [--num-images 200] [--image-size 500x375] [--rounds 5] [--workers N] [--threads 1]
 
 Without ``--data-root`` it writes photo-like JPEGs to a temporary folder. It prints a table of
-images/s, the ratio of each pipeline to decode-only with the min-max of the per-round ratios,
-and a warning where that spread is wider than the effect. The logic is
+images/s, the ratio of each pipeline to decode-only with the min-max of the per-round ratios
+(and, from five rounds, its 95% bootstrap interval), and a warning where the ratio is not
+resolved (:mod:`zoo.analysis.ratio_spread`). The logic is
 :mod:`zoo.analysis.data_benchmark`'s.
 """
 import argparse

@@ -4,8 +4,8 @@ Both distort the same 640x480 photos-like images at comparable strength: albumen
 ``OpticalDistortion(distort_limit=a)`` draws ``k`` in ``[-a, a]`` and uses the camera matrix
 ``[[W, 0, W/2], [0, H, H/2]]`` with ``k1 = k2 = k``; zoo's ``RandomLensDistortion`` gets the
 same matrix and ranges. Rounds alternate the two, so machine load hits both alike; the ratio
-is printed with the min-max of the per-round ratios, and a warning where that spread is wider
-than the effect::
+is printed with the min-max of the per-round ratios (and, from five rounds, its 95% bootstrap
+interval), and a warning where the ratio is not resolved (:mod:`zoo.analysis.ratio_spread`)::
 
     python tools/analysis_tools/benchmark_lens_distortion.py --rounds 5 --images 50
 
@@ -73,7 +73,7 @@ def main() -> None:
     for name, values in rates.items():
         spread = ratio_spread(values, rates[reference])
         print(f'{name:<34}{statistics.median(values):>10.1f}{spread.ratio:>18.3f}'
-              f'{spread.range_text():>20}')
+              f'{spread.cell_text():>20}')
         warning = spread.warning(f'{name} / albumentations')
         if name != reference and warning:
             warnings.append(warning)

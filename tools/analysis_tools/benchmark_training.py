@@ -10,7 +10,8 @@ Without ``--synthetic`` both loops read the config's training folder (the plain 
 torchvision's ImageFolder and transforms v2).
 
 It prints a table, ``runner / plain: R`` (ratio of the median rounds), the min-max of the
-per-round ratios and a warning when that spread is wider than |R-1|. The logic is
+per-round ratios, from five rounds the 95% bootstrap interval of the ratio, and a warning when
+the ratio is not resolved (:mod:`zoo.analysis.ratio_spread`). The logic is
 :mod:`zoo.analysis.training_benchmark`'s.
 """
 import argparse

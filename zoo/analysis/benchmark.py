@@ -192,8 +192,9 @@ def run_rounds(benches: Sequence[Bench],
 
 def format_table(benches: Sequence[Bench], ratios: Sequence[Ratio], modes: Sequence[str]) -> str:
     """A markdown table: one row per mode, images/s of each bench (median round), then each
-    ratio with the min-max of its per-round ratios; below it a WARNING line for each ratio
-    whose rounds spread wider than the effect."""
+    ratio with the min-max of its per-round ratios (and, from five rounds, its 95% bootstrap
+    interval); below it a WARNING line for each ratio not resolved (see
+    :mod:`zoo.analysis.ratio_spread`)."""
     header = '| mode | ' + ' | '.join(f'{b.name} images/s' for b in benches)
     header += ''.join(f' | {label}' for label, _, _ in ratios) + ' |'
     lines = [header, '|' + ' --- |' * (header.count('|') - 1)]
@@ -203,7 +204,7 @@ def format_table(benches: Sequence[Bench], ratios: Sequence[Ratio], modes: Seque
         row = f'| {mode} | ' + ' | '.join(f'{s:.1f}' if s >= 10 else f'{s:.2f}' for s in speeds)
         for label, i, j in ratios:
             spread = ratio_spread(benches[i].round_rates(mode), benches[j].round_rates(mode))
-            row += f' | {speeds[i] / speeds[j]:.3f} ({spread.range_text()})'
+            row += f' | {speeds[i] / speeds[j]:.3f} ({spread.cell_text()})'
             warnings.append(spread.warning(f'{mode} {label}'))
         lines.append(row + ' |')
     return '\n'.join(lines + [w for w in warnings if w])

@@ -327,13 +327,14 @@ def format_result(result: DataBenchResult, settings: DataBenchSettings) -> str:
              if settings.workers else f'one process, {settings.threads} thread(s)')
     lines = [
         f'{result.description}; {where}; median of {settings.rounds} rounds',
-        '| pipeline | images/s | / decode only | rounds min-max |', '| --- | --- | --- | --- |'
+        '| pipeline | images/s | / decode only | rounds min-max (; 95% bootstrap) |',
+        '| --- | --- | --- | --- |'
     ]
     warnings = []
     for name, rates in result.rates.items():
         spread = result.spread(name)
         lines.append(f'| {name} | {statistics.median(rates):.1f} | {spread.ratio:.3f} | '
-                     f'{spread.range_text()} |')
+                     f'{spread.cell_text()} |')
         if name != DECODE_ONLY:
             warnings.append(spread.warning(f'{name} / decode only'))
     lines.append(f'DecodeRandomResizedCrop decodes {100 * result.reduced_share:.0f}% of the crops '
