@@ -7,9 +7,12 @@ import pytest
 import torch
 from mmcv.transforms import CenterCrop as MMCVCenterCrop
 from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
+from mmcv.transforms import RandomFlip as MMCVRandomFlip
 
 from zoo.datasets.transforms import (ColorJitter, ImageDecodeError, LoadImageFromFile,
                                      PackClsInputs, RandomCrop, RandomResizedCrop, ResizeEdge)
+from zoo.datasets.transforms.formatting import image_to_chw
+from zoo.datasets.transforms.processing import RandomFlip
 from zoo.registry import TRANSFORMS
 from zoo.structures import ClsDataSample
 
@@ -252,6 +255,60 @@ def test_pack_color_image():
         img_shape=(6, 10),
         flip=True,
         flip_direction='horizontal')
+
+
+@pytest.mark.parametrize('args', [
+    dict(prob=0.5, direction='horizontal'),
+    dict(prob=[0.3, 0.3], direction=['horizontal', 'vertical']),
+    dict(prob=0.6, direction=['horizontal', 'vertical', 'diagonal']),
+    dict(prob=[0.1, 0.2, 0.7], direction=['horizontal', 'vertical', 'diagonal']),
+    dict(prob=1.0),
+    dict(prob=0.0),
+])
+def test_random_flip_draws_as_mmcvs(args):
+    """zoo's RandomFlip (found by plain name) flips as mmcv's under every seed: the same
+    direction, image, boxes and keys, and numpy's generator left in the same state."""
+    assert TRANSFORMS.get('RandomFlip') is RandomFlip and issubclass(RandomFlip, MMCVRandomFlip)
+    zoo_flip, mmcv_flip = RandomFlip(**args), MMCVRandomFlip(**args)
+    img = random_image(6, 10)
+    boxes = np.array([[1., 2., 5., 4.]], np.float32)
+    for seed in range(200):
+        outputs = []
+        for flip in (zoo_flip, mmcv_flip):
+            np.random.seed(seed)
+            outputs.append((flip(dict(img=img, gt_bboxes=boxes.copy(),
+                                      img_shape=(6, 10))), np.random.get_state()[2]))
+        (ours, our_state), (theirs, their_state) = outputs
+        assert our_state == their_state
+        assert sorted(ours) == sorted(theirs)
+        assert (ours['flip'], ours['flip_direction']) == (theirs['flip'], theirs['flip_direction'])
+        assert np.array_equal(ours['img'], theirs['img'])
+        assert np.array_equal(ours['gt_bboxes'], theirs['gt_bboxes'])
+    with pytest.raises(AssertionError):
+        RandomFlip(prob=1.5)  # mmcv's checks, as they are
+
+
+def test_image_to_chw_equals_numpys_transpose_for_every_layout():
+    """OpenCV's split (and cv2.flip for flipped views) gives numpy's transposing copy exactly:
+    OpenCV's dtypes and others, 1-7 channels, flipped, cropped, strided, Fortran-order and
+    empty views; mmcv's RandomFlip output in a pipeline packs as numpy would pack it."""
+    rng = np.random.default_rng(0)
+    for dtype in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64,
+                  np.float16, np.int64, bool):
+        for channels in (1, 3, 4, 7):
+            img = (rng.random((13, 17, channels)) * 100).astype(dtype)
+            for view in (img, img[:, ::-1], img[::-1], img[::-1, ::-1], img[2:9, 3:11], img[:, ::2],
+                         img[:, :, ::-1], np.asfortranarray(img), img[:0]):
+                chw = image_to_chw(view)
+                assert chw.dtype == view.dtype and chw.flags.c_contiguous
+                assert np.array_equal(chw, view.transpose(2, 0, 1)), (dtype, view.strides)
+    flip = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0, direction='horizontal'))
+    img = random_image(6, 10)
+    flipped = flip(dict(img=img))
+    assert flipped['img'].strides[1] < 0  # mmcv.imflip's view
+    inputs = PackClsInputs()(flipped)['inputs']
+    assert inputs.is_contiguous()
+    assert torch.equal(inputs, torch.from_numpy(img[:, ::-1].transpose(2, 0, 1).copy()))
 
 
 def test_pack_grayscale_and_unlabelled():

@@ -1,4 +1,4 @@
-from mmcv.transforms import CenterCrop, Normalize, RandomFlip, RandomGrayscale, RandomResize, Resize
+from mmcv.transforms import CenterCrop, Normalize, RandomGrayscale, RandomResize, Resize
 
 from zoo.registry import TRANSFORMS
 from .auto_augment import (AutoAugment, AutoContrast, BaseAugTransform, Brightness, ColorTransform,
@@ -8,13 +8,13 @@ from .formatting import PackClsInputs, PackInputs
 from .lens_distortion import LensDistortion, LensUndistort, RandomLensDistortion
 from .loading import DecodeRandomResizedCrop, ImageDecodeError, LoadImageFromFile
 from .photometric import ColorJitter
-from .processing import RandomCrop, RandomResizedCrop, ResizeEdge
+from .processing import RandomCrop, RandomFlip, RandomResizedCrop, ResizeEdge
 from .random_erasing import RandomErasing
 
 # mmcv's transforms live in mmcv's registry, a sibling of zoo's: register them here too so that
 # a config with default_scope='zoo' finds them by plain name (as mmpretrain does).
-# LoadImageFromFile is zoo's own subclass (clear errors), registered in loading.py.
-for _transform in (CenterCrop, Normalize, RandomFlip, RandomGrayscale, RandomResize, Resize):
+# LoadImageFromFile (clear errors) and RandomFlip (a cheaper draw) are zoo's own subclasses.
+for _transform in (CenterCrop, Normalize, RandomGrayscale, RandomResize, Resize):
     TRANSFORMS.register_module(module=_transform)
 
 __all__ = [
