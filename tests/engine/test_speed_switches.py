@@ -78,3 +78,38 @@ def test_channels_last_converts_batch_and_weights_same_outputs():
         assert batch.is_contiguous(memory_format=torch.channels_last)
         assert not reference.is_contiguous(memory_format=torch.channels_last)
         torch.testing.assert_close(fast(batch), default(reference), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('config', [
+    'mobilenet_v3/mobilenet-v3-large_8xb128_in1k.py', 'mobilenet_v2/mobilenet-v2_8xb32_in1k.py',
+    'resnet/resnet50_8xb32_in1k.py'
+])
+def test_channels_last_holds_through_the_network(config):
+    """With channels_last no layer falls back to NCHW: every convolution and batch norm gets an
+    NHWC input (maps of one pixel have no layout) in a training forward pass, and every conv
+    weight gets an NHWC gradient, so cuDNN never converts layouts between layers."""
+    cfg = Config.fromfile(REPO_ROOT / 'configs' / config)
+    holder = cfg.model if cfg.model.get('data_preprocessor') is not None else cfg
+    holder.data_preprocessor = dict(holder.get('data_preprocessor') or {}, channels_last=True)
+    model = build_model_from_cfg(cfg).train()
+    layouts = []
+
+    def record(module, inputs, output):
+        x = inputs[0]
+        if x.shape[2] * x.shape[3] > 1:
+            layouts.append(
+                (type(module).__name__, x.is_contiguous(memory_format=torch.channels_last)))
+
+    for module in model.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.BatchNorm2d)):
+            module.register_forward_hook(record)
+    torch.manual_seed(0)
+    data = dict(inputs=[torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8) for _ in range(2)])
+    logits = model(model.data_preprocessor(data, True)['inputs'], mode='tensor')
+    logits = logits[-1] if isinstance(logits, (tuple, list)) else logits
+    logits.sum().backward()
+    assert len(layouts) > 40 and all(nhwc for _, nhwc in layouts), layouts
+    grads = [(name, p.grad) for name, p in model.named_parameters() if p.dim() == 4]
+    assert grads and all(
+        g.is_contiguous(memory_format=torch.channels_last)
+        for _, g in grads if g.shape[2] * g.shape[3] > 1), [n for n, _ in grads]
