@@ -1,5 +1,6 @@
 """The speed switches on the real LeNet-5 digits config: ``compile`` (MMEngine's Runner compiles
 ``train_step``) and ``model.data_preprocessor.channels_last``."""
+import inspect
 import uuid
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
+from torch._dynamo.eval_frame import _debug_get_cache_entry_list
 
 from tests.conftest import REPO_ROOT, make_image_folder
 from tests.engine.runner_utils import logged
@@ -39,22 +41,36 @@ def lenet_cfg(work_dir: Path, data_root: Path, **overrides) -> Config:
     return cfg
 
 
+def compiled_versions(function) -> int:
+    """How many graphs dynamo holds for ``function`` (one a recompilation)."""
+    return len(_debug_get_cache_entry_list(inspect.unwrap(function).__code__))
+
+
 @pytest.mark.slow
 def test_compiled_lenet_loss_follows_eager(tmp_path):
     """compile=True trains through the stock Runner (about 4 minutes of compiling on the loaded
     2-core CPU), and from the same seed its five losses match eager's to 1e-4 (the compiled
-    kernels reorder float sums, nothing more)."""
+    kernels reorder float sums, nothing more). The learning rate warms up every iteration, and
+    the optimizer's step is never compiled: dynamo guards it on the rate, so each iteration
+    recompiled it before ImageClassifier.train_step kept the update eager."""
     data = make_image_folder(tmp_path / 'images', num_classes=10, per_class=2)
+    warmup = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=5)]
     losses = {}
+    steps_compiled = compiled_versions(torch.optim.SGD.step)
     for compiled in (False, True):
         work_dir = tmp_path / f'compile_{compiled}'
-        runner = Runner.from_cfg(lenet_cfg(work_dir, data, compile=compiled))
+        cfg = lenet_cfg(work_dir, data, compile=compiled)
+        cfg.param_scheduler = warmup
+        runner = Runner.from_cfg(cfg)
         runner.train()
         # the Runner replaces the model's train_step by the compiled one
         assert ('train_step' in vars(runner.model)) == compiled
         losses[compiled] = logged(work_dir, 'loss')
+        assert len(set(logged(work_dir, 'lr'))) == 5  # a new rate each iteration
     assert len(losses[True]) == 5
     torch.testing.assert_close(losses[True], losses[False], rtol=1e-4, atol=1e-4)
+    assert compiled_versions(torch.optim.SGD.step) == steps_compiled
+    assert 1 <= compiled_versions(type(runner.model).train_step) <= 2  # and _inner_count: 0, n
 
 
 def test_channels_last_converts_batch_and_weights_same_outputs():

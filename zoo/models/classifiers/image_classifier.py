@@ -66,6 +66,19 @@ class ImageClassifier(BaseModel):
             # back; in-place initialisation, loading and .to(device) keep the format
             self.to(memory_format=torch.channels_last)
 
+    def train_step(self, data: Union[dict, tuple, list], optim_wrapper) -> dict:
+        """MMEngine's ``BaseModel.train_step``, with the parameter update kept out of
+        ``torch.compile``: with ``compile=True`` the Runner compiles this method, and dynamo
+        would trace the optimizer's ``step``, which guards on the learning rate, so a warm-up
+        that changes it every iteration recompiled the step each iteration until dynamo's
+        cache limit (8) left it eager. The forward pass and loss stay compiled."""
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        parsed_losses, log_vars = self.parse_losses(losses)
+        _update_params(optim_wrapper, parsed_losses)
+        return log_vars
+
     def forward(self,
                 inputs: Tensor,
                 data_samples: Optional[List[ClsDataSample]] = None,
@@ -92,3 +105,9 @@ class ImageClassifier(BaseModel):
                 inputs: Tensor,
                 data_samples: Optional[List[ClsDataSample]] = None) -> List[ClsDataSample]:
         return self.head.predict(self.extract_feat(inputs), data_samples)
+
+
+@torch.compiler.disable
+def _update_params(optim_wrapper, loss: Tensor) -> None:
+    """Backward, step and zero_grad, always eager (see ``ImageClassifier.train_step``)."""
+    optim_wrapper.update_params(loss)
