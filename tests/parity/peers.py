@@ -32,3 +32,28 @@ def seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def assert_backbone_twins(ours, theirs, size=(64, 64)) -> None:
+    """zoo's backbone ``ours`` is the peer's ``theirs``: the same state-dict keys and shapes, a
+    strict load, equal eval outputs (atol 1e-6) on a ``2 x 3 x size`` batch, the same mode of
+    every module after ``train()`` (a module only one side has holds no state: see
+    ``mmdet_sweep.modes_equal``) and the same frozen parameters."""
+    from tests.parity.mmdet_sweep import modes_equal
+    shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
+    assert shapes == {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    x = torch.randn(2, 3, *size, generator=torch.Generator().manual_seed(0))
+    ours.eval()
+    theirs.eval()
+    with torch.no_grad():
+        a, b = ours(x), theirs(x)
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        torch.testing.assert_close(u, v, rtol=0, atol=1e-6)
+    ours.train()
+    theirs.train()
+    same_modes, detail = modes_equal(ours, theirs)
+    assert same_modes, detail
+    assert {n for n, p in ours.named_parameters() if not p.requires_grad} == \
+        {n for n, p in theirs.named_parameters() if not p.requires_grad}

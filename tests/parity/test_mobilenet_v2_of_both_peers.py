@@ -3,39 +3,15 @@ and freezing) and mmpretrain 1.2.0's elsewhere."""
 import mmdet.models.backbones as mmdet_backbones  # needs mmcv's ops (mmdet.models)
 import mmpretrain.models.backbones as mmpretrain_backbones
 import pytest
-import torch
 from mmengine.registry import DefaultScope
 
-from tests.parity.mmdet_sweep import modes_equal
+from tests.parity.peers import assert_backbone_twins
 from zoo.models.backbones import MobileNetV2
 
 
 def zoo_mobilenet(scope: str, **kwargs) -> MobileNetV2:
     with DefaultScope.overwrite_default_scope(scope):
         return MobileNetV2(**kwargs)
-
-
-def assert_twins(ours, theirs):
-    """Same keys and shapes, strict load, equal eval outputs, the same mode of every module
-    (zoo's blocks keep a stateless ``drop_path`` mmpretrain's lack) and the same frozen
-    parameters after ``train()``."""
-    shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
-    assert shapes == {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
-    ours.load_state_dict(theirs.state_dict(), strict=True)
-    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
-    ours.eval()
-    theirs.eval()
-    with torch.no_grad():
-        a, b = ours(x), theirs(x)
-    assert len(a) == len(b)
-    for u, v in zip(a, b):
-        torch.testing.assert_close(u, v, rtol=0, atol=1e-6)
-    ours.train()
-    theirs.train()
-    same_modes, detail = modes_equal(ours, theirs)
-    assert same_modes, detail
-    assert {n for n, p in ours.named_parameters() if not p.requires_grad} == \
-        {n for n, p in theirs.named_parameters() if not p.requires_grad}
 
 
 @pytest.mark.parametrize(
@@ -49,14 +25,14 @@ def assert_twins(ours, theirs):
 def test_mmdet_mobilenet_v2(kwargs):
     ours = zoo_mobilenet('mmdet', **kwargs)
     assert ours.peer == 'mmdet'
-    assert_twins(ours, mmdet_backbones.MobileNetV2(**kwargs))
+    assert_backbone_twins(ours, mmdet_backbones.MobileNetV2(**kwargs))
 
 
 @pytest.mark.parametrize('kwargs', [dict(), dict(out_indices=(1, 7), norm_eval=True)])
 def test_mmpretrain_mobilenet_v2(kwargs):
     ours = zoo_mobilenet('zoo', **kwargs)
     assert ours.peer == 'mmpretrain'
-    assert_twins(ours, mmpretrain_backbones.MobileNetV2(**kwargs))
+    assert_backbone_twins(ours, mmpretrain_backbones.MobileNetV2(**kwargs))
 
 
 def test_a_frozen_stem_is_in_eval_mode_outside_mmdets_scope():

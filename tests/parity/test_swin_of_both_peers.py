@@ -11,6 +11,7 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.registry import DefaultScope
 
+from tests.parity.peers import assert_backbone_twins
 from zoo.converters.official_swin import convert_official_swin
 from zoo.models.backbones import SwinTransformer
 
@@ -18,38 +19,6 @@ from zoo.models.backbones import SwinTransformer
 def zoo_swin(scope: str, **kwargs) -> SwinTransformer:
     with DefaultScope.overwrite_default_scope(scope):
         return SwinTransformer(**kwargs)
-
-
-def assert_twins(ours, theirs, size=(64, 80)):
-    """Same keys and shapes, strict load, equal eval outputs (written-out window attention:
-    equal to the last bit here), equal modes of the modules both have and equal frozen
-    parameters after ``train()``."""
-    shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
-    assert shapes == {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
-    ours.load_state_dict(theirs.state_dict(), strict=True)
-    x = torch.randn(2, 3, *size, generator=torch.Generator().manual_seed(0))
-    ours.eval()
-    theirs.eval()
-    with torch.no_grad():
-        a, b = ours(x), theirs(x)
-    assert len(a) == len(b)
-    for u, v in zip(a, b):
-        torch.testing.assert_close(u, v, rtol=0, atol=1e-6)
-    ours.train()
-    theirs.train()
-    our_modules = dict(ours.named_modules())
-    differ = [
-        n for n, m in theirs.named_modules()
-        if n in our_modules and our_modules[n].training != m.training
-    ]
-    assert not differ
-    # where the module trees differ, the modules hold no state (softmax, unfold, dropout)
-    their_modules = dict(theirs.named_modules())
-    for name in set(our_modules) ^ set(their_modules):
-        module = our_modules.get(name) or their_modules[name]
-        assert not list(module.parameters()) and not list(module.buffers()), name
-    frozen = {n for n, p in ours.named_parameters() if not p.requires_grad}
-    assert frozen == {n for n, p in theirs.named_parameters() if not p.requires_grad}
 
 
 MMDET_CASES = [
@@ -84,7 +53,7 @@ def test_mmdet_swin(kwargs):
     ours = zoo_swin('mmdet', **kwargs)
     assert ours.peer == 'mmdet'
     # mmdet adds its absolute position embedding at the size it was made for only
-    assert_twins(ours, theirs, (64, 64) if kwargs.get('use_abs_pos_embed') else (64, 80))
+    assert_backbone_twins(ours, theirs, (64, 64) if kwargs.get('use_abs_pos_embed') else (64, 80))
 
 
 def test_mmdet_swin_trains_as_mmdets():
@@ -113,7 +82,7 @@ def test_mmpretrain_swin_freezes_as_mmpretrains(kwargs):
     theirs = mmpretrain_backbones.SwinTransformer(pad_small_map=True, **kwargs)
     ours = zoo_swin('zoo', pad_small_map=True, **kwargs)
     assert ours.peer == 'mmpretrain'
-    assert_twins(ours, theirs, (64, 64))
+    assert_backbone_twins(ours, theirs, (64, 64))
 
 
 def test_defaults_follow_the_peer():
