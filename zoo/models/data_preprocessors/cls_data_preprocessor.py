@@ -72,9 +72,7 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
         MMEngine rebuilds every sample (each field through ``.to``) to move it nowhere, about
         15% of a LeNet-5 training iteration, and a list of them without visiting each one.
         Tensors go through ``.to`` as before."""
-        if self.device.type == 'cpu' and (isinstance(data, BaseDataElement) or (
-                isinstance(data, list) and data
-                and all(isinstance(sample, BaseDataElement) for sample in data))):
+        if self.device.type == 'cpu' and _data_samples(data):
             return data
         return super().cast_data(data)
 
@@ -116,3 +114,10 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
             raise ValueError(f'ClsDataPreprocessor: label {label.tolist()} is outside '
                              f'0..{num_classes - 1} (num_classes={num_classes})')
         return F.one_hot(label, num_classes).sum(0).clamp(max=1)
+
+
+def _data_samples(data) -> bool:
+    """Whether ``data`` is a data sample or a non-empty list of them."""
+    if isinstance(data, list):
+        return bool(data) and all(isinstance(sample, BaseDataElement) for sample in data)
+    return isinstance(data, BaseDataElement)
