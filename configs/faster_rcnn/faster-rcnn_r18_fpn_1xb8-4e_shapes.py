@@ -51,3 +51,5 @@ param_scheduler = [
         convert_to_iter_based=True),
 ]
 default_hooks = dict(logger=dict(interval=25), checkpoint=dict(type='zoo.SafeCheckpointHook'))
+# with compile=True the optimizer's update stays eager (AdamW's step does not trace)
+custom_hooks = [dict(type='zoo.EagerParamUpdateHook')]

@@ -106,4 +106,6 @@ param_scheduler = [
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='zoo.SafeCheckpointHook', interval=10, max_keep_ckpts=2))
+# with compile=True the optimizer's update stays eager (the Runner compiles mmdet's train_step)
+custom_hooks = [dict(type='zoo.EagerParamUpdateHook')]
 auto_scale_lr = dict(enable=False, base_batch_size=8)

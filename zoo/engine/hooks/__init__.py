@@ -1,4 +1,5 @@
 from .class_check_hook import ClassCheckHook
+from .eager_param_update_hook import EagerParamUpdateHook
 from .freeze_hook import FreezeHook
 from .precise_bn_hook import PreciseBNHook
 from .progress_bar_hook import ProgressBarHook
@@ -7,5 +8,5 @@ from .visualization_hook import VisualizationHook
 
 __all__ = [
     'SafeCheckpointHook', 'FreezeHook', 'ClassCheckHook', 'VisualizationHook', 'PreciseBNHook',
-    'ProgressBarHook'
+    'ProgressBarHook', 'EagerParamUpdateHook'
 ]
