@@ -104,8 +104,7 @@ def jpeg_size(img_bytes: bytes, apply_orientation: bool = True) -> Optional[Tupl
     """
     if img_bytes[:2] != b'\xff\xd8':
         return None
-    orientation, pos, end = 1, 2, len(img_bytes)
-    exif_seen = False
+    orientation, pos, end = None, 2, len(img_bytes)  # None: no Exif segment seen yet
     while pos + 4 <= end:
         if img_bytes[pos] != 0xFF:
             return None
@@ -121,15 +120,15 @@ def jpeg_size(img_bytes: bytes, apply_orientation: bool = True) -> Optional[Tupl
         length = int.from_bytes(img_bytes[pos + 2:pos + 4], 'big')
         segment = img_bytes[pos + 4:pos + 2 + length]
         if marker in _SOF_MARKERS:
-            height = int.from_bytes(segment[1:3], 'big') if len(segment) >= 5 else 0
-            width = int.from_bytes(segment[3:5], 'big') if len(segment) >= 5 else 0
-            if height == 0 or width == 0:
+            height = int.from_bytes(segment[1:3], 'big')
+            width = int.from_bytes(segment[3:5], 'big')
+            if len(segment) < 5 or height == 0 or width == 0:
                 return None  # damaged, or the height comes later (a DNL marker)
             if apply_orientation and orientation in (5, 6, 7, 8):
                 height, width = width, height
             return height, width
-        if marker == 0xE1 and not exif_seen and segment[:6] == b'Exif\x00\x00':
-            exif_seen = True  # the first Exif segment counts, as for Pillow and OpenCV
+        if marker == 0xE1 and orientation is None and segment[:6] == b'Exif\x00\x00':
+            # the first Exif segment counts, as for Pillow and OpenCV
             orientation = _exif_orientation(segment[6:])
         pos += 2 + length
     return None

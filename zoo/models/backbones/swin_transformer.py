@@ -383,9 +383,10 @@ class SwinTransformer(BaseBackbone):
         self.drop_after_pos = nn.Dropout(drop_rate)
 
         # Stochastic depth rises linearly over all the blocks of the network.
-        rates = drop_path_rates(drop_path_rate, sum(depths))
         if self.peer == 'mmdet':  # mmdet's float32 linspace: the same keep probabilities
             rates = [rate.item() for rate in torch.linspace(0, drop_path_rate, sum(depths))]
+        else:
+            rates = drop_path_rates(drop_path_rate, sum(depths))
         block_defaults = dict(
             ffn_ratio=mlp_ratio,
             attn_cfgs=dict(qkv_bias=qkv_bias, attn_drop=attn_drop_rate, qk_scale=qk_scale),
