@@ -8,6 +8,7 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 
+from tests.parity.peers import assert_backbone_twins
 from zoo.models.backbones import ResNet, ResNeXt
 from zoo.models.backbones.resnet import BasicBlock
 from zoo.registry import MODELS
@@ -18,29 +19,9 @@ def zoo_twin(name: str, scope: str, **kwargs):
         return MODELS.get(name)(**kwargs)
 
 
-def assert_twins(ours, theirs, size: int = 64):
-    """Same keys and shapes, strict load, equal eval outputs, equal modes after train()."""
-    shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
-    assert shapes == {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
-    ours.load_state_dict(theirs.state_dict(), strict=True)
-    x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(0))
-    ours.eval()
-    theirs.eval()
-    with torch.no_grad():
-        a, b = ours(x), theirs(x)
-    assert len(a) == len(b)
-    for u, v in zip(a, b):
-        torch.testing.assert_close(u, v, rtol=0, atol=1e-5)
-    ours.train()
-    theirs.train()
-    our_modes = {n: m.training for n, m in ours.named_modules()}
-    their_modes = {n: m.training for n, m in theirs.named_modules()}
-    # mmpretrain keeps an nn.Identity for a zero drop path, where zoo keeps no module
-    assert all(n.endswith('drop_path') for n in set(our_modes) ^ set(their_modes))
-    assert {n: our_modes[n] for n in their_modes if n in our_modes} == \
-        {n: m for n, m in their_modes.items() if n in our_modes}
-    grads = [p.requires_grad for p in ours.parameters()]
-    assert grads == [p.requires_grad for p in theirs.parameters()]
+def drop_path(name: str) -> bool:
+    """mmpretrain keeps an nn.Identity for a zero drop path, where zoo keeps no module."""
+    return name.endswith('drop_path')
 
 
 # Bottleneck cases are two stages deep (num_stages=2) to stay quick; every option is per stage.
@@ -116,7 +97,7 @@ def test_mmdet_resnet_family_in_mmdet_scope(name, kwargs):
     theirs = getattr(mmdet_backbones, name)(**kwargs)
     ours = zoo_twin(name, 'mmdet', **kwargs)
     assert ours.peer == 'mmdet'
-    assert_twins(ours, theirs)
+    assert_backbone_twins(ours, theirs, atol=1e-5, one_sided=drop_path)
 
 
 MMPRETRAIN_CASES = [
@@ -139,7 +120,7 @@ def test_mmpretrain_resnet_family_in_zoo_scope(name, kwargs):
     theirs = getattr(mmpretrain_backbones, name)(**kwargs)
     ours = zoo_twin(name, 'zoo', **kwargs)
     assert ours.peer == 'mmpretrain'
-    assert_twins(ours, theirs)
+    assert_backbone_twins(ours, theirs, atol=1e-5, one_sided=drop_path)
 
 
 @pytest.mark.parametrize('name', ['SEResNet', 'SEResNeXt'])
