@@ -27,18 +27,25 @@ def lenet_cfg(work_dir: Path, data_root: Path, **overrides) -> Config:
                 batch_size=3, dataset=dict(data_root=str(data_root), data_prefix='')),
             train_cfg=dict(_delete_=True, by_epoch=False, max_iters=5, val_interval=100),
             param_scheduler=[],
-            val_dataloader=None,
-            val_cfg=None,
-            val_evaluator=None,
-            test_dataloader=None,
-            test_cfg=None,
-            test_evaluator=None,
             default_hooks=dict(logger=dict(interval=1), checkpoint=dict(interval=100)),
-            log_level='WARNING',
-            work_dir=str(work_dir),
-            experiment_name=f'{work_dir.name}_{uuid.uuid4().hex[:8]}'))
+            **training_only(work_dir)))
     cfg.merge_from_dict(overrides)
     return cfg
+
+
+def training_only(work_dir: Path) -> dict:
+    """Config keys for a run without validation or testing, logging warnings only, into its
+    own work dir under a new experiment name."""
+    return dict(
+        val_dataloader=None,
+        val_cfg=None,
+        val_evaluator=None,
+        test_dataloader=None,
+        test_cfg=None,
+        test_evaluator=None,
+        log_level='WARNING',
+        work_dir=str(work_dir),
+        experiment_name=f'{work_dir.name}_{uuid.uuid4().hex[:8]}')
 
 
 def compiled_versions(function) -> int:
@@ -167,18 +174,7 @@ def test_compiled_shapes_detector_trains_as_eager(config, shapes_coco, tmp_path)
             'default_hooks.logger.interval': 1,
             'default_hooks.checkpoint.interval': 100,
         })
-        cfg.update(
-            val_dataloader=None,
-            val_cfg=None,
-            val_evaluator=None,
-            test_dataloader=None,
-            test_cfg=None,
-            test_evaluator=None,
-            randomness=dict(seed=0),
-            log_level='WARNING',
-            work_dir=str(work_dir),
-            experiment_name=f'{work_dir.name}_{uuid.uuid4().hex[:8]}',
-            compile=compiled)
+        cfg.update(training_only(work_dir), randomness=dict(seed=0), compile=compiled)
         cfg.visualizer.name = f'visualizer_{work_dir.name}_{uuid.uuid4().hex[:8]}'  # a new one:
         # mmdet's runtime names its visualizer, and a second Runner would reuse the first's
         Runner.from_cfg(cfg).train()
