@@ -22,6 +22,7 @@ compiling happens once.
 """
 import copy
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.io import ImageReadMode, decode_image, read_file
 from torchvision.transforms import v2
 
+from zoo.engine.hooks import GlibcMallocHook
 from zoo.models import build_model_from_cfg, input_channels
 from zoo.registry import DATASETS
 from zoo.structures import ClsDataSample
@@ -106,20 +108,27 @@ def num_classes(cfg: Config) -> int:
     return cfg.model.head.num_classes
 
 
+def page_faults() -> int:
+    """Pages this process has had the kernel fault in so far (minor faults: memory that was
+    handed back or never touched, not disk reads)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 class RoundTimer(Hook):
-    """Marks the time after the last warm-up and the last timed iteration of each round."""
+    """Marks the time and the page faults after the last warm-up and the last timed iteration
+    of each round."""
     priority = 'LOWEST'
 
     def __init__(self, device: str):
         self.device = device
-        self.marks: List[Tuple[int, float]] = []
+        self.marks: List[Tuple[float, int]] = []
         self.wanted: set = set()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if runner.iter + 1 in self.wanted:
             if self.device.startswith('cuda'):
                 torch.cuda.synchronize()
-            self.marks.append((runner.iter + 1, time.perf_counter()))
+            self.marks.append((time.perf_counter(), page_faults()))
 
 
 def runner_cfg(cfg: Config, settings: TrainingBenchSettings, work_dir: str) -> Config:
@@ -177,6 +186,7 @@ class RunnerLoop:
         self.runner.register_hook(self.timer)
         self.started = False
         self.end = 0
+        self.faults: List[float] = []  # page faults an iteration, a round each
 
     def round(self) -> float:
         """Images/s of one round's timed iterations."""
@@ -192,7 +202,8 @@ class RunnerLoop:
             while loop.iter < self.end:
                 self.runner.model.train()
                 loop.run_iter(next(loop.dataloader_iterator))
-        (_, t0), (_, t1) = self.timer.marks
+        (t0, faults0), (t1, faults1) = self.timer.marks
+        self.faults.append((faults1 - faults0) / s.iters)
         return s.iters * self.runner.train_dataloader.batch_size / (t1 - t0)
 
 
@@ -238,6 +249,7 @@ class PlainLoop:
             persistent_workers=workers > 0,
             drop_last=True,
             pin_memory=settings.device.startswith('cuda'))
+        self.faults: List[float] = []
         if len(self.loader) == 0:
             raise ValueError(f'benchmark_training: the plain loop\'s {len(dataset)} training '
                              f'images make no full batch of {loader_cfg.batch_size}')
@@ -268,11 +280,13 @@ class PlainLoop:
         for _ in range(s.warmup):
             self.step()
         self._sync()
-        start = time.perf_counter()
+        start, faults = time.perf_counter(), page_faults()
         for _ in range(s.iters):
             self.step()
         self._sync()
-        return s.iters * self.loader.batch_size / (time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        self.faults.append((page_faults() - faults) / s.iters)
+        return s.iters * self.loader.batch_size / seconds
 
 
 def decode_file(path: str, mode: ImageReadMode) -> torch.Tensor:
@@ -358,6 +372,9 @@ class TrainingBenchResult:
     plain_name: str
     runner: List[float]  # images/s per round
     plain: List[float]
+    runner_faults: List[float]  # page faults of the main process an iteration, per round
+    plain_faults: List[float]
+    host_malloc: str  # what the config's GlibcMallocHook did (the loops share one process)
 
     @property
     def spread(self) -> RatioSpread:
@@ -387,16 +404,30 @@ def run_training_bench(cfg: Config,
                 bar.update()
     if bar is not None:
         sys.stderr.write('\n')
-    return TrainingBenchResult(plain.name, runner_ips, plain_ips)
+    return TrainingBenchResult(plain.name, runner_ips, plain_ips, runner.faults, plain.faults,
+                               host_malloc(runner.runner))
+
+
+def host_malloc(runner: Runner) -> str:
+    hook = next((h for h in runner.hooks if isinstance(h, GlibcMallocHook)), None)
+    if hook is None:
+        return 'glibc\'s adaptive thresholds (the config has no GlibcMallocHook)'
+    if hook.not_applied is not None:
+        return f'as the process started (GlibcMallocHook: {hook.not_applied})'
+    return (f'fixed by the config\'s GlibcMallocHook (mmap {hook.mmap_threshold} B, trim '
+            f'{hook.trim_threshold} B), for both loops')
 
 
 def format_result(result: TrainingBenchResult) -> str:
     spread = result.spread
     lines = [
-        '| loop | model | images/s (median round) |',
-        '| --- | --- | --- |',
-        f'| runner | config | {statistics.median(result.runner):.1f} |',
-        f'| plain | {result.plain_name} | {statistics.median(result.plain):.1f} |',
+        '| loop | model | images/s (median round) | page faults / iteration |',
+        '| --- | --- | --- | --- |',
+        f'| runner | config | {statistics.median(result.runner):.1f} | '
+        f'{statistics.median(result.runner_faults):.0f} |',
+        f'| plain | {result.plain_name} | {statistics.median(result.plain):.1f} | '
+        f'{statistics.median(result.plain_faults):.0f} |',
+        f'host malloc: {result.host_malloc}',
         f'runner / plain: {spread.ratio:.3f}',
         f'per-round ratios: {spread.summary()}',
     ]
