@@ -1,6 +1,8 @@
 """ClsDataPreprocessor's fast path (a list of same-sized images is stacked, then moved and
 normalised at once; data samples are not rebuilt on the CPU) gives MMEngine's
-ImgDataPreprocessor's values, and its image-by-image path where sizes differ."""
+ImgDataPreprocessor's values, and its image-by-image path where sizes differ; the labels follow
+the batch to its device in one transfer."""
+import pytest
 import torch
 from mmengine.model import ImgDataPreprocessor
 
@@ -38,3 +40,48 @@ def test_grayscale_batch():
     ours, theirs = zoo(batch([(1, 32, 32)] * 3)), peer(batch([(1, 32, 32)] * 3))
     assert ours['inputs'].shape == (3, 1, 32, 32)
     torch.testing.assert_close(ours['inputs'], theirs['inputs'], rtol=0, atol=0)
+
+
+def test_a_stacked_batch_gives_mmengine_values_and_is_left_as_it_was():
+    """default_collate's (N, C, H, W) uint8 batch, padded or not: same values, and the loader's
+    tensor is not written to (the normalisation works in place on its own copy)."""
+    for size, divisor in (((8, 8), 1), ((8, 10), 4)):
+        images = torch.randint(
+            0, 256, (4, 3, *size), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+        kept = images.clone()
+        zoo = ClsDataPreprocessor(**ARGS, to_rgb=True, pad_size_divisor=divisor)
+        peer = ImgDataPreprocessor(**ARGS, bgr_to_rgb=True, pad_size_divisor=divisor)
+        ours = zoo(dict(inputs=images, data_samples=None))
+        theirs = peer(dict(inputs=images.clone(), data_samples=None))
+        torch.testing.assert_close(ours['inputs'], theirs['inputs'], rtol=0, atol=0)
+        assert images.equal(kept)
+    float_images = torch.rand(2, 3, 8, 8)
+    kept = float_images.clone()
+    ClsDataPreprocessor(**ARGS)(dict(inputs=float_images))
+    assert float_images.equal(kept)
+
+
+def test_labels_move_to_the_device_in_one_batch():
+    """On another device (meta here) each sample's labels are its part of the one moved batch;
+    multi-label samples keep their lengths; gt_score follows too."""
+    preprocessor = ClsDataPreprocessor(**ARGS).to('meta')
+    data = batch([(3, 8, 8)] * 3)
+    for sample, labels in zip(data['data_samples'], ([1], [0, 2, 3], [4, 5])):
+        sample.set_gt_label(labels).set_field(torch.rand(6), 'gt_score')
+    out = preprocessor(data)
+    assert out['inputs'].device.type == 'meta'
+    labels = [sample.gt_label for sample in out['data_samples']]
+    assert [label.device.type for label in labels] == ['meta'] * 3
+    assert [len(label) for label in labels] == [1, 3, 2]
+    bases = {id(label._base) for label in labels if label._base is not None}
+    assert len(bases) == 1 and all(label._base is not None for label in labels)  # views of one
+    assert all(s.gt_score.device.type == 'meta' for s in out['data_samples'])
+
+
+def test_to_rgb_leaves_grayscale_alone_and_mean_must_fit_the_channels():
+    gray = ClsDataPreprocessor(mean=[127.5], std=[127.5], to_rgb=True)
+    images = torch.randint(0, 256, (2, 1, 4, 4), dtype=torch.uint8)
+    torch.testing.assert_close(
+        gray(dict(inputs=images))['inputs'], (images.float() - 127.5) / 127.5)
+    with pytest.raises(ValueError, match='mean and std have 3 values, but the images have 1 '):
+        ClsDataPreprocessor(**ARGS)(dict(inputs=images))

@@ -71,9 +71,10 @@ def test_data_preprocessor_equals_mmpretrain(cfg):
         ]
         labels = torch.randint(0, 10, (4, ), generator=generator).tolist()
         results = []
+        stacked = seed % 2 == 1  # default_collate's batch tensor, else pseudo_collate's list
         for model, sample_type in ((peer, DataSample), (ours, ClsDataSample)):
             data = dict(
-                inputs=[i.clone() for i in images],
+                inputs=torch.stack(images) if stacked else [i.clone() for i in images],
                 data_samples=[sample_type().set_gt_label(label) for label in labels])
             seed_all(seed)
             results.append(model(data, training=True))
@@ -84,6 +85,24 @@ def test_data_preprocessor_equals_mmpretrain(cfg):
             assert ('gt_score' in a) == ('gt_score' in e)
             if 'gt_score' in e:
                 torch.testing.assert_close(a.gt_score.float(), e.gt_score.float())
+
+
+def test_grayscale_and_padded_batches_equal_mmpretrain():
+    """to_rgb on one-channel images is no flip in either; images of different sizes are padded
+    to a multiple of pad_size_divisor alike, and a stacked batch is padded alike."""
+    cfg = dict(
+        type='ClsDataPreprocessor', mean=[127.5], std=[64.0], to_rgb=True, pad_size_divisor=4)
+    ours, peer = zoo_build('MODELS', cfg), mmpretrain_build('MODELS', cfg)
+    generator = torch.Generator().manual_seed(0)
+    images = [
+        torch.randint(0, 256, (1, h, w), dtype=torch.uint8, generator=generator)
+        for h, w in ((10, 9), (7, 12), (10, 9))
+    ]
+    for inputs in (images, torch.stack([images[0], images[2]])):
+        expected = peer(dict(inputs=inputs), training=False)['inputs']
+        actual = ours(dict(inputs=inputs), training=False)['inputs']
+        assert actual.shape == expected.shape
+        torch.testing.assert_close(actual, expected, rtol=0, atol=0)
 
 
 LABEL_SMOOTH = [

@@ -1,8 +1,9 @@
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from mmengine.model import ImgDataPreprocessor
+from mmengine.model.utils import stack_batch
 from mmengine.structures import BaseDataElement
 
 from zoo.models.utils.batch_augments import RandomBatchAugment
@@ -14,8 +15,11 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
     """Moves a batch to the model's device, then converts, normalises and stacks it there.
 
     Normalising after the transfer keeps the data loader's tensors ``uint8`` (4x less to copy
-    than float) and runs the arithmetic on the accelerator. This is MMEngine's
-    ``ImgDataPreprocessor`` under mmpretrain's argument names, so mmpretrain configs carry over.
+    than float) and runs the arithmetic on the accelerator. The values are MMEngine's
+    ``ImgDataPreprocessor``'s and mmpretrain's ``ClsDataPreprocessor``'s, under mmpretrain's
+    argument names, so mmpretrain configs carry over. As mmpretrain's, it moves the labels in
+    one transfer and only they follow the batch (MMEngine moves every data sample on its own);
+    it also normalises in one new tensor and does not copy a batch that needs no padding.
 
     With ``to_onehot`` (or ``batch_augments``, which turns it on, as mmpretrain's) each data
     sample also gets ``gt_score``, its one-hot label ``(num_classes, )``; during training the
@@ -67,31 +71,27 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
         self.to_onehot = to_onehot or self.batch_augments is not None
         self.channels_last = channels_last
 
-    def cast_data(self, data):
-        """MMEngine's, except that on the CPU the data samples stay as the loader made them:
-        MMEngine rebuilds every sample (each field through ``.to``) to move it nowhere, about
-        15% of a LeNet-5 training iteration, and a list of them without visiting each one.
-        Tensors go through ``.to`` as before."""
-        if self.device.type == 'cpu' and _data_samples(data):
-            return data
-        return super().cast_data(data)
-
     def forward(self, data: dict, training: bool = False) -> dict:
         inputs = data['inputs']
-        if (self.pad_size_divisor == 1 and isinstance(inputs, (list, tuple)) and inputs
+        if (isinstance(inputs, (list, tuple)) and inputs
                 and all(isinstance(t, torch.Tensor) and t.shape == inputs[0].shape
                         for t in inputs)):
-            # one batch, moved and normalised at once, in place of MMEngine's image-by-image
-            # loop (the same values: channel flip, float, normalise, stack)
-            data = dict(data, inputs=torch.stack(inputs))
-        data = super().forward(data, training)
-        if self.channels_last and data['inputs'].dim() == 4:
-            data['inputs'] = data['inputs'].contiguous(memory_format=torch.channels_last)
+            inputs = torch.stack(inputs)  # one batch, moved and normalised at once
+        inputs = self.cast_data(inputs)
+        if isinstance(inputs, torch.Tensor):
+            inputs = self.pad(self.normalise(inputs, channel_dim=1))
+        else:  # images of different sizes, as MMEngine's: normalised one by one, then padded
+            inputs = stack_batch([self.normalise(t, channel_dim=0) for t in inputs],
+                                 self.pad_size_divisor, self.pad_value)
         samples = data.get('data_samples')
+        self.labels_to_device(samples)
+        if self.channels_last and inputs.dim() == 4:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        data = dict(data, inputs=inputs, data_samples=samples)
         if not samples or not self.to_onehot:
             return data
         if 'gt_score' in samples[0]:
-            scores = torch.stack([sample.gt_score for sample in samples]).to(self.device)
+            scores = torch.stack([sample.gt_score for sample in samples])
         elif 'gt_label' in samples[0]:
             num_classes = self.num_classes or samples[0].get('num_classes')
             if num_classes is None:
@@ -100,12 +100,50 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
             scores = torch.stack([self.onehot(s.gt_label, num_classes) for s in samples])
         else:
             return data
-        inputs = data['inputs']
         if training and self.batch_augments is not None:
             inputs, scores = self.batch_augments(inputs, scores)
         for sample, score in zip(samples, scores):
             sample.set_field(score, 'gt_score')
         return dict(inputs=inputs, data_samples=samples)
+
+    def normalise(self, inputs: torch.Tensor, channel_dim: int) -> torch.Tensor:
+        """Channel flip (of 3-channel images only, as mmpretrain's), float and normalisation,
+        in one new tensor (the in-place arithmetic gives MMEngine's values)."""
+        if self._channel_conversion and inputs.shape[channel_dim] == 3:
+            inputs = inputs.flip(channel_dim)
+        inputs = inputs.to(torch.float32, copy=True)
+        if self._enable_normalize:
+            channels = inputs.shape[channel_dim]
+            if len(self.mean) != 1 and channels != len(self.mean):
+                raise ValueError(f'ClsDataPreprocessor: mean and std have {len(self.mean)} '
+                                 f'values, but the images have {channels} channels (shape '
+                                 f'{tuple(inputs.shape)})')
+            inputs.sub_(self.mean).div_(self.std)
+        return inputs
+
+    def pad(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Bottom and right padding to multiples of ``pad_size_divisor``; no copy without."""
+        height, width = inputs.shape[-2:]
+        pad_h, pad_w = -height % self.pad_size_divisor, -width % self.pad_size_divisor
+        if not (pad_h or pad_w):
+            return inputs
+        return F.pad(inputs, (0, pad_w, 0, pad_h), 'constant', self.pad_value)
+
+    def labels_to_device(self, samples: Optional[List[BaseDataElement]]) -> None:
+        """Move the samples' ``gt_label`` and ``gt_score`` to the model's device in one
+        transfer each (mmpretrain's batching), not sample by sample as MMEngine's ``cast_data``
+        (a small copy per image). Where they are there already the samples stay as they are."""
+        if not samples or not isinstance(samples[0], BaseDataElement):
+            return
+        for name in ('gt_label', 'gt_score'):
+            if name not in samples[0] or samples[0].get(name).device == self.device:
+                continue
+            values = [sample.get(name) for sample in samples]
+            batch = torch.cat(values) if name == 'gt_label' else torch.stack(values)
+            batch = batch.to(self.device, non_blocking=self._non_blocking)
+            parts = batch.split([len(v) for v in values]) if name == 'gt_label' else batch
+            for sample, value in zip(samples, parts):
+                sample.set_field(value, name)
 
     def onehot(self, label: torch.Tensor, num_classes: int) -> torch.Tensor:
         """The ``(num_classes, )`` score of one sample's label(s): 1 at each of them."""
@@ -114,10 +152,3 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
             raise ValueError(f'ClsDataPreprocessor: label {label.tolist()} is outside '
                              f'0..{num_classes - 1} (num_classes={num_classes})')
         return F.one_hot(label, num_classes).sum(0).clamp(max=1)
-
-
-def _data_samples(data) -> bool:
-    """Whether ``data`` is a data sample or a non-empty list of them."""
-    if isinstance(data, list):
-        return bool(data) and all(isinstance(sample, BaseDataElement) for sample in data)
-    return isinstance(data, BaseDataElement)
