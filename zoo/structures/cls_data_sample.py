@@ -17,8 +17,8 @@ IN_BAND_BYTES = 1 << 18
 def format_label(value: LabelType) -> torch.Tensor:
     """A label (or several, for multi-label data) as a 1-D ``int64`` tensor."""
     if isinstance(value, (int, np.integer)):  # the common case, once a sample: the cheapest
-        # path (an ABC check for Sequence and torch.tensor([v]) cost 5x torch.full)
-        return torch.full((1, ), int(value), dtype=torch.int64)
+        # path (1.6 us; torch.full 3.0, torch.tensor([v]) 6.8 and an ABC check for Sequence more)
+        return torch.from_numpy(np.array([value], dtype=np.int64))
     if isinstance(value, (torch.Tensor, np.ndarray)):
         tensor = torch.as_tensor(value)
     elif isinstance(value, Sequence) and not isinstance(value, str):
