@@ -22,7 +22,7 @@ def set_glibc_malloc_thresholds(mmap_threshold: int, trim_threshold: int) -> Opt
     given = [name for name in ENVIRONMENT if name in os.environ]
     if given:
         return f'the environment sets {" and ".join(given)}, which glibc already applies'
-    libc = ctypes.CDLL(None)
+    libc = ctypes.CDLL(None) if os.name == 'posix' else None
     if not hasattr(libc, 'gnu_get_libc_version'):
         return 'the C library is not glibc'
     for option, value in ((M_MMAP_THRESHOLD, mmap_threshold), (M_TRIM_THRESHOLD, trim_threshold)):
@@ -40,11 +40,11 @@ class GlibcMallocHook(Hook):
     threshold is unmapped, and a free top of the heap above the trim threshold (twice the mmap
     threshold, which grows to the largest block freed, at most 32 MiB) is returned to the
     kernel. A CPU training step allocates and frees the same activations every iteration, so
-    the next step touches fresh pages again: ResNet-18 on CIFAR, batch 16, faulted 18,000 pages
-    a Runner step (9,700 in a hand-written loop on the same model), and LeNet-5 1,500 an
-    iteration. Fixing the thresholds (which also stops glibc adapting them) removes those
-    faults: LeNet-5 trains about 20% faster on the CPU, and the Runner's ResNet-18 step 6%,
-    level with the hand-written loop. The cost is that up to ``trim_threshold`` bytes of free
+    the next step touches fresh pages again: ResNet-18 on CIFAR, batch 16, faulted 9,000-18,000
+    pages a Runner step (5,000-10,000 in a hand-written loop on the same model), and LeNet-5
+    1,100-1,500 an iteration. Fixing the thresholds (which also stops glibc adapting them)
+    removes those faults: on the 2-core CI host LeNet-5 trains 25-30% faster, and the Runner's
+    ResNet-18 loop is level with the hand-written one (0.994, from 0.927). The cost is that up to ``trim_threshold`` bytes of free
     heap stay with the process, and blocks up to ``mmap_threshold`` come from the heap.
 
     The hook sets them when the Runner builds it, before the data loader's workers fork, so they
