@@ -6,7 +6,8 @@ validation switched off, iteration-based with an ``InfiniteSampler`` (no epoch r
 plain loop is what a user would write by hand: a DataLoader, the
 forward, ``cross_entropy``, backward and the same optimizer, with torchvision's model of the same
 architecture (the config's own model where torchvision has none, as for LeNet-5). Both get the
-same batch size, AMP (bf16 autocast), ``torch.compile`` and memory format.
+same batch size, AMP (bf16 autocast), ``torch.compile`` and memory format, and the config's
+``train_dataloader.pin_memory`` and ``data_preprocessor.non_blocking`` (both off unless set).
 
 With ``synthetic`` both are fed random in-memory uint8 images of the config's input size, so
 that no data set is needed and the figures compare the loops, not the pipelines. Without it
@@ -228,6 +229,7 @@ class PlainLoop:
             self.forward = torch.compile(self.forward)
         self.optimizer = build_optimizer(cfg, self.model)
         preprocessor = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor') or {}
+        self.non_blocking = preprocessor.get('non_blocking', False)
         channels = input_channels(zoo_model)
         self.mean = torch.tensor(
             preprocessor.get('mean') or [0.0] * channels, device=settings.device).view(1, -1, 1, 1)
@@ -248,7 +250,7 @@ class PlainLoop:
             num_workers=workers,
             persistent_workers=workers > 0,
             drop_last=True,
-            pin_memory=settings.device.startswith('cuda'))
+            pin_memory=loader_cfg.get('pin_memory', False))  # the config's, as the Runner's
         self.faults: List[float] = []
         if len(self.loader) == 0:
             raise ValueError(f'benchmark_training: the plain loop\'s {len(dataset)} training '
@@ -262,9 +264,9 @@ class PlainLoop:
     def step(self) -> None:
         images, labels = next(self.batches)
         device = self.settings.device
-        images = images.to(device, non_blocking=True).float()
+        images = images.to(device, non_blocking=self.non_blocking).float()
         images = ((images - self.mean) / self.std).contiguous(memory_format=self.memory_format)
-        labels = labels.to(device, non_blocking=True)
+        labels = labels.to(device, non_blocking=self.non_blocking)
         with torch.autocast(device.split(':')[0], dtype=torch.bfloat16, enabled=self.settings.amp):
             loss = F.cross_entropy(self.forward(images), labels)
         self.optimizer.zero_grad(set_to_none=True)

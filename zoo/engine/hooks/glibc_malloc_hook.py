@@ -44,8 +44,9 @@ class GlibcMallocHook(Hook):
     pages a Runner step (5,000-10,000 in a hand-written loop on the same model), and LeNet-5
     1,100-1,500 an iteration. Fixing the thresholds (which also stops glibc adapting them)
     removes those faults: on the 2-core CI host LeNet-5 trains 25-30% faster, and the Runner's
-    ResNet-18 loop is level with the hand-written one (0.994, from 0.927). The cost is that up to ``trim_threshold`` bytes of free
-    heap stay with the process, and blocks up to ``mmap_threshold`` come from the heap.
+    ResNet-18 loop is level with the hand-written one (0.994, from 0.927). The cost is that up
+    to ``trim_threshold`` bytes of free heap stay with the process, and blocks up to
+    ``mmap_threshold`` come from the heap.
 
     The hook sets them when the Runner builds it, before the data loader's workers fork, so they
     inherit them. Environment variables ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_``
