@@ -39,7 +39,8 @@ class ClsDataSample(BaseDataElement):
     * ``pred_label``: 1-D ``int64`` tensor holding the top-1 class.
 
     ``tools/test.py --out`` dumps these fields (with ``img_path`` and the other metainfo) through
-    MMEngine's ``DumpResults``.
+    MMEngine's ``DumpResults``. From a data loader worker a sample crosses with its small tensors
+    inside the pickle (see ``IN_BAND_BYTES``).
     """
 
     def set_gt_label(self, value: LabelType) -> 'ClsDataSample':
