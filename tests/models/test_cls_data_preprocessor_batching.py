@@ -85,3 +85,18 @@ def test_to_rgb_leaves_grayscale_alone_and_mean_must_fit_the_channels():
         gray(dict(inputs=images))['inputs'], (images.float() - 127.5) / 127.5)
     with pytest.raises(ValueError, match='mean and std have 3 values, but the images have 1 '):
         ClsDataPreprocessor(**ARGS)(dict(inputs=images))
+
+
+def test_onehot_scores_of_single_and_multi_label_batches_and_a_label_out_of_range():
+    preprocessor = ClsDataPreprocessor(to_onehot=True, num_classes=4)
+    data = batch([(1, 2, 2)] * 3)
+    for sample, labels in zip(data['data_samples'], ([1, 3, 1], [], [0])):
+        sample.set_gt_label(labels)
+    scores = [s.gt_score.tolist() for s in preprocessor(data)['data_samples']]
+    assert scores == [[0, 1, 0, 1], [0, 0, 0, 0], [1, 0, 0, 0]]
+    single = preprocessor(batch([(1, 2, 2)] * 3))['data_samples']  # labels 0, 1, 2
+    assert [s.gt_score.tolist() for s in single] == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]
+    data = batch([(1, 2, 2)] * 2)
+    data['data_samples'][1].set_gt_label([2, 4])
+    with pytest.raises(ValueError, match=r'label \[2, 4\] is outside 0..3 \(num_classes=4\)'):
+        preprocessor(data)

@@ -97,7 +97,7 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
             if num_classes is None:
                 raise ValueError('ClsDataPreprocessor: to_onehot (or batch_augments) needs '
                                  'num_classes, the length of the one-hot scores')
-            scores = torch.stack([self.onehot(s.gt_label, num_classes) for s in samples])
+            scores = self.onehot([sample.gt_label for sample in samples], num_classes)
         else:
             return data
         if training and self.batch_augments is not None:
@@ -145,10 +145,16 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
             for sample, value in zip(samples, parts):
                 sample.set_field(value, name)
 
-    def onehot(self, label: torch.Tensor, num_classes: int) -> torch.Tensor:
-        """The ``(num_classes, )`` score of one sample's label(s): 1 at each of them."""
-        label = label.to(self.device)
-        if label.numel() and (label.min() < 0 or label.max() >= num_classes):
+    def onehot(self, labels: List[torch.Tensor], num_classes: int) -> torch.Tensor:
+        """The ``(N, num_classes)`` scores of the samples' labels: 1 at each of a sample's
+        labels. One batch, as mmpretrain's: a range check a sample would sync a GPU each."""
+        batch = torch.cat(labels).to(self.device)
+        if batch.numel() and (batch.min() < 0 or batch.max() >= num_classes):
+            label = next(x for x in labels if x.numel() and (x.min() < 0 or x.max() >= num_classes))
             raise ValueError(f'ClsDataPreprocessor: label {label.tolist()} is outside '
                              f'0..{num_classes - 1} (num_classes={num_classes})')
-        return F.one_hot(label, num_classes).sum(0).clamp(max=1)
+        onehot = F.one_hot(batch, num_classes)
+        lengths = [len(label) for label in labels]
+        if all(length == 1 for length in lengths):  # single-label: one row a sample already
+            return onehot
+        return torch.stack([part.sum(0) for part in onehot.split(lengths)]).clamp(max=1)
