@@ -13,7 +13,7 @@ default_hooks = dict(
     # Draws every `interval`-th val/test image with its labels to the vis backends (below).
     visualization=dict(type='VisualizationHook', enable=False),
     # keeps the memory a step frees for the next one instead of faulting it in again (CPU
-    # training 6-20% faster); enable=False keeps glibc's adaptive malloc thresholds
+    # training 5-30% faster); enable=False keeps glibc's adaptive malloc thresholds
     host_malloc=dict(type='GlibcMallocHook'),
 )
 
