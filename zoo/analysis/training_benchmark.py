@@ -46,6 +46,7 @@ from torchvision.io import ImageReadMode, decode_image, read_file
 from torchvision.transforms import v2
 
 from zoo.engine.hooks import GlibcMallocHook
+from zoo.engine.hooks.glibc_malloc_hook import NEVER_TRIM
 from zoo.models import build_model_from_cfg, input_channels
 from zoo.registry import DATASETS
 from zoo.structures import ClsDataSample
@@ -416,8 +417,10 @@ def host_malloc(runner: Runner) -> str:
         return 'glibc\'s adaptive thresholds (the config has no GlibcMallocHook)'
     if hook.not_applied is not None:
         return f'as the process started (GlibcMallocHook: {hook.not_applied})'
+    trim = 'never' if hook.trim_threshold == NEVER_TRIM else f'{hook.trim_threshold} B'
+    mapped = '' if hook.mmap_max is None else f', at most {hook.mmap_max} blocks mapped'
     return (f'fixed by the config\'s GlibcMallocHook (mmap {hook.mmap_threshold} B, trim '
-            f'{hook.trim_threshold} B), for both loops')
+            f'{trim}{mapped}), for both loops')
 
 
 def format_result(result: TrainingBenchResult) -> str:
