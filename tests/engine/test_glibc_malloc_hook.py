@@ -8,6 +8,7 @@ allocated and freed again as a training step's activations, and the page faults 
 import ctypes
 import json
 import os
+import resource
 import subprocess
 import sys
 
@@ -48,7 +49,7 @@ for _ in range(7):
 print(json.dumps(dict(faults=statistics.median(faults), not_applied=hook.not_applied)))
 """
 MIB = 2**20
-PAGES = MIB // 4096  # of one MiB
+PAGES = MIB // resource.getpagesize()  # of one MiB
 
 
 def run(script: str, *args: str, env: dict = None) -> dict:
